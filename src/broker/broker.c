@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * broker.c - the daemon: one event loop serving every bus.
+ *
+ * Single-threaded: every callback runs to completion, so routing never
+ * races with anything.  Each callback ends with broker_settle(), which
+ * retries work that was waiting for room, writes every client with pending
+ * output once, and frees clients that closed.  The client whose request
+ * caused the work is written last: by the time its answer reaches it,
+ * every message its request queued is already in the recipients' sockets
+ * (SPEC §7: when a send returns, the message is in every queue).
+ */
+#include "broker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../proto/sockdir.h"
+#include "bus.h"
+#include "client.h"
+#include "listener.h"
+#include "log.h"
+#include "router.h"
+
+#define BROKER_SETTLE_ROUNDS 8
+
+static void broker_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+        Broker *b = arg;
+
+        (void)what;
+        log_info("signal %d: shutting down", (int)sig);
+        event_base_loopbreak(b->base);
+}
+
+static int broker_mkdir_p(const char *dir)
+{
+        char path[PATH_MAX];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s", dir);
+        for (char *p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (stat(path, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static void broker_on_settle(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        broker_settle(arg, NULL);
+}
+
+static int broker_events(Broker *b)
+{
+        b->settle_ev = event_new(b->base, -1, 0, broker_on_settle, b);
+        b->sigterm = evsignal_new(b->base, SIGTERM, broker_on_signal, b);
+        b->sigint = evsignal_new(b->base, SIGINT, broker_on_signal, b);
+        if (!b->settle_ev || !b->sigterm || !b->sigint || evsignal_add(b->sigterm, NULL) < 0 ||
+            evsignal_add(b->sigint, NULL) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/**
+ * broker_new() - set up the broker and open its buses.
+ * @cfg: the configuration
+ * @ret: the broker
+ *
+ * Return: 0, or a negative errno (logged).
+ */
+int broker_new(const BrokerConfig *cfg, Broker **ret)
+{
+        Broker *b = calloc(1, sizeof(*b));
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        TAILQ_INIT(&b->dirty);
+        TAILQ_INIT(&b->closing);
+        b->max_messages = cfg->max_messages;
+        b->max_msg_size = cfg->max_msg_size;
+        b->base = event_base_new();
+        r = b->base ? broker_events(b) : -ENOMEM;
+        if (r == 0)
+                r = sockdir_resolve(cfg->socket_dir, b->sockdir, sizeof(b->sockdir));
+        if (r == 0 && (r = broker_mkdir_p(b->sockdir)) < 0)
+                log_err("cannot create socket directory %s: %s", b->sockdir, strerror(-r));
+        for (unsigned i = 0; r == 0 && i < cfg->buses; i++)
+                r = broker_open_bus(b, i, NULL);
+        if (r < 0) {
+                broker_free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
+static void broker_close_bus(Broker *b, Bus *bus)
+{
+        Client *c, *next;
+
+        TAILQ_FOREACH_SAFE(c, &bus->clients, bus_link, next)
+                client_close(c, "kbusd is stopping");
+        while ((c = TAILQ_FIRST(&b->closing))) {
+                TAILQ_REMOVE(&b->closing, c, closing_link);
+                client_free(c);
+        }
+        listener_close(bus);
+        b->buses[bus->number] = bus_free(bus);
+}
+
+/**
+ * broker_free() - close every client and bus, remove the sockets, free all.
+ * @b: the broker, or NULL
+ *
+ * Return: NULL.
+ */
+Broker *broker_free(Broker *b)
+{
+        if (!b)
+                return NULL;
+        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++)
+                if (b->buses[i])
+                        broker_close_bus(b, b->buses[i]);
+        if (b->sigterm)
+                event_free(b->sigterm);
+        if (b->sigint)
+                event_free(b->sigint);
+        if (b->settle_ev)
+                event_free(b->settle_ev);
+        if (b->base)
+                event_base_free(b->base);
+        free(b);
+        return NULL;
+}
+
+/**
+ * broker_run() - serve until SIGTERM or SIGINT.
+ * @b: the broker
+ *
+ * Return: 0, or -EIO if the loop failed.
+ */
+int broker_run(Broker *b)
+{
+        return event_base_dispatch(b->base) < 0 ? -EIO : 0;
+}
+
+/**
+ * broker_open_bus() - open bus @number and start listening.
+ * @b:      the broker
+ * @number: below KBUS_BUSES_MAX, not open yet
+ * @ret:    the bus, or NULL if not wanted
+ *
+ * Return: 0, or a negative errno (logged).
+ */
+int broker_open_bus(Broker *b, unsigned number, Bus **ret)
+{
+        char path[108];
+        Bus *bus;
+        int r = sockdir_bus_path(b->sockdir, number, path, sizeof(path));
+
+        if (r == 0)
+                r = bus_new(b, number, b->max_msg_size, &bus);
+        if (r < 0) {
+                log_err("bus %u: %s", number, strerror(-r));
+                return r;
+        }
+        r = listener_open(bus, path);
+        if (r < 0) {
+                if (r == -EADDRINUSE)
+                        log_err("%s: another kbusd is already serving this bus", path);
+                else
+                        log_err("%s: %s", path, strerror(-r));
+                bus_free(bus);
+                return r;
+        }
+        b->buses[number] = bus;
+        log_info("bus %u listening on %s", number, path);
+        if (ret)
+                *ret = bus;
+        return 0;
+}
+
+/**
+ * broker_new_bus() - open the lowest-numbered bus not yet open (NEWDEVICE).
+ * @b:          the broker
+ * @ret_number: its number
+ *
+ * Return: 0, -ENFILE if all KBUS_BUSES_MAX are open, or -EIO.
+ */
+int broker_new_bus(Broker *b, unsigned *ret_number)
+{
+        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
+                if (b->buses[i])
+                        continue;
+                if (broker_open_bus(b, i, NULL) < 0)
+                        return -EIO;
+                *ret_number = i;
+                return 0;
+        }
+        return -ENFILE;
+}
+
+/**
+ * broker_mark_dirty() - @c has output to write when the broker settles.
+ * @b: the broker
+ * @c: the client
+ */
+void broker_mark_dirty(Broker *b, Client *c)
+{
+        if (c->dirty || c->closing)
+                return;
+        c->dirty = true;
+        TAILQ_INSERT_TAIL(&b->dirty, c, dirty_link);
+}
+
+/**
+ * broker_defer_close() - free @c when the current callback is done with it.
+ * @b: the broker
+ * @c: a client marked closing
+ */
+void broker_defer_close(Broker *b, Client *c)
+{
+        if (c->dirty) {
+                TAILQ_REMOVE(&b->dirty, c, dirty_link);
+                c->dirty = false;
+        }
+        TAILQ_INSERT_TAIL(&b->closing, c, closing_link);
+}
+
+static bool broker_retry_waiting(Broker *b)
+{
+        bool any = false;
+
+        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
+                Bus *bus = b->buses[i];
+                if (!bus || !bus->room_appeared)
+                        continue;
+                bus->room_appeared = false;
+                any = true;
+                if (bus->nset_aside || bus->nlost)
+                        router_deliver_set_aside(bus);
+                if (bus->nheld)
+                        router_retry_held(bus);
+        }
+        return any;
+}
+
+static void broker_flush(Broker *b, Client *last)
+{
+        bool last_dirty = false;
+        Client *c;
+
+        while ((c = TAILQ_FIRST(&b->dirty))) {
+                TAILQ_REMOVE(&b->dirty, c, dirty_link);
+                c->dirty = false;
+                if (c == last)
+                        last_dirty = true;
+                else
+                        client_flush(c);
+        }
+        if (last_dirty && !last->closing)
+                client_flush(last);
+}
+
+/**
+ * broker_settle() - finish the work a callback started: retry what waits for
+ * room, write all pending output (@last's last), free closed clients.
+ * @b:    the broker
+ * @last: the client whose request caused the work, or NULL
+ */
+void broker_settle(Broker *b, Client *last)
+{
+        Client *c;
+
+        for (int round = 0; round < BROKER_SETTLE_ROUNDS; round++) {
+                bool retried = broker_retry_waiting(b);
+                if (!retried && TAILQ_EMPTY(&b->dirty) && TAILQ_EMPTY(&b->closing))
+                        return;
+                broker_flush(b, last);
+                while ((c = TAILQ_FIRST(&b->closing))) {
+                        TAILQ_REMOVE(&b->closing, c, closing_link);
+                        if (c == last)
+                                last = NULL;
+                        client_free(c);
+                }
+        }
+        event_active(b->settle_ev, 0, 0); /* let other clients run first */
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * broker.h - the daemon: the event loop and the buses it serves.
+ */
+#ifndef KBUS_BROKER_BROKER_H
+#define KBUS_BROKER_BROKER_H
+
+#include <bsd/sys/queue.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+struct Bus;
+struct Client;
+struct event;
+struct event_base;
+
+typedef struct BrokerConfig {
+        const char *socket_dir; /* NULL: resolve as SPEC §2 says */
+        unsigned buses;
+        uint32_t max_msg_size;
+        uint32_t max_messages;
+        bool verbose;
+} BrokerConfig;
+
+typedef struct Broker {
+        struct event_base *base;
+        struct event *sigterm;
+        struct event *sigint;
+        struct event *settle_ev; /* finishes settling on the next loop turn */
+        char sockdir[PATH_MAX];
+        uint32_t max_messages; /* default queue limit for new ksocks */
+        uint32_t max_msg_size; /* default for new buses */
+        struct Bus *buses[KBUS_BUSES_MAX];
+        TAILQ_HEAD(, Client) dirty;
+        TAILQ_HEAD(, Client) closing;
+} Broker;
+
+int broker_new(const BrokerConfig *cfg, Broker **ret);
+Broker *broker_free(Broker *b);
+int broker_run(Broker *b);
+int broker_open_bus(Broker *b, unsigned number, struct Bus **ret);
+int broker_new_bus(Broker *b, unsigned *ret_number);
+void broker_mark_dirty(Broker *b, struct Client *c);
+void broker_defer_close(Broker *b, struct Client *c);
+void broker_settle(Broker *b, struct Client *last);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * client.h - one ksock: a client's connection to one bus.
+ */
+#ifndef KBUS_BROKER_CLIENT_H
+#define KBUS_BROKER_CLIENT_H
+
+#include <bsd/sys/queue.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../proto/buf.h"
+#include "../proto/codec.h"
+#include "../proto/shm.h"
+#include "bus.h"
+#include "queue.h"
+#include "reply.h"
+#include "trie.h"
+
+struct event;
+
+typedef struct Client {
+        Bus *bus;
+        int fd;
+        struct event *read_ev;
+        struct event *write_ev;
+        uint32_t id;
+        pid_t pid;
+        uid_t uid;
+        bool greeted;     /* HELLO accepted */
+        bool can_write;   /* opened 'rw' */
+        bool closing;     /* being torn down: deliver nothing more */
+        bool dirty;       /* on the broker's dirty list */
+        bool paused;      /* not reading: its output is piling up */
+        bool only_once;
+        bool report_binds;
+        bool events_lost; /* owes an $.KBUS.UnbindEventsLost */
+        Buf in;
+        Buf out;
+        KbusShm *shm;     /* NULL: the client sends FRAME_TAKE instead */
+        MsgQueue queue;
+        uint32_t max_messages;
+        uint32_t next_binding_id;
+        struct BindingList bindings;
+        RequesterBook owed;
+        ReplierBook owing;
+        HeldSend *held;
+        uint32_t set_aside; /* SetAside entries addressed to this client */
+        uint64_t route_stamp;
+        uint32_t last_net, last_serial;
+        uint64_t skip;      /* bytes of an oversized frame still to discard */
+        FrameHdr skip_hdr;
+        uint64_t nsent, nreceived, nmissed;
+        TAILQ_ENTRY(Client) bus_link;
+        TAILQ_ENTRY(Client) dirty_link;
+        TAILQ_ENTRY(Client) closing_link;
+} Client;
+
+int client_new(Bus *bus, int fd, Client **ret);
+Client *client_free(Client *c);
+void client_close(Client *c, const char *why);
+int client_flush(Client *c);
+void client_answer(Client *c, int32_t status, uint32_t v0, uint32_t v1);
+int client_answer_payload(Client *c, int32_t status, const void *payload, size_t len);
+void client_send_done(Client *c, int32_t status, uint32_t net, uint32_t serial);
+void client_send_error(Client *c, int err, uint16_t about_type, uint16_t about_flags,
+                       const char *text);
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * inbox.c - a client's queue as the rest of the bus sees it.
+ *
+ * Pushing a message writes its MSG frame to the client's output buffer at
+ * once (the socket write happens when the broker settles, once per batch)
+ * and adds a LIVE queue entry.  The queue is full when its LIVE messages
+ * plus the reply places reserved for the client's outstanding requests
+ * reach its limit (SPEC §7), or when it holds KBUS_QUEUE_BYTES_MAX bytes.
+ *
+ * What the application has taken is learnt lazily: the take log is applied
+ * only when a queue looks full, when the entry ring needs room, and before
+ * anything that depends on it exactly (unbind, close, counts).  A queue that
+ * looks full is therefore always checked against the log before kbusd acts
+ * on it, so laziness never changes an outcome.
+ */
+#include "inbox.h"
+
+#include <errno.h>
+
+#include "broker.h"
+#include "limits.h"
+
+static void inbox_on_taken(QueueEntry *e, void *ctx)
+{
+        Client *c = ctx;
+
+        if (e->slot)
+                reply_slot_mark_taken(&c->owing, e->slot);
+        if (bus_waits_for_room(c->bus))
+                c->bus->room_appeared = true;
+}
+
+/**
+ * inbox_reserved() - places reserved in @c's queue for replies it is owed.
+ * @c: the client
+ *
+ * Return: the count, including one for a held request.
+ */
+uint32_t inbox_reserved(const Client *c)
+{
+        return c->owed.count + (c->held && c->held->reserved ? 1u : 0u);
+}
+
+static bool inbox_looks_full(const Client *c, uint32_t extra)
+{
+        return (uint64_t)c->queue.live + inbox_reserved(c) + extra >= c->max_messages ||
+               c->queue.live_bytes >= KBUS_QUEUE_BYTES_MAX;
+}
+
+/**
+ * inbox_reconcile() - apply the takes @c has logged since last time.
+ * @c: the client
+ */
+void inbox_reconcile(Client *c)
+{
+        if (c->shm)
+                queue_reconcile(&c->queue, c->shm, inbox_on_taken, c);
+}
+
+/**
+ * inbox_is_full() - whether a message for @c must be refused for want of
+ * room (SPEC §7); a closing client counts as full.
+ * @c: the client
+ *
+ * Return: true if full.
+ */
+bool inbox_is_full(Client *c)
+{
+        if (c->closing)
+                return true;
+        if (!inbox_looks_full(c, 0))
+                return false;
+        inbox_reconcile(c);
+        return inbox_looks_full(c, 0);
+}
+
+/**
+ * inbox_has_room_to_request() - whether @c may send one more request: its
+ * queue must have room for every reply it is owed plus this one (ENOLCK).
+ * @c: the client
+ *
+ * Return: true if it has room.
+ */
+bool inbox_has_room_to_request(Client *c)
+{
+        if (!inbox_looks_full(c, 1))
+                return true;
+        inbox_reconcile(c);
+        return !inbox_looks_full(c, 1);
+}
+
+/**
+ * inbox_push() - queue a message for @c and write its MSG frame.
+ * @c:          the client (not closing)
+ * @m:          the message, id and from already set
+ * @binding_id: the binding that selected @c, or 0 (replies, statuses)
+ * @you_reply:  this copy carries WANT_YOU_TO_REPLY
+ * @slot:       for the replier's copy of a request, its reply slot
+ *
+ * The caller has checked for room, or is using a reserved place.
+ *
+ * Return: 0, or -ENOMEM (nothing queued).
+ */
+int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
+               ReplySlot *slot)
+{
+        uint32_t len = KBUS_FRAME_HDR_LEN + MSG_PREFIX_LEN + m->size;
+        uint64_t seq;
+        int r;
+
+        if (c->queue.next_seq - c->queue.first_seq >= c->queue.cap)
+                inbox_reconcile(c);
+        r = buf_reserve(&c->out, len);
+        if (r < 0)
+                return r;
+        r = queue_push(&c->queue, binding_id, slot, m->size, &seq);
+        if (r < 0)
+                return r;
+        uint8_t *p = buf_tail(&c->out);
+        codec_header_encode(p, len, FRAME_MSG, you_reply ? FRAME_MSG_YOU_REPLY : 0);
+        put_le32(p + KBUS_FRAME_HDR_LEN, binding_id);
+        put_le32(p + KBUS_FRAME_HDR_LEN + 4, 0);
+        memcpy(p + KBUS_FRAME_HDR_LEN + MSG_PREFIX_LEN, m->wire, m->size);
+        c->out.tail += len;
+        if (slot)
+                slot->seq = seq;
+        if (c->shm) {
+                if (m->v.flags & KBUS_FLAG_URGENT)
+                        __atomic_store_n(&c->shm->urgent_seq, seq, __ATOMIC_RELEASE);
+                __atomic_store_n(&c->shm->pushed, seq, __ATOMIC_RELEASE);
+        }
+        c->nreceived++;
+        broker_mark_dirty(c->bus->broker, c);
+        return 0;
+}
+
+/**
+ * inbox_take() - the client says (FRAME_TAKE) its application took @seq.
+ * @c:   the client
+ * @seq: low 32 bits of the message's sequence number
+ */
+void inbox_take(Client *c, uint32_t seq)
+{
+        inbox_reconcile(c);
+        queue_take(&c->queue, seq, inbox_on_taken, c);
+}
+
+/**
+ * inbox_want_room() - ask to be told when @c's application next takes a
+ * message, because a held send or a set-aside event waits for room there.
+ * @c: the client
+ *
+ * Sets the shared notify flag and then looks at the take log again, so a
+ * take that raced with setting the flag is not missed (the library takes,
+ * then reads the flag; both sides fence between store and load).  Clients
+ * without a shared page send FRAME_TAKE for every take anyway.
+ *
+ * Return: true if @c has room now.
+ */
+bool inbox_want_room(Client *c)
+{
+        if (c->shm) {
+                __atomic_store_n(&c->shm->notify, 1, __ATOMIC_SEQ_CST);
+                __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        }
+        return !inbox_is_full(c);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * inbox.h - a client's queue as the rest of the bus sees it: room, pushes,
+ * takes.
+ */
+#ifndef KBUS_BROKER_INBOX_H
+#define KBUS_BROKER_INBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "message.h"
+
+uint32_t inbox_reserved(const Client *c);
+bool inbox_is_full(Client *c);
+bool inbox_has_room_to_request(Client *c);
+int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
+               ReplySlot *slot);
+void inbox_reconcile(Client *c);
+void inbox_take(Client *c, uint32_t seq);
+bool inbox_want_room(Client *c);
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * log.h - kbusd's logging: stderr, with journal priority prefixes.
+ */
+#ifndef KBUS_BROKER_LOG_H
+#define KBUS_BROKER_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+void log_setup(bool verbose);
+bool log_set_verbose(bool verbose);
+bool log_is_verbose(void);
+void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * main.c - kbusd's command line (SPEC §17).
+ *
+ * Runs in the foreground.  Prints one line per bus socket on stdout once it
+ * is listening (tests and scripts wait for these lines), and exits 0 after
+ * SIGTERM or SIGINT, having removed its sockets.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/wire.h"
+#include "broker.h"
+#include "bus.h"
+#include "limits.h"
+#include "log.h"
+#include "kbus/version.h"
+
+static void main_usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: kbusd [OPTION]...\n"
+                "Run the kbus message broker in the foreground.\n\n"
+                "  -d, --socket-dir DIR          put bus sockets in DIR (else $KBUS_SOCKET_DIR,\n"
+                "                                /run/kbus, $XDG_RUNTIME_DIR/kbus, /tmp/kbus-UID)\n"
+                "  -b, --buses N                 open buses 0..N-1 (default 1, at most %u)\n"
+                "  -s, --max-message-size BYTES  largest message per bus (default %u, %u..%u)\n"
+                "  -m, --max-messages N          default queue length of a ksock (default %u)\n"
+                "  -v, --verbose                 log every bind, unbind, open and close\n"
+                "  -h, --help                    show this help\n"
+                "  -V, --version                 show the version\n",
+                KBUS_BUSES_MAX, KBUS_MSG_SIZE_DEFAULT, KBUS_MSG_SIZE_MIN, KBUS_MSG_SIZE_ABS_MAX,
+                KBUS_QUEUE_LEN_DEFAULT);
+}
+
+static int main_number(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+                       uint32_t *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+
+        if (errno || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+                fprintf(stderr, "kbusd: %s must be a number from %lu to %lu, not '%s'\n", opt, lo,
+                        hi, s);
+                return -EINVAL;
+        }
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+/* Returns 0 to run, 1 to exit successfully (help, version), 2 on bad usage. */
+static int main_parse(int argc, char **argv, BrokerConfig *cfg)
+{
+        static const struct option opts[] = {
+                { "socket-dir", required_argument, NULL, 'd' },
+                { "buses", required_argument, NULL, 'b' },
+                { "max-message-size", required_argument, NULL, 's' },
+                { "max-messages", required_argument, NULL, 'm' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                { 0 },
+        };
+        uint32_t n;
+        int o;
+
+        opterr = 0; /* one line of our own instead of getopt's */
+        while ((o = getopt_long(argc, argv, "d:b:s:m:vhV", opts, NULL)) != -1) {
+                switch (o) {
+                case 'd': cfg->socket_dir = optarg; break;
+                case 'b':
+                        if (main_number("--buses", optarg, 1, KBUS_BUSES_MAX, &n) < 0)
+                                return 2;
+                        cfg->buses = n;
+                        break;
+                case 's':
+                        if (main_number("--max-message-size", optarg, KBUS_MSG_SIZE_MIN,
+                                        KBUS_MSG_SIZE_ABS_MAX, &cfg->max_msg_size) < 0)
+                                return 2;
+                        break;
+                case 'm':
+                        if (main_number("--max-messages", optarg, 1, KBUS_QUEUE_LEN_MAX,
+                                        &cfg->max_messages) < 0)
+                                return 2;
+                        break;
+                case 'v': cfg->verbose = true; break;
+                case 'h': main_usage(stdout); return 1;
+                case 'V': printf("kbusd %s\n", KBUS_VERSION); return 1;
+                default:
+                        fprintf(stderr, "kbusd: bad option '%s'; try 'kbusd --help'\n",
+                                argv[optind - 1]);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "kbusd: unexpected argument '%s'; try 'kbusd --help'\n",
+                        argv[optind]);
+                return 2;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        BrokerConfig cfg = { .buses = KBUS_BUSES_DEFAULT, .max_msg_size = KBUS_MSG_SIZE_DEFAULT,
+                             .max_messages = KBUS_QUEUE_LEN_DEFAULT };
+        Broker *b;
+        int r = main_parse(argc, argv, &cfg);
+
+        if (r)
+                return r == 1 ? 0 : 2;
+        log_setup(cfg.verbose);
+        signal(SIGPIPE, SIG_IGN);
+        if (broker_new(&cfg, &b) < 0)
+                return 1;
+        for (unsigned i = 0; i < cfg.buses; i++)
+                printf("kbusd: bus %u listening on %s\n", i, b->buses[i]->path);
+        fflush(stdout);
+        r = broker_run(b);
+        broker_free(b);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * message.h - a message being routed: decoded once, shared by reference.
+ */
+#ifndef KBUS_BROKER_MESSAGE_H
+#define KBUS_BROKER_MESSAGE_H
+
+#include <stdint.h>
+
+#include "../proto/codec.h"
+
+typedef struct Message {
+        unsigned refs;
+        uint32_t size; /* bytes in wire[] */
+        WireMsg v;     /* the fields; v.name and v.data point into wire[] */
+        uint8_t wire[];
+} Message;
+
+int message_new_decoded(const uint8_t *p, size_t len, Message **ret);
+int message_new_synthetic(const char *name, uint32_t to, uint32_t from, uint32_t irt_net,
+                          uint32_t irt_serial, const void *data, uint32_t data_len,
+                          Message **ret);
+Message *message_ref(Message *m);
+Message *message_unref(Message *m);
+void message_set_id(Message *m, uint32_t net, uint32_t serial);
+void message_set_from(Message *m, uint32_t from);
+void message_set_flags(Message *m, uint32_t flags);
+
+static inline int message_is_request(const Message *m)
+{
+        return (m->v.flags & KBUS_FLAG_WANT_A_REPLY) != 0;
+}
+
+static inline int message_is_reply(const Message *m)
+{
+        return m->v.irt_net != 0 || m->v.irt_serial != 0;
+}
+
+#endif

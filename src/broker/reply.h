@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * reply.h - outstanding requests: who owes whom a reply (SPEC §7, §9).
+ */
+#ifndef KBUS_BROKER_REPLY_H
+#define KBUS_BROKER_REPLY_H
+
+#include <bsd/sys/queue.h>
+#include <bsd/sys/tree.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct Client;
+
+typedef struct ReplySlot {
+        uint32_t id_net, id_serial;  /* the request's id */
+        struct Client *requester;    /* NULL once the requester has gone */
+        struct Client *replier;
+        uint32_t requester_id;
+        uint32_t replier_id;
+        uint64_t seq;                /* the replier copy's seq in the replier's queue */
+        bool taken;                  /* the replier's application took the request */
+        TAILQ_ENTRY(ReplySlot) requester_link;
+        RB_ENTRY(ReplySlot) replier_link;
+} ReplySlot;
+
+RB_HEAD(ReplyTree, ReplySlot);
+
+/* What a client owes as replier: slots keyed by request id. */
+typedef struct ReplierBook {
+        struct ReplyTree slots;
+        uint32_t taken; /* slots whose request was taken: UNREPLIEDTO */
+} ReplierBook;
+
+/* What a client is owed as requester: one reserved queue slot each. */
+typedef struct RequesterBook {
+        TAILQ_HEAD(, ReplySlot) slots;
+        uint32_t count;
+} RequesterBook;
+
+
+void replier_book_init(ReplierBook *b);
+void requester_book_init(RequesterBook *b);
+
+int reply_slot_new(RequesterBook *owed, ReplierBook *owing, struct Client *requester,
+                   uint32_t requester_id, struct Client *replier, uint32_t replier_id,
+                   uint32_t id_net, uint32_t id_serial, ReplySlot **ret);
+ReplySlot *reply_slot_find(ReplierBook *owing, uint32_t id_net, uint32_t id_serial);
+void reply_slot_mark_taken(ReplierBook *owing, ReplySlot *s);
+void reply_slot_forget_requester(RequesterBook *owed, ReplySlot *s);
+ReplySlot *reply_slot_free(RequesterBook *owed, ReplierBook *owing, ReplySlot *s);
+ReplySlot *replier_book_first(ReplierBook *owing);
+
+#endif

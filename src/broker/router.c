@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * router.c - who gets a message, and what a send returns (SPEC §7-§9).
+ *
+ * The only place delivery policy lives.  A send is checked in the order of
+ * SPEC §7, then either delivered to every target at once, refused with
+ * nothing delivered, or (ALL_OR_WAIT) held until every target has room.
+ * Delivery happens inside this call, so when the sender is answered the
+ * message is in every recipient's queue; writes to the sockets follow when
+ * the broker settles.  Messages get their serial when they are delivered,
+ * which is why every recipient sees the serial order (SPEC §8): a held send
+ * takes its serial when it completes, not when it was first tried.
+ *
+ * Statuses (SPEC §9) are made here too: each answers one ReplySlot, goes
+ * only to the requester, into the place the slot reserved, and frees it.
+ */
+#include "router.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "client.h"
+#include "inbox.h"
+#include "limits.h"
+#include "log.h"
+
+enum {
+        ROUTE_ROOM = 0,
+        ROUTE_REPLIER_FULL = 1,
+        ROUTE_LISTENER_FULL = 2,
+};
+
+typedef struct Collect {
+        Bus *bus;
+        Client *exclude;
+        int err;
+} Collect;
+
+static void router_collect_one(Binding *b, void *ctx)
+{
+        Collect *col = ctx;
+        Client *c = b->client;
+
+        if (c == col->exclude || c->closing)
+                return;
+        if (bus_targets_add(col->bus, c, b->id) < 0)
+                col->err = -ENOMEM;
+}
+
+/* Fills bus->targets with the listener bindings matching @m's name. */
+static int router_collect(Bus *bus, const Message *m, Client *exclude)
+{
+        Collect col = { .bus = bus, .exclude = exclude };
+
+        bus->ntargets = 0;
+        trie_match(&bus->trie, m->v.name, m->v.name_len, router_collect_one, &col);
+        return col.err;
+}
+
+static int router_blocked(Bus *bus, const Message *m, Binding *replier)
+{
+        if (replier && inbox_is_full(replier->client))
+                return ROUTE_REPLIER_FULL;
+        if (!(m->v.flags & (KBUS_FLAG_ALL_OR_WAIT | KBUS_FLAG_ALL_OR_FAIL)))
+                return ROUTE_ROOM;
+        for (size_t i = 0; i < bus->ntargets; i++)
+                if (inbox_is_full(bus->targets[i].client))
+                        return ROUTE_LISTENER_FULL;
+        return ROUTE_ROOM;
+}
+
+/* Gives @m its id (unless a Limpet already did) and records it as sent. */
+static void router_use_id(Bus *bus, Client *s, Message *m)
+{
+        if (m->v.id_net == 0)
+                message_set_id(m, 0, bus_next_serial(bus));
+        s->last_net = m->v.id_net;
+        s->last_serial = m->v.id_serial;
+        s->nsent++;
+}
+
+static void router_deliver_listeners(Bus *bus, const Message *m, uint64_t stamp)
+{
+        for (size_t i = 0; i < bus->ntargets; i++) {
+                Client *c = bus->targets[i].client;
+                if (c->only_once) {
+                        if (c->route_stamp == stamp)
+                                continue;
+                        c->route_stamp = stamp;
+                }
+                if (inbox_is_full(c) || inbox_push(c, m, bus->targets[i].binding_id, false, NULL)) {
+                        c->nmissed++;
+                        log_debug("bus %u: ksock %u missed [%u:%u] (queue full)", bus->number,
+                                  c->id, m->v.id_net, m->v.id_serial);
+                        continue;
+                }
+                c->route_stamp = stamp;
+        }
+}
+
+/* The replier's copy of a request, with its reply slot. */
+static int router_deliver_request(Bus *bus, Client *s, const Message *m, Binding *rb,
+                                  uint64_t stamp)
+{
+        Client *p = rb->client;
+        ReplySlot *slot;
+        int r = reply_slot_new(&s->owed, &p->owing, s, s->id, p, p->id, m->v.id_net,
+                               m->v.id_serial, &slot);
+
+        if (r < 0)
+                return r;
+        r = inbox_push(p, m, rb->id, true, slot);
+        if (r < 0) {
+                reply_slot_free(&s->owed, &p->owing, slot);
+                return r;
+        }
+        p->route_stamp = stamp;
+        return 0;
+}
+
+/* Delivers an announcement or request whose checks have passed. */
+static int router_deliver(Bus *bus, Client *s, Message *m, Binding *rb, Result *ret)
+{
+        uint64_t stamp = ++bus->route_stamp;
+
+        router_use_id(bus, s, m);
+        if (rb) {
+                int r = router_deliver_request(bus, s, m, rb, stamp);
+                if (r < 0)
+                        return r;
+        }
+        router_deliver_listeners(bus, m, stamp);
+        *ret = (Result){ .status = 0, .value0 = m->v.id_net, .value1 = m->v.id_serial };
+        return 0;
+}
+
+/* Asks each full target to report its next take; notes any that has room now. */
+static void router_want_room_of(Bus *bus, Client *c)
+{
+        if (inbox_is_full(c) && inbox_want_room(c))
+                bus->room_appeared = true;
+}
+
+static void router_want_room(Bus *bus, Binding *rb)
+{
+        if (rb)
+                router_want_room_of(bus, rb->client);
+        for (size_t i = 0; i < bus->ntargets; i++)
+                router_want_room_of(bus, bus->targets[i].client);
+}
+
+static int router_hold(Bus *bus, Client *s, Message *m, Binding *rb, bool wait)
+{
+        HeldSend *h = calloc(1, sizeof(*h));
+
+        if (!h)
+                return -ENOMEM;
+        h->msg = message_ref(m);
+        h->sender = s;
+        h->wait = wait;
+        h->reserved = rb != NULL;
+        s->held = h;
+        TAILQ_INSERT_TAIL(&bus->held, h, link);
+        bus->nheld++;
+        router_want_room(bus, rb);
+        return ROUTER_HELD;
+}
+
+static void router_clear_entry_slot(ReplySlot *slot)
+{
+        QueueEntry *e = queue_entry(&slot->replier->queue, slot->seq);
+
+        if (e && e->slot == slot)
+                e->slot = NULL;
+}
+
+static int router_send_reply(Bus *bus, Client *s, Message *m, Result *ret)
+{
+        ReplySlot *slot = reply_slot_find(&s->owing, m->v.irt_net, m->v.irt_serial);
+        Client *q;
+
+        if (!slot || slot->requester_id != m->v.to)
+                return -ECONNREFUSED;
+        q = slot->requester;
+        if (!q || q->closing) {
+                router_clear_entry_slot(slot);
+                reply_slot_free(q ? &q->owed : NULL, &s->owing, slot);
+                return -EADDRNOTAVAIL;
+        }
+        int r = router_collect(bus, m, s);
+        if (r < 0)
+                return r;
+        uint64_t stamp = ++bus->route_stamp;
+        router_use_id(bus, s, m);
+        r = inbox_push(q, m, 0, false, NULL); /* into the reserved place */
+        if (r < 0)
+                return r;
+        q->route_stamp = stamp;
+        router_clear_entry_slot(slot);
+        reply_slot_free(&q->owed, &s->owing, slot);
+        router_deliver_listeners(bus, m, stamp);
+        *ret = (Result){ .status = 0, .value0 = m->v.id_net, .value1 = m->v.id_serial };
+        return 0;
+}
+
+/**
+ * router_send() - route a message a client sent (SPEC §7).
+ * @bus:  the bus
+ * @s:    the sender
+ * @m:    the message: well-formed, from and flags already set by the caller
+ * @wait: the sender blocks until an ALL_OR_WAIT send completes
+ * @ret:  status 0 and the message id, when delivered
+ *
+ * Return: 0 (delivered); ROUTER_HELD (ALL_OR_WAIT: held, @s->held set);
+ * -EADDRNOTAVAIL, -EPIPE, -ENOLCK, -EBUSY, -ECONNREFUSED, -EINVAL (a
+ * duplicate request id from a Limpet) or -ENOMEM.
+ */
+int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
+{
+        Binding *rb = NULL;
+        int r;
+
+        if (message_is_reply(m))
+                return router_send_reply(bus, s, m, ret);
+        if (message_is_request(m)) {
+                rb = trie_find_replier(&bus->trie, m->v.name, m->v.name_len);
+                if (!rb || rb->client->closing)
+                        return -EADDRNOTAVAIL;
+                if (m->v.to && m->v.to != rb->client->id)
+                        return -EPIPE;
+                if (!inbox_has_room_to_request(s))
+                        return -ENOLCK;
+                if (m->v.id_net != 0 &&
+                    reply_slot_find(&rb->client->owing, m->v.id_net, m->v.id_serial))
+                        return -EINVAL;
+        }
+        r = router_collect(bus, m, NULL);
+        if (r < 0)
+                return r;
+        r = router_blocked(bus, m, rb);
+        if (r != ROUTE_ROOM) {
+                if (m->v.flags & KBUS_FLAG_ALL_OR_WAIT)
+                        return router_hold(bus, s, m, rb, wait);
+                if (r == ROUTE_REPLIER_FULL)
+                        router_use_id(bus, s, m); /* SPEC §7: this one uses an id */
+                return -EBUSY;
+        }
+        return router_deliver(bus, s, m, rb, ret);
+}
+
+/**
+ * router_status() - answer a request with a status and forget its slot.
+ * @bus:  the bus
+ * @slot: the outstanding request
+ * @name: the status name ($.KBUS.Replier.*)
+ * @from: the replier's id, or 0 for kbusd
+ *
+ * The status goes only to the requester, into its reserved place; if the
+ * requester has gone, the slot is just forgotten.
+ */
+void router_status(Bus *bus, ReplySlot *slot, const char *name, uint32_t from)
+{
+        Client *q = slot->requester;
+        Message *st;
+
+        if (q && !q->closing &&
+            message_new_synthetic(name, slot->requester_id, from, slot->id_net, slot->id_serial,
+                                  NULL, 0, &st) == 0) {
+                message_set_id(st, 0, bus_next_serial(bus));
+                if (inbox_push(q, st, 0, false, NULL) < 0)
+                        log_err("bus %u: no memory for %s to ksock %u", bus->number, name,
+                                q->id);
+                message_unref(st);
+        }
+        router_clear_entry_slot(slot);
+        reply_slot_free(q ? &q->owed : NULL, &slot->replier->owing, slot);
+}
+
+/* Unlinks @h from the bus and its sender; returns the message (a reference). */
+static Message *router_unhold(Bus *bus, HeldSend *h)
+{
+        Message *m = h->msg;
+
+        TAILQ_REMOVE(&bus->held, h, link);
+        bus->nheld--;
+        h->sender->held = NULL;
+        free(h);
+        return m;
+}
+
+/**
+ * router_drop_held() - forget a held send (discarded, or its sender closed).
+ * @bus: the bus
+ * @h:   the held send
+ */
+void router_drop_held(Bus *bus, HeldSend *h)
+{
+        message_unref(router_unhold(bus, h));
+        bus->room_appeared = true; /* its reserved place is free again */
+}
+
+static void router_complete_held(Client *s, bool wait, int32_t status, const Message *m)
+{
+        if (wait)
+                client_answer(s, status, m->v.id_net, m->v.id_serial);
+        else
+                client_send_done(s, status, m->v.id_net, m->v.id_serial);
+}
+
+/* A held request that can no longer be delivered: it is sent, and answered. */
+static void router_fail_held(Bus *bus, HeldSend *h, const char *status)
+{
+        Client *s = h->sender;
+        bool wait = h->wait;
+        Message *m = router_unhold(bus, h);
+        Message *st;
+
+        router_use_id(bus, s, m);
+        if (message_new_synthetic(status, s->id, 0, m->v.id_net, m->v.id_serial, NULL, 0,
+                                  &st) == 0) {
+                message_set_id(st, 0, bus_next_serial(bus));
+                if (inbox_push(s, st, 0, false, NULL) < 0)
+                        log_err("bus %u: no memory for %s to ksock %u", bus->number, status,
+                                s->id);
+                message_unref(st);
+        }
+        router_complete_held(s, wait, 0, m);
+        message_unref(m);
+}
+
+static void router_retry_one(Bus *bus, HeldSend *h)
+{
+        Message *m = h->msg;
+        Binding *rb = NULL;
+        Result res;
+
+        if (message_is_request(m)) {
+                rb = trie_find_replier(&bus->trie, m->v.name, m->v.name_len);
+                if (!rb || rb->client->closing) {
+                        router_fail_held(bus, h, KBUS_MSG_NAME_REPLIER_DISAPPEARED);
+                        return;
+                }
+                if (m->v.to && m->v.to != rb->client->id) {
+                        router_fail_held(bus, h, KBUS_MSG_NAME_ERROR_SENDING);
+                        return;
+                }
+        }
+        if (router_collect(bus, m, NULL) < 0) {
+                if (rb)
+                        router_fail_held(bus, h, KBUS_MSG_NAME_ERROR_SENDING);
+                return;
+        }
+        if (router_blocked(bus, m, rb) != ROUTE_ROOM) {
+                router_want_room(bus, rb);
+                return;
+        }
+        Client *s = h->sender;
+        bool wait = h->wait;
+        m = router_unhold(bus, h);
+        int r = router_deliver(bus, s, m, rb, &res);
+        router_complete_held(s, wait, r, m);
+        message_unref(m);
+}
+
+/**
+ * router_retry_held() - try every held send again, oldest first.
+ * @bus: the bus
+ */
+void router_retry_held(Bus *bus)
+{
+        HeldSend *h, *next;
+
+        TAILQ_FOREACH_SAFE(h, &bus->held, link, next)
+                router_retry_one(bus, h);
+}
+
+/* ---- Replier bind events (SPEC §11) ------------------------------------ */
+
+static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uint32_t len,
+                                 bool is_bind, Message **ret)
+{
+        uint32_t pad = wire_name_pad(len);
+        uint32_t size = 12 + pad;
+        uint8_t *data = calloc(1, size);
+        uint32_t head[3] = { is_bind ? 1u : 0u, binder->id, len };
+
+        if (!data)
+                return -ENOMEM;
+        memcpy(data, head, sizeof(head)); /* host order, as SPEC §11 says */
+        memcpy(data + 12, name, len);
+        int r = message_new_synthetic(KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0, 0, 0, 0, data, size,
+                                      ret);
+        free(data);
+        if (r == 0)
+                message_set_id(*ret, 0, bus_next_serial(bus));
+        return r;
+}
+
+static bool router_event_blocked(Client *c)
+{
+        return c->set_aside > 0 || inbox_is_full(c);
+}
+
+static int router_collect_event_listeners(Bus *bus)
+{
+        static const char name[] = KBUS_MSG_NAME_REPLIER_BIND_EVENT;
+        Collect col = { .bus = bus };
+
+        bus->ntargets = 0;
+        trie_match(&bus->trie, name, sizeof(name) - 1, router_collect_one, &col);
+        return col.err;
+}
+
+/**
+ * router_bind_event() - announce a replier bind, before it is made.
+ * @bus:    the bus
+ * @binder: the client binding
+ * @name:   the binding name
+ * @len:    its length
+ *
+ * Return: 0 (announced, or nobody asked for events); -EAGAIN if a listener
+ * of the event has a full queue, in which case nothing is sent and the bind
+ * must not be made; -ENOMEM.
+ */
+int router_bind_event(Bus *bus, Client *binder, const char *name, uint32_t len)
+{
+        Message *m;
+
+        if (bus->report_binds == 0)
+                return 0;
+        int r = router_collect_event_listeners(bus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < bus->ntargets; i++)
+                if (router_event_blocked(bus->targets[i].client))
+                        return -EAGAIN;
+        r = router_bind_event_new(bus, binder, name, len, true, &m);
+        if (r < 0)
+                return r;
+        router_deliver_listeners(bus, m, ++bus->route_stamp);
+        message_unref(m);
+        return 0;
+}
+
+static void router_set_aside(Bus *bus, Client *c, uint32_t binding_id, Message *m)
+{
+        SetAside *e = NULL;
+
+        if (bus->nset_aside < KBUS_SET_ASIDE_MAX)
+                e = calloc(1, sizeof(*e));
+        if (!e) {
+                if (!c->events_lost)
+                        bus->nlost++;
+                c->events_lost = true;
+        } else {
+                *e = (SetAside){ .to = c, .binding_id = binding_id, .msg = message_ref(m) };
+                TAILQ_INSERT_TAIL(&bus->set_aside, e, link);
+                bus->nset_aside++;
+                c->set_aside++;
+        }
+        if (inbox_want_room(c))
+                bus->room_appeared = true;
+}
+
+/**
+ * router_unbind_event() - announce a replier unbind; where a listener's
+ * queue is full the event is set aside for it (SPEC §11).
+ * @bus:    the bus
+ * @binder: the client unbinding (or closing)
+ * @name:   the binding name
+ * @len:    its length
+ */
+void router_unbind_event(Bus *bus, Client *binder, const char *name, uint32_t len)
+{
+        Message *m;
+
+        if (bus->report_binds == 0 || router_collect_event_listeners(bus) < 0 ||
+            router_bind_event_new(bus, binder, name, len, false, &m) < 0) {
+                if (bus->report_binds)
+                        log_err("bus %u: no memory for an unbind event", bus->number);
+                return;
+        }
+        uint64_t stamp = ++bus->route_stamp;
+        for (size_t i = 0; i < bus->ntargets; i++) {
+                Target *t = &bus->targets[i];
+                Client *c = t->client;
+                if (c->only_once && c->route_stamp == stamp)
+                        continue;
+                c->route_stamp = stamp;
+                if (router_event_blocked(c) || inbox_push(c, m, t->binding_id, false, NULL) < 0)
+                        router_set_aside(bus, c, t->binding_id, m);
+        }
+        message_unref(m);
+}
+
+static void router_set_aside_free(Bus *bus, SetAside *e)
+{
+        TAILQ_REMOVE(&bus->set_aside, e, link);
+        bus->nset_aside--;
+        e->to->set_aside--;
+        message_unref(e->msg);
+        free(e);
+}
+
+static void router_deliver_lost(Bus *bus, Client *c)
+{
+        Message *m;
+
+        if (!c->events_lost || c->set_aside > 0)
+                return;
+        if (inbox_is_full(c)) {
+                if (inbox_want_room(c))
+                        bus->room_appeared = true;
+                return;
+        }
+        if (message_new_synthetic(KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0, 0, 0, NULL, 0, &m))
+                return;
+        message_set_id(m, 0, bus_next_serial(bus));
+        if (inbox_push(c, m, 0, false, NULL) == 0) {
+                c->events_lost = false;
+                bus->nlost--;
+        }
+        message_unref(m);
+}
+
+/**
+ * router_deliver_set_aside() - deliver set-aside unbind events to clients
+ * that have room now, in order, then the UnbindEventsLost each is owed.
+ * @bus: the bus
+ */
+void router_deliver_set_aside(Bus *bus)
+{
+        uint64_t blocked = ++bus->route_stamp;
+        SetAside *e, *next;
+        Client *c;
+
+        TAILQ_FOREACH_SAFE(e, &bus->set_aside, link, next) {
+                c = e->to;
+                if (c->route_stamp == blocked)
+                        continue; /* an older event for c is still waiting */
+                if (inbox_is_full(c) || inbox_push(c, e->msg, e->binding_id, false, NULL) < 0) {
+                        c->route_stamp = blocked;
+                        if (inbox_want_room(c))
+                                bus->room_appeared = true;
+                        continue;
+                }
+                router_set_aside_free(bus, e);
+        }
+        if (bus->nlost == 0)
+                return;
+        TAILQ_FOREACH(c, &bus->clients, bus_link)
+                if (!c->closing)
+                        router_deliver_lost(bus, c);
+}
+
+/**
+ * router_forget_set_aside() - drop the events set aside for @c, all of them
+ * (@binding_id 0) or those for one binding being unbound.
+ * @bus:        the bus
+ * @c:          the client
+ * @binding_id: a binding of @c, or 0
+ */
+void router_forget_set_aside(Bus *bus, Client *c, uint32_t binding_id)
+{
+        SetAside *e, *next;
+
+        if (c->set_aside == 0)
+                return;
+        TAILQ_FOREACH_SAFE(e, &bus->set_aside, link, next)
+                if (e->to == c && (binding_id == 0 || e->binding_id == binding_id))
+                        router_set_aside_free(bus, e);
+}

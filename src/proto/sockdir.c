@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * sockdir.c - where bus sockets live (SPEC §2).
+ *
+ * kbusd and every client must pick the same directory without talking to
+ * each other, so both call sockdir_resolve().  The order is: an explicit
+ * option (kbusd's --socket-dir), $KBUS_SOCKET_DIR, /run/kbus when it exists
+ * or this process could create it, $XDG_RUNTIME_DIR/kbus, /tmp/kbus-<uid>.
+ * A client that cannot create /run/kbus still finds it once a system kbusd
+ * has made it, which is why "exists" counts as well as "could create".
+ */
+#include "sockdir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int sockdir_copy(char *out, size_t outlen, const char *s)
+{
+        int n = snprintf(out, outlen, "%s", s);
+
+        return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+static int sockdir_run_usable(void)
+{
+        struct stat st;
+
+        if (stat(KBUS_RUN_DIR, &st) == 0)
+                return S_ISDIR(st.st_mode);
+        return access("/run", W_OK | X_OK) == 0;
+}
+
+/**
+ * sockdir_resolve() - the socket directory this process should use.
+ * @option: kbusd's --socket-dir, or NULL
+ * @out:    where to write the path
+ * @outlen: size of @out
+ *
+ * Return: 0, or -ENAMETOOLONG.
+ */
+int sockdir_resolve(const char *option, char *out, size_t outlen)
+{
+        const char *env = getenv(KBUS_SOCKET_DIR_ENV);
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+        if (option && *option)
+                return sockdir_copy(out, outlen, option);
+        if (env && *env)
+                return sockdir_copy(out, outlen, env);
+        if (sockdir_run_usable())
+                return sockdir_copy(out, outlen, KBUS_RUN_DIR);
+        int n;
+        if (xdg && *xdg)
+                n = snprintf(out, outlen, "%s/kbus", xdg);
+        else
+                n = snprintf(out, outlen, "/tmp/kbus-%u", (unsigned)getuid());
+        return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/**
+ * sockdir_bus_path() - the socket path of bus @bus in @dir.
+ * @dir:    a socket directory
+ * @bus:    the bus number
+ * @out:    where to write the path
+ * @outlen: size of @out
+ *
+ * Return: 0, or -ENAMETOOLONG (also when the path would not fit a sockaddr_un).
+ */
+int sockdir_bus_path(const char *dir, unsigned bus, char *out, size_t outlen)
+{
+        int n = snprintf(out, outlen, "%s/kbus%u", dir, bus);
+
+        if (n < 0 || (size_t)n >= outlen || n >= 108)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+/**
+ * sockdir_parse_dev_name() - map the old device name "/dev/kbus<N>" to N.
+ * @name:    a name given by a client
+ * @ret_bus: the bus number, if @name is such a device name
+ *
+ * Return: 0 if @name is "/dev/kbus" followed by a decimal number below 256,
+ * else -EINVAL (the caller then treats @name as a socket path).
+ */
+int sockdir_parse_dev_name(const char *name, unsigned *ret_bus)
+{
+        static const char prefix[] = "/dev/kbus";
+        const char *p = name + sizeof(prefix) - 1;
+        unsigned bus = 0;
+
+        if (strncmp(name, prefix, sizeof(prefix) - 1) != 0 || *p == '\0')
+                return -EINVAL;
+        for (; *p; p++) {
+                if (*p < '0' || *p > '9' || bus > 255)
+                        return -EINVAL;
+                bus = bus * 10 + (unsigned)(*p - '0');
+        }
+        if (bus > 255)
+                return -EINVAL;
+        *ret_bus = bus;
+        return 0;
+}
