@@ -251,6 +251,15 @@ void client_send_error(Client *c, int err, uint16_t about_type, uint16_t about_f
 }
 
 /**
+ * client_nop() - queue a NOP frame (the answer to POKE).
+ * @c: the client
+ */
+void client_nop(Client *c)
+{
+        client_append_frame(c, FRAME_NOP, 0, NULL, 0, NULL, 0);
+}
+
+/**
  * client_flush() - write as much buffered output as the socket takes.
  * @c: the client
  *

@@ -64,6 +64,7 @@ int client_flush(Client *c);
 void client_answer(Client *c, int32_t status, uint32_t v0, uint32_t v1);
 int client_answer_payload(Client *c, int32_t status, const void *payload, size_t len);
 void client_send_done(Client *c, int32_t status, uint32_t net, uint32_t serial);
+void client_nop(Client *c);
 void client_send_error(Client *c, int err, uint16_t about_type, uint16_t about_flags,
                        const char *text);
 

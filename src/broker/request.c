@@ -340,6 +340,20 @@ static int request_query(Client *c, const FrameHdr *h, const uint8_t *body, size
         return query_answer(c, get_le32(body));
 }
 
+/*
+ * The library reads ahead of the application; when it holds messages the
+ * application has not taken and the socket is empty, it pokes us so that
+ * poll() on the ksock reports it readable (see docs/design.md).
+ */
+static int request_poke(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+{
+        (void)h;
+        (void)body;
+        (void)len;
+        client_nop(c);
+        return 0;
+}
+
 typedef int (*RequestFn)(Client *c, const FrameHdr *h, const uint8_t *body, size_t len);
 
 static const RequestFn request_handlers[FRAME_CLIENT_MAX + 1] = {
@@ -347,7 +361,7 @@ static const RequestFn request_handlers[FRAME_CLIENT_MAX + 1] = {
         [FRAME_UNBIND] = request_unbind,   [FRAME_CTL] = request_ctl,
         [FRAME_REPLIER] = request_replier, [FRAME_TAKE] = request_take,
         [FRAME_WAKE] = request_wake,       [FRAME_DISCARD] = request_discard,
-        [FRAME_QUERY] = request_query,
+        [FRAME_QUERY] = request_query,     [FRAME_POKE] = request_poke,
 };
 
 /**

@@ -74,10 +74,12 @@ int codec_msg_decode(const uint8_t *p, size_t len, WireMsg *ret)
                 return CODEC_E_MALFORMED;
         uint32_t name_len = get_le32(p + WMSG_NAME_LEN);
         uint32_t data_len = get_le32(p + WMSG_DATA_LEN);
-        if (name_len == 0 || wire_msg_size(name_len, data_len) != (uint64_t)len)
+        /* 64-bit: the 32-bit wire_name_pad() wraps to 0 for name_len > 0xfffffffb */
+        uint64_t pad = ((uint64_t)name_len + 4u) & ~(uint64_t)3u;
+        if (name_len == 0 || WMSG_FIXED_LEN + pad + data_len != (uint64_t)len)
                 return CODEC_E_MALFORMED;
         const uint8_t *name = p + WMSG_FIXED_LEN;
-        if (!codec_padding_is_zero(name + name_len, wire_name_pad(name_len) - name_len))
+        if (!codec_padding_is_zero(name + name_len, (size_t)(pad - name_len)))
                 return CODEC_E_MALFORMED;
 
         ret->id_net = get_le32(p + WMSG_ID_NET);
@@ -95,7 +97,7 @@ int codec_msg_decode(const uint8_t *p, size_t len, WireMsg *ret)
         ret->name_len = name_len;
         ret->data_len = data_len;
         ret->name = (const char *)name;
-        ret->data = name + wire_name_pad(name_len);
+        ret->data = name + pad;
         return 0;
 }
 

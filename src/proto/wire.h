@@ -32,7 +32,8 @@ enum {
         FRAME_WAKE = 8,    /* empty; "look at my take log now" (shm clients) */
         FRAME_DISCARD = 9, /* empty; drop the held ALL_OR_WAIT send */
         FRAME_QUERY = 10,  /* body: u32 what (QUERY_*) */
-        FRAME_CLIENT_MAX = FRAME_QUERY,
+        FRAME_POKE = 11,   /* empty; kbusd answers with a NOP frame (not a RESULT) */
+        FRAME_CLIENT_MAX = FRAME_POKE,
 };
 
 /* Frames kbusd sends. */
@@ -42,6 +43,7 @@ enum {
         FRAME_MSG = 0x83,     /* a message pushed into the client's queue */
         FRAME_DONE = 0x84,    /* a held non-blocking send has completed */
         FRAME_ERROR = 0x85,   /* a frame could not be acted on */
+        FRAME_NOP = 0x86,     /* answers POKE: makes the socket readable */
 };
 
 #define FRAME_SEND_WAIT 0x1u      /* the caller blocks: answer ALL_OR_WAIT when done */
@@ -143,7 +145,8 @@ static inline uint32_t wire_name_pad(uint32_t name_len)
 /* Size of an encoded message; this is what the bus maximum applies to. */
 static inline uint64_t wire_msg_size(uint32_t name_len, uint32_t data_len)
 {
-        return (uint64_t)WMSG_FIXED_LEN + wire_name_pad(name_len) + data_len;
+        /* not wire_name_pad(): that wraps to 0 for name_len > 0xfffffffb */
+        return (uint64_t)WMSG_FIXED_LEN + (((uint64_t)name_len + 4u) & ~(uint64_t)3u) + data_len;
 }
 
 #endif

@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * conn.c - libkbus internals: one ksock's connection to kbusd.
+ *
+ * kbusd pushes queued messages to the socket without being asked; this
+ * module reads whatever has arrived, in large reads, and keeps the messages
+ * in a ring until the application takes them.  Taking one appends its
+ * sequence number to the take log in the page shared with kbusd (shm.h), so
+ * kbusd always knows what the application has read (SPEC §9's GoneAway vs
+ * Ignored, §5's queue length) without a syscall per message.
+ *
+ * Exactness: kbusd publishes in the shared page how many messages it has
+ * queued for us and the newest URGENT one.  Before saying "no message", or
+ * before handing out an older message while an URGENT one is on its way,
+ * this module reads until it has caught up; so a message kbusd has queued
+ * is never reported missing, and URGENT ones come first (SPEC §7, §8).
+ *
+ * Readiness: poll() on the ksock must say "readable" while messages wait
+ * here.  When messages wait here but the socket is empty, the library sends
+ * POKE and kbusd answers with a NOP frame, which makes the socket readable.
+ *
+ * Requests (bind, send, controls) are written, flushing any posted frames
+ * in the same write, and the caller waits for the one RESULT they get;
+ * pushed messages that arrive meanwhile are kept.  While a write would
+ * block, incoming data is read too, so neither side can stall the other.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+#define CONN_READ_CHUNK (64u * 1024u)
+#define CONN_POST_FLUSH_BYTES (64u * 1024u)
+
+static void conn_fail(Conn *c, int err)
+{
+        if (!c->dead)
+                c->dead = err;
+}
+
+/* ---- the ring of pushed messages ---------------------------------------- */
+
+static Prefetched *conn_pf_at(Conn *c, size_t i)
+{
+        return &c->pf[(c->pf_head + i) & (c->pf_cap - 1)];
+}
+
+static int conn_pf_grow(Conn *c)
+{
+        size_t cap = c->pf_cap ? c->pf_cap * 2 : 64;
+        Prefetched *pf = malloc(cap * sizeof(*pf));
+
+        if (!pf)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->pf_len; i++)
+                pf[i] = *conn_pf_at(c, i);
+        free(c->pf);
+        c->pf = pf;
+        c->pf_cap = cap;
+        c->pf_head = 0;
+        return 0;
+}
+
+static int conn_pf_push(Conn *c, const Prefetched *p, bool front)
+{
+        if (c->pf_len == c->pf_cap && conn_pf_grow(c) < 0)
+                return -ENOMEM;
+        if (front) {
+                c->pf_head = (c->pf_head - 1) & (c->pf_cap - 1);
+                c->pf[c->pf_head] = *p;
+        } else {
+                *conn_pf_at(c, c->pf_len) = *p;
+        }
+        c->pf_len++;
+        return 0;
+}
+
+static Prefetched conn_pf_pop(Conn *c)
+{
+        Prefetched p = c->pf[c->pf_head];
+
+        c->pf_head = (c->pf_head + 1) & (c->pf_cap - 1);
+        c->pf_len--;
+        return p;
+}
+
+/**
+ * conn_drop_binding() - forget the pushed messages that one binding queued
+ * (kbusd removed them from the queue when it was unbound, SPEC §6).
+ * @c:          the connection
+ * @binding_id: the binding
+ */
+void conn_drop_binding(Conn *c, uint32_t binding_id)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < c->pf_len; i++) {
+                Prefetched p = *conn_pf_at(c, i);
+                if (p.binding_id == binding_id)
+                        kbus_msg_delete(&p.msg);
+                else
+                        *conn_pf_at(c, kept++) = p;
+        }
+        c->pf_len = kept;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void conn_on_msg(Conn *c, const FrameHdr *h, const uint8_t *body, size_t len)
+{
+        WireMsg w;
+        Prefetched p;
+
+        if (len < MSG_PREFIX_LEN || codec_msg_decode(body + MSG_PREFIX_LEN,
+                                                     len - MSG_PREFIX_LEN, &w)) {
+                conn_fail(c, -EPROTO);
+                return;
+        }
+        uint32_t you = (h->flags & FRAME_MSG_YOU_REPLY) ? KBUS_BIT_WANT_YOU_TO_REPLY : 0;
+        if (msg_from_wire(&w, you, &p.msg) < 0) {
+                conn_fail(c, -ENOMEM);
+                return;
+        }
+        p.seq = (uint32_t)++c->received;
+        p.binding_id = get_le32(body);
+        p.size = (uint32_t)msg_entire_size(w.name_len, w.data_len);
+        if (conn_pf_push(c, &p, w.flags & KBUS_BIT_URGENT) < 0) {
+                kbus_msg_delete(&p.msg);
+                conn_fail(c, -ENOMEM);
+        }
+}
+
+static void conn_on_answer(Conn *c, const uint8_t *body, size_t len)
+{
+        if (codec_result_decode(body, len, &c->answer)) {
+                conn_fail(c, -EPROTO);
+                return;
+        }
+        buf_consume(&c->payload, buf_len(&c->payload));
+        if (len > RESULT_LEN && buf_append(&c->payload, body + RESULT_LEN, len - RESULT_LEN) < 0)
+                conn_fail(c, -ENOMEM);
+        c->have_answer = true;
+}
+
+static void conn_on_error(Conn *c, const uint8_t *body, size_t len)
+{
+        if (len < ERROR_FIXED_LEN) {
+                conn_fail(c, -EPROTO);
+                return;
+        }
+        int32_t err = (int32_t)get_le32(body);
+        if (get_le16(body + 4) == FRAME_SEND && (get_le16(body + 6) & FRAME_SEND_POST)) {
+                if (!c->post_error)
+                        c->post_error = err;
+                return;
+        }
+        c->answer = (Result){ .status = err };
+        c->have_answer = true;
+}
+
+static void conn_on_frame(Conn *c, const FrameHdr *h, const uint8_t *body)
+{
+        size_t len = h->len - KBUS_FRAME_HDR_LEN;
+
+        switch (h->type) {
+        case FRAME_MSG:
+                conn_on_msg(c, h, body, len);
+                break;
+        case FRAME_RESULT:
+                conn_on_answer(c, body, len);
+                break;
+        case FRAME_DONE:
+                c->held = false;
+                break;
+        case FRAME_ERROR:
+                conn_on_error(c, body, len);
+                break;
+        case FRAME_NOP:
+                c->poke_pending = false;
+                break;
+        default:
+                break; /* newer kbusd: frames we do not know are skipped */
+        }
+}
+
+static void conn_parse(Conn *c)
+{
+        FrameHdr h;
+
+        while (!c->dead) {
+                int r = codec_header_decode(buf_head(&c->in), buf_len(&c->in), &h);
+                if (r == CODEC_E_SHORT)
+                        return;
+                if (r) {
+                        conn_fail(c, -EPROTO);
+                        return;
+                }
+                if (buf_len(&c->in) < h.len) {
+                        if (buf_reserve(&c->in, h.len - buf_len(&c->in)) < 0)
+                                conn_fail(c, -ENOMEM);
+                        return;
+                }
+                conn_on_frame(c, &h, buf_head(&c->in) + KBUS_FRAME_HDR_LEN);
+                buf_consume(&c->in, h.len);
+        }
+}
+
+/* Reads what is there; returns >0 if bytes came, 0 if none, <0 if kbusd is gone. */
+static int conn_recv(Conn *c)
+{
+        if (c->dead)
+                return c->dead;
+        if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = recv(c->fd, buf_tail(&c->in), buf_room(&c->in), MSG_DONTWAIT);
+                if (n > 0) {
+                        c->in.tail += (size_t)n;
+                        conn_parse(c);
+                        return c->dead ? c->dead : 1;
+                }
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return 0;
+                conn_fail(c, -ECONNRESET);
+                return c->dead;
+        }
+}
+
+/* Reads until the socket is empty. */
+static int conn_drain(Conn *c)
+{
+        int r;
+
+        while ((r = conn_recv(c)) > 0)
+                ;
+        return r;
+}
+
+static int conn_poll(Conn *c, short events)
+{
+        struct pollfd p = { .fd = c->fd, .events = events };
+
+        for (;;) {
+                int r = poll(&p, 1, -1);
+                if (r > 0)
+                        return p.revents;
+                if (r < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
+/**
+ * conn_wait_input() - wait until something arrives, and read it.
+ * @c: the connection
+ *
+ * Return: 0, or a negative errno if kbusd has gone.
+ */
+int conn_wait_input(Conn *c)
+{
+        for (;;) {
+                int r = conn_recv(c);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                r = conn_poll(c, POLLIN);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int conn_writev(Conn *c, struct iovec *iov, int n)
+{
+        while (n > 0) {
+                struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+                ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                        /* read while we wait, so kbusd is never stuck writing to us */
+                        int ev = conn_poll(c, POLLIN | POLLOUT);
+                        if (ev < 0)
+                                return ev;
+                        if ((ev & POLLIN) && conn_recv(c) < 0)
+                                return c->dead;
+                        continue;
+                }
+                if (w < 0) {
+                        conn_fail(c, -ECONNRESET);
+                        return c->dead;
+                }
+                size_t done = (size_t)w;
+                while (n > 0 && done >= iov->iov_len) {
+                        done -= iov->iov_len;
+                        iov++;
+                        n--;
+                }
+                if (n > 0) {
+                        iov->iov_base = (uint8_t *)iov->iov_base + done;
+                        iov->iov_len -= done;
+                }
+        }
+        return 0;
+}
+
+/**
+ * conn_flush() - write the posted frames.
+ * @c: the connection
+ *
+ * Return: 0, or a negative errno if kbusd has gone.
+ */
+int conn_flush(Conn *c)
+{
+        if (c->dead)
+                return c->dead;
+        if (buf_len(&c->post) == 0)
+                return 0;
+        struct iovec iov = { buf_head(&c->post), buf_len(&c->post) };
+        int r = conn_writev(c, &iov, 1);
+        buf_consume(&c->post, buf_len(&c->post));
+        buf_shrink(&c->post, 4 * CONN_POST_FLUSH_BYTES);
+        return r;
+}
+
+/**
+ * conn_post_begin() - start a frame that gets no answer, in the post buffer.
+ * @c:     the connection
+ * @type:  frame type
+ * @flags: frame flags
+ * @len:   body length
+ *
+ * Return: where to write the @len body bytes, or NULL (kbusd gone, or no
+ * memory).  Call conn_post_end() after writing them.
+ */
+uint8_t *conn_post_begin(Conn *c, uint16_t type, uint16_t flags, size_t len)
+{
+        if (c->dead || buf_reserve(&c->post, KBUS_FRAME_HDR_LEN + len) < 0)
+                return NULL;
+        codec_header_encode(buf_tail(&c->post), (uint32_t)(KBUS_FRAME_HDR_LEN + len), type, flags);
+        c->post.tail += KBUS_FRAME_HDR_LEN;
+        uint8_t *body = buf_tail(&c->post);
+        c->post.tail += len;
+        return body;
+}
+
+/**
+ * conn_post_end() - finish a posted frame; write the buffer if it is full.
+ * @c: the connection
+ *
+ * Return: 0, or a negative errno.
+ */
+int conn_post_end(Conn *c)
+{
+        return buf_len(&c->post) >= CONN_POST_FLUSH_BYTES ? conn_flush(c) : 0;
+}
+
+/* A posted frame without body. */
+static int conn_post_empty(Conn *c, uint16_t type)
+{
+        if (!conn_post_begin(c, type, 0, 0))
+                return c->dead ? c->dead : -ENOMEM;
+        return conn_flush(c);
+}
+
+/**
+ * conn_request() - send a request and wait for its RESULT.
+ * @c:        the connection
+ * @type:     frame type
+ * @flags:    frame flags
+ * @body:     first part of the body
+ * @len:      its length
+ * @tail:     second part of the body, or NULL
+ * @tail_len: its length
+ * @ret:      the answer; any payload is left in c->payload
+ *
+ * Return: 0 (the answer's own status is in @ret), or a negative errno if
+ * kbusd has gone.
+ */
+int conn_request(Conn *c, uint16_t type, uint16_t flags, const void *body, size_t len,
+                 const void *tail, size_t tail_len, Result *ret)
+{
+        uint8_t hdr[KBUS_FRAME_HDR_LEN];
+        struct iovec iov[4];
+        int n = 0, r;
+
+        if (c->dead)
+                return c->dead;
+        codec_header_encode(hdr, (uint32_t)(sizeof(hdr) + len + tail_len), type, flags);
+        if (buf_len(&c->post))
+                iov[n++] = (struct iovec){ buf_head(&c->post), buf_len(&c->post) };
+        iov[n++] = (struct iovec){ hdr, sizeof(hdr) };
+        if (len)
+                iov[n++] = (struct iovec){ (void *)body, len };
+        if (tail_len)
+                iov[n++] = (struct iovec){ (void *)tail, tail_len };
+        c->have_answer = false;
+        r = conn_writev(c, iov, n);
+        buf_consume(&c->post, buf_len(&c->post));
+        while (r == 0 && !c->have_answer)
+                r = conn_wait_input(c);
+        if (r < 0)
+                return r;
+        *ret = c->answer;
+        return 0;
+}
+
+/* ---- the application's queue -------------------------------------------- */
+
+static uint64_t conn_shm_load(const uint64_t *p)
+{
+        return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Reads until we hold every message kbusd has queued up to @target. */
+static int conn_catch_up(Conn *c, uint64_t target)
+{
+        int r = 0;
+
+        while (r == 0 && c->received < target)
+                r = conn_wait_input(c);
+        return r;
+}
+
+/**
+ * conn_next() - the message the application should take next, if any.
+ * @c:   the connection
+ * @ret: the message (not yet taken: call conn_take())
+ *
+ * Return: 1 with a message, 0 if the queue is empty, or a negative errno
+ * if kbusd has gone and no message is left.
+ */
+int conn_next(Conn *c, Prefetched *ret)
+{
+        bool urgent_due = c->shm && conn_shm_load(&c->shm->urgent_seq) > c->received;
+
+        if (!c->dead && (c->pf_len == 0 || urgent_due || !c->shm)) {
+                conn_drain(c);
+                if (c->shm)
+                        conn_catch_up(c, conn_shm_load(c->pf_len ? &c->shm->urgent_seq
+                                                                  : &c->shm->pushed));
+        }
+        if (c->pf_len == 0)
+                return c->dead;
+        *ret = conn_pf_pop(c);
+        return 1;
+}
+
+static int conn_take_frame(Conn *c, uint32_t seq)
+{
+        uint8_t *body = conn_post_begin(c, FRAME_TAKE, 0, 4);
+
+        if (!body)
+                return c->dead ? c->dead : -ENOMEM;
+        put_le32(body, seq);
+        return conn_flush(c);
+}
+
+/**
+ * conn_take() - tell kbusd the application has taken @p (SPEC §9 "read").
+ * @c: the connection
+ * @p: the message conn_next() gave
+ *
+ * Return: 0, or a negative errno.
+ */
+int conn_take(Conn *c, const Prefetched *p)
+{
+        KbusShm *s = c->shm;
+
+        if (!s)
+                return conn_take_frame(c, p->seq);
+        uint64_t t = s->taken; /* only we write it */
+        if (t - conn_shm_load(&s->consumed) >= SHM_LOG_LEN)
+                return conn_take_frame(c, p->seq); /* kbusd has not caught up */
+        __atomic_store_n(&s->log[t & (SHM_LOG_LEN - 1)], p->seq, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->taken, t + 1, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with inbox_want_room() */
+        if (__atomic_load_n(&s->notify, __ATOMIC_RELAXED) &&
+            __atomic_exchange_n(&s->notify, 0, __ATOMIC_ACQ_REL))
+                return conn_post_empty(c, FRAME_WAKE);
+        return 0;
+}
+
+/**
+ * conn_pending() - whether a message is queued for the application.
+ * @c: the connection
+ *
+ * Return: 1 or 0, or a negative errno if kbusd has gone and none is left.
+ */
+int conn_pending(Conn *c)
+{
+        if (c->pf_len)
+                return 1;
+        conn_drain(c);
+        if (c->pf_len || (c->shm && !c->dead && conn_shm_load(&c->shm->pushed) > c->received))
+                return 1;
+        return c->dead;
+}
+
+/**
+ * conn_keep_readable() - make sure poll() reports the socket readable while
+ * messages wait in the library (see the file comment).
+ * @c: the connection
+ */
+void conn_keep_readable(Conn *c)
+{
+        int avail = 0;
+
+        if (c->dead || c->pf_len == 0 || c->poke_pending)
+                return;
+        if (c->shm && conn_shm_load(&c->shm->pushed) > c->received)
+                return; /* more is coming: the socket will be readable */
+        if (ioctl(c->fd, FIONREAD, &avail) == 0 && avail > 0)
+                return;
+        if (conn_post_empty(c, FRAME_POKE) == 0)
+                c->poke_pending = true;
+}
+
+/* ---- opening and closing ------------------------------------------------ */
+
+static int conn_connect(const char *path, int *ret_fd)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(addr.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+                int err = errno;
+                close(fd);
+                /* no socket, or one nobody listens on: no such bus */
+                return err == ECONNREFUSED || err == ENOENT || err == ENOTDIR ? -ENOENT : -err;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int conn_recv_welcome(Conn *c, Welcome *w, int *shm_fd)
+{
+        uint8_t frame[KBUS_FRAME_HDR_LEN + WELCOME_LEN];
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control;
+        struct iovec iov = { frame, sizeof(frame) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        FrameHdr h;
+        ssize_t n;
+
+        do
+                n = recvmsg(c->fd, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                memcpy(shm_fd, CMSG_DATA(cm), sizeof(int));
+        if (n != (ssize_t)sizeof(frame) || codec_header_decode(frame, sizeof(frame), &h) ||
+            h.type != FRAME_WELCOME || h.len != sizeof(frame) ||
+            codec_welcome_decode(frame + KBUS_FRAME_HDR_LEN, WELCOME_LEN, w) ||
+            w->magic != KBUS_PROTO_MAGIC)
+                return -EPROTO;
+        return 0;
+}
+
+static int conn_map_shm(Conn *c, const Welcome *w, int shm_fd)
+{
+        if (shm_fd < 0 || w->shm_size < sizeof(KbusShm))
+                return 0; /* kbusd gave none: take with FRAME_TAKE */
+        void *p = mmap(NULL, sizeof(KbusShm), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        c->shm = p;
+        return 0;
+}
+
+static int conn_handshake(Conn *c, bool rw)
+{
+        Hello hello = { .magic = KBUS_PROTO_MAGIC, .version = KBUS_PROTO_VERSION,
+                        .mode = HELLO_MODE_READ | (rw ? HELLO_MODE_WRITE : 0),
+                        .options = HELLO_OPT_SHM };
+        Welcome w;
+        int shm_fd = -1;
+
+        uint8_t *p = conn_post_begin(c, FRAME_HELLO, 0, HELLO_LEN);
+        if (!p)
+                return -ENOMEM;
+        codec_hello_encode(p, &hello);
+        int r = conn_flush(c);
+        if (r == 0)
+                r = conn_recv_welcome(c, &w, &shm_fd);
+        if (r == 0 && w.status < 0)
+                r = w.status == -EPROTONOSUPPORT ? -EPROTO : w.status;
+        if (r == 0)
+                r = conn_map_shm(c, &w, shm_fd);
+        if (shm_fd >= 0)
+                close(shm_fd);
+        if (r < 0)
+                return r == -ECONNRESET ? -EPROTO : r;
+        c->ksock_id = w.ksock_id;
+        c->bus = w.bus;
+        c->max_msg_size = w.max_msg_size;
+        return 0;
+}
+
+/**
+ * conn_open() - connect to the bus socket at @path and say hello.
+ * @path:  the socket path
+ * @flags: as kbus_ksock_open() takes them
+ * @ret:   the connection
+ *
+ * Return: 0, or -EINVAL, -ENOENT (no kbusd there), -EPROTO, -ENOMEM, or
+ * another negative errno from socket().
+ */
+int conn_open(const char *path, int flags, Conn **ret)
+{
+        int acc = flags & O_ACCMODE;
+        Conn *c;
+
+        if ((flags & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) || acc == O_ACCMODE)
+                return -EINVAL;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->can_write = acc != O_RDONLY;
+        int r = conn_connect(path, &c->fd);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        r = conn_handshake(c, c->can_write);
+        if (r == 0 && (flags & O_NONBLOCK) && fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0)
+                r = -errno;
+        if (r < 0) {
+                conn_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/**
+ * conn_free() - close the socket and free everything.
+ * @c: the connection, or NULL
+ *
+ * Return: NULL.
+ */
+Conn *conn_free(Conn *c)
+{
+        if (!c)
+                return NULL;
+        close(c->fd);
+        if (c->shm)
+                munmap(c->shm, sizeof(KbusShm));
+        while (c->pf_len) {
+                Prefetched p = conn_pf_pop(c);
+                kbus_msg_delete(&p.msg);
+        }
+        free(c->pf);
+        kbus_msg_delete(&c->being_read);
+        free(c->written);
+        buf_deinit(&c->in);
+        buf_deinit(&c->post);
+        buf_deinit(&c->payload);
+        free(c);
+        return NULL;
+}

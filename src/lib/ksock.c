@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * ksock.c - the libkbus ksock API (SPEC §5, §14).
+ *
+ * Each call finds the ksock's connection in the table, checks what can be
+ * checked here (so a bad argument costs no round trip), and otherwise asks
+ * kbusd, which checks again: kbusd trusts no client.  Calls that may have
+ * read pushed messages end with conn_keep_readable(), so that poll() on the
+ * ksock keeps meaning "a message may be waiting".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/name.h"
+#include "../proto/sockdir.h"
+#include "conn.h"
+#include "export.h"
+#include "kbus/kbus.h"
+#include "msg.h"
+#include "table.h"
+
+/* A request whose answer is a status: the transport error, else the status. */
+static int ksock_request(Conn *c, uint16_t type, uint16_t flags, const void *body, size_t len,
+                         Result *res)
+{
+        int r = conn_request(c, type, flags, body, len, NULL, 0, res);
+
+        conn_keep_readable(c);
+        return r < 0 ? r : res->status;
+}
+
+static int ksock_ctl(Conn *c, uint32_t op, uint32_t arg, uint32_t *ret_value)
+{
+        uint8_t body[8];
+        Result res;
+
+        put_le32(body, op);
+        put_le32(body + 4, arg);
+        int r = ksock_request(c, FRAME_CTL, 0, body, sizeof(body), &res);
+        if (r >= 0 && ret_value)
+                *ret_value = res.value0;
+        return r < 0 ? r : (int)res.value0;
+}
+
+static int ksock_open_path(const char *path, int flags)
+{
+        Conn *c;
+        int r = conn_open(path, flags, &c);
+
+        if (r < 0)
+                return r;
+        r = table_add(c);
+        if (r < 0) {
+                conn_free(c);
+                return r;
+        }
+        return c->fd;
+}
+
+KBUS_EXPORT kbus_ksock_t kbus_ksock_open(uint32_t device_number, int flags)
+{
+        char dir[PATH_MAX], path[108];
+        int r = sockdir_resolve(NULL, dir, sizeof(dir));
+
+        if (r == 0)
+                r = sockdir_bus_path(dir, device_number, path, sizeof(path));
+        return r < 0 ? r : ksock_open_path(path, flags);
+}
+
+KBUS_EXPORT kbus_ksock_t kbus_ksock_open_by_name(const char *device_name, int flags)
+{
+        unsigned bus;
+
+        if (!device_name || !*device_name)
+                return -EINVAL;
+        if (sockdir_parse_dev_name(device_name, &bus) == 0)
+                return kbus_ksock_open(bus, flags);
+        return ksock_open_path(device_name, flags);
+}
+
+KBUS_EXPORT int kbus_ksock_close(kbus_ksock_t ksock)
+{
+        Conn *c = table_remove(ksock);
+
+        if (!c)
+                return -EBADF;
+        conn_flush(c); /* posted messages still go */
+        conn_free(c);
+        return 0;
+}
+
+static int ksock_bind_request(kbus_ksock_t ksock, uint16_t type, const char *name,
+                              uint32_t is_replier, Result *res)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        if (!name)
+                return -EINVAL;
+        size_t len = strlen(name);
+        int r = name_errno(name_check(name, len, true, NULL));
+        if (r < 0)
+                return r;
+        return ksock_request(c, type, is_replier ? FRAME_BIND_REPLIER : 0, name, len, res);
+}
+
+KBUS_EXPORT int kbus_ksock_bind(kbus_ksock_t ksock, const char *name, uint32_t is_replier)
+{
+        Result res;
+
+        return ksock_bind_request(ksock, FRAME_BIND, name, is_replier, &res);
+}
+
+KBUS_EXPORT int kbus_ksock_unbind(kbus_ksock_t ksock, const char *name, uint32_t is_replier)
+{
+        Result res;
+        int r = ksock_bind_request(ksock, FRAME_UNBIND, name, is_replier, &res);
+
+        if (r == 0)
+                conn_drop_binding(table_get(ksock), res.value0);
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_id(kbus_ksock_t ksock, uint32_t *ksock_id)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        if (!ksock_id)
+                return -EINVAL;
+        *ksock_id = c->ksock_id;
+        return 0;
+}
+
+KBUS_EXPORT int kbus_ksock_next_msg(kbus_ksock_t ksock, uint32_t *message_length)
+{
+        Conn *c = table_get(ksock);
+        Prefetched p;
+
+        if (!c)
+                return -EBADF;
+        if (!message_length)
+                return -EINVAL;
+        kbus_msg_delete(&c->being_read);
+        *message_length = 0;
+        int r = conn_next(c, &p);
+        if (r > 0) {
+                conn_take(c, &p); /* if kbusd is gone the message is still ours */
+                c->being_read = p.msg;
+                c->being_read_len = p.size;
+                *message_length = p.size;
+                r = 0;
+        }
+        conn_keep_readable(c);
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_read_msg(kbus_ksock_t ksock, kbus_message_t **msg, size_t msg_len)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        if (!msg)
+                return -EINVAL;
+        if (!c->being_read)
+                return -ENOMSG;
+        if (msg_len < c->being_read_len)
+                return -EMSGSIZE;
+        *msg = c->being_read;
+        c->being_read = NULL;
+        return 0;
+}
+
+KBUS_EXPORT int kbus_ksock_read_next_msg(kbus_ksock_t ksock, kbus_message_t **msg)
+{
+        uint32_t len;
+        int r;
+
+        if (!msg)
+                return table_get(ksock) ? -EINVAL : -EBADF;
+        *msg = NULL;
+        r = kbus_ksock_next_msg(ksock, &len);
+        if (r < 0 || len == 0)
+                return r;
+        return kbus_ksock_read_msg(ksock, msg, len);
+}
+
+/* Encodes @msg into a malloc()ed buffer after the checks a sender makes. */
+static int ksock_encode(Conn *c, const kbus_message_t *msg, int allow_reply, uint8_t **ret,
+                        size_t *ret_len)
+{
+        WireMsg w;
+        int r;
+
+        if (!c->can_write)
+                return -EBADF;
+        if (c->held)
+                return -EALREADY;
+        r = msg_to_wire(msg, &w);
+        if (r == 0)
+                r = msg_check(&w, allow_reply);
+        if (r < 0)
+                return r;
+        uint64_t size = codec_msg_size(&w);
+        if (size > KBUS_MSG_SIZE_ABS_MAX)
+                return -EMSGSIZE;
+        uint8_t *p = malloc((size_t)size);
+        if (!p)
+                return -ENOMEM;
+        *ret_len = codec_msg_encode(p, &w);
+        *ret = p;
+        return 0;
+}
+
+KBUS_EXPORT int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *msg)
+{
+        Conn *c = table_get(ksock);
+        uint8_t *p;
+        size_t len;
+
+        if (!c)
+                return -EBADF;
+        int r = ksock_encode(c, msg, 1, &p, &len);
+        if (r < 0)
+                return r;
+        free(c->written);
+        c->written = p;
+        c->written_len = len;
+        return 0;
+}
+
+KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
+{
+        Conn *c = table_get(ksock);
+        Result res;
+
+        if (!c)
+                return -EBADF;
+        if (c->held)
+                return -EALREADY;
+        if (!c->written)
+                return -ENOMSG;
+        uint16_t flags = (fcntl(c->fd, F_GETFL) & O_NONBLOCK) ? 0 : FRAME_SEND_WAIT;
+        int r = ksock_request(c, FRAME_SEND, flags, c->written, c->written_len, &res);
+        free(c->written);
+        c->written = NULL;
+        if (r == -EAGAIN)
+                c->held = true;
+        if (r == 0 && msg_id)
+                *msg_id = (kbus_msg_id_t){ res.value0, res.value1 };
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_send_msg(kbus_ksock_t ksock, const kbus_message_t *msg,
+                                    kbus_msg_id_t *msg_id)
+{
+        int r = kbus_ksock_write_msg(ksock, msg);
+
+        return r < 0 ? r : kbus_ksock_send(ksock, msg_id);
+}
+
+KBUS_EXPORT int kbus_ksock_discard(kbus_ksock_t ksock)
+{
+        Conn *c = table_get(ksock);
+        Result res;
+
+        if (!c)
+                return -EBADF;
+        free(c->written);
+        c->written = NULL;
+        if (!c->held)
+                return 0;
+        int r = ksock_request(c, FRAME_DISCARD, 0, NULL, 0, &res);
+        if (r == 0)
+                c->held = false;
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_last_msg_id(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
+{
+        Conn *c = table_get(ksock);
+        uint8_t body[8];
+        Result res;
+
+        if (!c)
+                return -EBADF;
+        if (!msg_id)
+                return -EINVAL;
+        put_le32(body, CTL_LAST_SENT);
+        put_le32(body + 4, 0);
+        int r = ksock_request(c, FRAME_CTL, 0, body, sizeof(body), &res);
+        if (r == 0)
+                *msg_id = (kbus_msg_id_t){ res.value0, res.value1 };
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_find_replier(kbus_ksock_t ksock, const char *name,
+                                        uint32_t *replier_ksock_id)
+{
+        Conn *c = table_get(ksock);
+        Result res;
+
+        if (!c)
+                return -EBADF;
+        if (!name || !replier_ksock_id)
+                return -EINVAL;
+        size_t len = strlen(name);
+        int r = name_errno(name_check(name, len, false, NULL));
+        if (r == 0)
+                r = ksock_request(c, FRAME_REPLIER, 0, name, len, &res);
+        if (r == 0)
+                *replier_ksock_id = res.value0;
+        return r;
+}
+
+/* The controls that take a value in and give one back through a pointer. */
+static int ksock_ctl_inout(kbus_ksock_t ksock, uint32_t op, uint32_t *value)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        if (!value)
+                return -EINVAL;
+        int r = ksock_ctl(c, op, *value, value);
+        return r < 0 ? r : 0;
+}
+
+KBUS_EXPORT int kbus_ksock_max_messages(kbus_ksock_t ksock, uint32_t *max_messages)
+{
+        return ksock_ctl_inout(ksock, CTL_MAX_MESSAGES, max_messages);
+}
+
+static int ksock_ctl_out(kbus_ksock_t ksock, uint32_t op, uint32_t *value)
+{
+        if (value)
+                *value = 0;
+        return ksock_ctl_inout(ksock, op, value);
+}
+
+KBUS_EXPORT int kbus_ksock_num_messages(kbus_ksock_t ksock, uint32_t *num_messages)
+{
+        return ksock_ctl_out(ksock, CTL_NUM_MESSAGES, num_messages);
+}
+
+KBUS_EXPORT int kbus_ksock_num_unreplied_to(kbus_ksock_t ksock, uint32_t *num_messages)
+{
+        return ksock_ctl_out(ksock, CTL_UNREPLIED_TO, num_messages);
+}
+
+KBUS_EXPORT int kbus_ksock_new_device(kbus_ksock_t ksock, uint32_t *device_number)
+{
+        return ksock_ctl_out(ksock, CTL_NEW_BUS, device_number);
+}
+
+KBUS_EXPORT int kbus_ksock_max_message_size(kbus_ksock_t ksock, uint32_t *max_message_size)
+{
+        Conn *c = table_get(ksock);
+        uint32_t asked = max_message_size ? *max_message_size : 0;
+        int r = ksock_ctl_inout(ksock, CTL_MAX_MSG_SIZE, max_message_size);
+
+        if (r == 0 && asked != 1)
+                c->max_msg_size = *max_message_size;
+        return r;
+}
+
+/* The on/off/ask switches: the answer is the state before the call. */
+static int ksock_switch(kbus_ksock_t ksock, uint32_t op, uint32_t request)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        if (request != 0 && request != 1 && request != CTL_ASK)
+                return -EINVAL;
+        return ksock_ctl(c, op, request, NULL);
+}
+
+KBUS_EXPORT int kbus_ksock_only_once(kbus_ksock_t ksock, uint32_t request)
+{
+        return ksock_switch(ksock, CTL_ONLY_ONCE, request);
+}
+
+KBUS_EXPORT int kbus_ksock_report_replier_binds(kbus_ksock_t ksock, uint32_t request)
+{
+        return ksock_switch(ksock, CTL_REPORT_BINDS, request);
+}
+
+KBUS_EXPORT int kbus_ksock_kernel_module_verbose(kbus_ksock_t ksock, uint32_t request)
+{
+        return ksock_switch(ksock, CTL_VERBOSE, request);
+}
+
+KBUS_EXPORT int kbus_wait_for_message(kbus_ksock_t ksock, int wait_for)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        if (wait_for == 0 || (wait_for & ~(KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE)))
+                return -EINVAL;
+        for (;;) {
+                int ready = 0, r = 0;
+                if (wait_for & KBUS_KSOCK_READABLE) {
+                        r = conn_pending(c);
+                        if (r > 0)
+                                ready |= KBUS_KSOCK_READABLE;
+                }
+                if ((wait_for & KBUS_KSOCK_WRITABLE) && !c->held && !c->dead)
+                        ready |= KBUS_KSOCK_WRITABLE;
+                if (ready)
+                        return ready;
+                if (r < 0 || c->dead)
+                        return c->dead ? c->dead : r;
+                r = conn_flush(c);
+                if (r == 0)
+                        r = conn_wait_input(c);
+                if (r < 0 && !c->pf_len)
+                        return r;
+        }
+}
+
+/* Refuses a posted message that is too big for the bus, asking kbusd the
+ * current maximum before refusing, since another ksock may have raised it. */
+static int ksock_post_size_ok(Conn *c, size_t len)
+{
+        if (len <= c->max_msg_size)
+                return 0;
+        uint32_t max;
+        int r = ksock_ctl(c, CTL_MAX_MSG_SIZE, 0, &max);
+        if (r < 0)
+                return r;
+        c->max_msg_size = max;
+        return len <= max ? 0 : -EMSGSIZE;
+}
+
+static int ksock_take_post_error(Conn *c)
+{
+        int r = c->post_error;
+
+        c->post_error = 0;
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_post_msg(kbus_ksock_t ksock, const kbus_message_t *msg)
+{
+        Conn *c = table_get(ksock);
+        WireMsg w;
+
+        if (!c)
+                return -EBADF;
+        if (c->post_error)
+                return ksock_take_post_error(c);
+        if (!c->can_write)
+                return -EBADF;
+        if (c->held)
+                return -EALREADY;
+        int r = msg_to_wire(msg, &w);
+        if (r == 0)
+                r = msg_check(&w, 0);
+        if (r == 0)
+                r = ksock_post_size_ok(c, (size_t)codec_msg_size(&w));
+        if (r < 0)
+                return r;
+        uint8_t *body = conn_post_begin(c, FRAME_SEND, FRAME_SEND_POST, (size_t)codec_msg_size(&w));
+        if (!body)
+                return c->dead ? c->dead : -ENOMEM;
+        codec_msg_encode(body, &w);
+        return conn_post_end(c);
+}
+
+KBUS_EXPORT int kbus_ksock_flush(kbus_ksock_t ksock)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return -EBADF;
+        int r = conn_flush(c);
+        if (r == 0 && c->post_error)
+                r = ksock_take_post_error(c);
+        return r;
+}

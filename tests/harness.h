@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * harness.h - start and stop a real kbusd for integration tests.
+ */
+#ifndef KBUS_TESTS_HARNESS_H
+#define KBUS_TESTS_HARNESS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct Kbusd {
+        pid_t pid;
+        int out_fd;          /* kbusd's stdout */
+        unsigned buses;
+        char dir[PATH_MAX];  /* its socket directory (also $KBUS_SOCKET_DIR) */
+} Kbusd;
+
+int kbusd_start(Kbusd *k, const char *const *args);
+int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args);
+int kbusd_stop(Kbusd *k);
+int kbusd_kill(Kbusd *k, int sig);
+const char *kbusd_path(void);
+int harness_wait_exit(pid_t pid, int timeout_ms);
+
+#endif
