@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <kbus/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif

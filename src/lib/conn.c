@@ -216,15 +216,19 @@ static void conn_parse(Conn *c)
         }
 }
 
-/* Reads what is there; returns >0 if bytes came, 0 if none, <0 if kbusd is gone. */
-static int conn_recv(Conn *c)
+/*
+ * Reads once: what is there (@flags MSG_DONTWAIT), or waiting for something
+ * (@flags 0; still non-blocking if the application set O_NONBLOCK).  Returns
+ * >0 if bytes came, 0 if none, <0 if kbusd is gone.
+ */
+static int conn_recv_flags(Conn *c, int flags)
 {
         if (c->dead)
                 return c->dead;
         if (buf_reserve(&c->in, CONN_READ_CHUNK) < 0)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = recv(c->fd, buf_tail(&c->in), buf_room(&c->in), MSG_DONTWAIT);
+                ssize_t n = recv(c->fd, buf_tail(&c->in), buf_room(&c->in), flags);
                 if (n > 0) {
                         c->in.tail += (size_t)n;
                         conn_parse(c);
@@ -237,6 +241,11 @@ static int conn_recv(Conn *c)
                 conn_fail(c, -ECONNRESET);
                 return c->dead;
         }
+}
+
+static int conn_recv(Conn *c)
+{
+        return conn_recv_flags(c, MSG_DONTWAIT);
 }
 
 /* Reads until the socket is empty. */
@@ -271,7 +280,7 @@ static int conn_poll(Conn *c, short events)
 int conn_wait_input(Conn *c)
 {
         for (;;) {
-                int r = conn_recv(c);
+                int r = conn_recv_flags(c, 0); /* sleeps in recv() on a blocking socket */
                 if (r != 0)
                         return r < 0 ? r : 0;
                 r = conn_poll(c, POLLIN);

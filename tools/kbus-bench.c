@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * kbus-bench - how fast kbus is, beside what this machine allows.
+ *
+ * Starts a private kbusd on a temporary socket directory and measures, with
+ * 64-byte payloads: the request/reply round trip, the synchronous send round
+ * trip, pipelined (posted) announcements 1->1 and 1->10, and kbusd's own CPU
+ * time per delivery and per round trip (from /proc/<pid>/stat).  In the same
+ * run it measures the ceiling: a raw Unix-socket ping-pong and a minimal
+ * single-threaded relay (the best any broker could do), and prints each
+ * kbus figure as a ratio of its ceiling.  Machines are noisy: trust the
+ * ratios of one run, not absolute numbers across runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kbus/kbus.h"
+
+#define PAYLOAD 64
+#define WARMUP 2000
+#define MAX_RX 16
+#define NAME "$.Bench.Data"
+#define RNAME "$.Bench.Ask"
+
+typedef struct Options {
+        const char *kbusd;
+        long rtt_n;    /* round trips per latency figure */
+        long tput_n;   /* messages per throughput figure */
+        int fanout;    /* receivers for the fan-out figure */
+} Options;
+
+typedef struct Figure {
+        double p50, p99; /* microseconds, for latency */
+        double rate;     /* per second, for throughput */
+        double cpu_s;    /* kbusd CPU seconds during the measurement */
+        long count;      /* round trips or deliveries measured */
+        long lost;
+} Figure;
+
+static pid_t bench_kbusd_pid;
+
+static void die(const char *what)
+{
+        fprintf(stderr, "kbus-bench: %s: %s\n", what, strerror(errno));
+        if (bench_kbusd_pid > 0)
+                kill(bench_kbusd_pid, SIGTERM);
+        exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+static void summarize(double *us, long n, Figure *f)
+{
+        qsort(us, (size_t)n, sizeof(*us), cmp_double);
+        f->p50 = us[n / 2];
+        f->p99 = us[(long)((double)n * 0.99)];
+        f->count = n;
+}
+
+/* kbusd's user+system CPU seconds so far. */
+static double kbusd_cpu(void)
+{
+        char path[64], buf[1024];
+        unsigned long ut = 0, st = 0;
+
+        if (bench_kbusd_pid <= 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)bench_kbusd_pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return 0;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')'); /* fields after the command name */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                         &st) != 2)
+                return 0;
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---- a private kbusd ---------------------------------------------------- */
+
+static void start_kbusd(const Options *o, char *dir)
+{
+        int out[2];
+        char line[512];
+
+        if (!mkdtemp(dir) || pipe(out) < 0)
+                die("setup");
+        setenv("KBUS_SOCKET_DIR", dir, 1);
+        bench_kbusd_pid = fork();
+        if (bench_kbusd_pid < 0)
+                die("fork");
+        if (bench_kbusd_pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(out[1], 1);
+                close(out[0]);
+                execlp(o->kbusd, o->kbusd, "--socket-dir", dir, (char *)NULL);
+                _exit(127);
+        }
+        close(out[1]);
+        FILE *f = fdopen(out[0], "r");
+        if (!f || !fgets(line, sizeof(line), f) || !strstr(line, "listening")) {
+                fprintf(stderr, "kbus-bench: kbusd (%s) did not start\n", o->kbusd);
+                exit(1);
+        }
+        fclose(f);
+}
+
+static void stop_kbusd(const char *dir)
+{
+        kill(bench_kbusd_pid, SIGTERM);
+        waitpid(bench_kbusd_pid, NULL, 0);
+        rmdir(dir);
+}
+
+static kbus_ksock_t bench_open(void)
+{
+        kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR);
+
+        if (ks < 0) {
+                errno = -ks;
+                die("kbus_ksock_open");
+        }
+        return ks;
+}
+
+static void check(int r, const char *what)
+{
+        if (r < 0) {
+                errno = -r;
+                die(what);
+        }
+}
+
+/* ---- child processes ---------------------------------------------------- */
+
+/* Forks @fn(arg); the child writes one byte on @ready once it is set up. */
+static pid_t spawn(void (*fn)(int ready, long arg), long arg, int *ready_fd)
+{
+        int p[2];
+
+        if (pipe(p) < 0)
+                die("pipe");
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                close(p[0]);
+                fn(p[1], arg);
+                _exit(0);
+        }
+        close(p[1]);
+        *ready_fd = p[0];
+        return pid;
+}
+
+static void wait_ready(int fd)
+{
+        char c;
+
+        if (read(fd, &c, 1) != 1) {
+                fprintf(stderr, "kbus-bench: a child failed to start\n");
+                exit(1);
+        }
+}
+
+static void signal_ready(int fd)
+{
+        if (write(fd, "r", 1) != 1)
+                _exit(2);
+}
+
+/* ---- ceiling: raw sockets ------------------------------------------------ */
+
+static void write_all(int fd, const void *p, size_t n)
+{
+        while (n) {
+                ssize_t w = write(fd, p, n);
+                if (w <= 0 && errno != EINTR)
+                        die("write");
+                if (w > 0) {
+                        p = (const char *)p + w;
+                        n -= (size_t)w;
+                }
+        }
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+        while (n) {
+                ssize_t r = read(fd, p, n);
+                if (r <= 0 && errno != EINTR)
+                        return -1;
+                if (r > 0) {
+                        p = (char *)p + r;
+                        n -= (size_t)r;
+                }
+        }
+        return 0;
+}
+
+#define FRAME (4 + PAYLOAD)
+
+/* Echoes frames on @fd until it closes. */
+static void echo_loop(int fd)
+{
+        char f[FRAME];
+
+        while (read_all(fd, f, FRAME) == 0)
+                write_all(fd, f, FRAME);
+        _exit(0);
+}
+
+static void ping_pong_rtt(int fd, long n, Figure *fig)
+{
+        char f[FRAME] = { 0 };
+        double *us = malloc(sizeof(double) * (size_t)n);
+
+        if (!us)
+                die("malloc");
+        for (long i = 0; i < WARMUP + n; i++) {
+                uint64_t t0 = now_ns();
+                write_all(fd, f, FRAME);
+                if (read_all(fd, f, FRAME) < 0)
+                        die("read");
+                if (i >= WARMUP)
+                        us[i - WARMUP] = (double)(now_ns() - t0) / 1000.0;
+        }
+        summarize(us, n, fig);
+        free(us);
+}
+
+static void ceiling_pingpong(const Options *o, Figure *fig)
+{
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+                die("socketpair");
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(sv[0]);
+                echo_loop(sv[1]);
+        }
+        close(sv[1]);
+        ping_pong_rtt(sv[0], o->rtt_n, fig);
+        close(sv[0]);
+        waitpid(pid, NULL, 0);
+}
+
+/* The relay: one epoll loop forwarding whole frames between fds a and b. */
+static void relay_forward(int from, int *to, int nto, char *buf, size_t *have)
+{
+        ssize_t r = read(from, buf + *have, 65536 - *have);
+
+        if (r <= 0)
+                _exit(0);
+        *have += (size_t)r;
+        size_t whole = *have - *have % FRAME;
+        for (int i = 0; i < nto; i++)
+                write_all(to[i], buf, whole);
+        memmove(buf, buf + whole, *have - whole);
+        *have -= whole;
+}
+
+static void relay_loop(int a, int *outs, int nouts, int back)
+{
+        static char bufa[65536], bufb[65536];
+        size_t ha = 0, hb = 0;
+        int ep = epoll_create1(0);
+        struct epoll_event ev = { .events = EPOLLIN, .data.fd = a };
+
+        epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev);
+        if (back >= 0) {
+                ev.data.fd = back;
+                epoll_ctl(ep, EPOLL_CTL_ADD, back, &ev);
+        }
+        for (;;) {
+                struct epoll_event evs[4];
+                int n = epoll_wait(ep, evs, 4, -1);
+                for (int i = 0; i < n; i++) {
+                        if (evs[i].data.fd == a)
+                                relay_forward(a, outs, nouts, bufa, &ha);
+                        else
+                                relay_forward(back, &a, 1, bufb, &hb);
+                }
+        }
+}
+
+static void ceiling_relay_rtt(const Options *o, Figure *fig)
+{
+        int c[2], s[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, c) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0)
+                die("socketpair");
+        fflush(NULL);
+        pid_t relay = fork();
+        if (relay == 0) {
+                close(c[0]);
+                close(s[0]);
+                relay_loop(c[1], &s[1], 1, s[1]);
+        }
+        pid_t server = fork();
+        if (server == 0) {
+                close(c[0]);
+                close(c[1]);
+                close(s[1]);
+                echo_loop(s[0]);
+        }
+        close(c[1]);
+        close(s[0]);
+        close(s[1]);
+        ping_pong_rtt(c[0], o->rtt_n, fig);
+        close(c[0]);
+        kill(relay, SIGTERM);
+        waitpid(relay, NULL, 0);
+        waitpid(server, NULL, 0);
+}
+
+/* Counts frames arriving on @fd; reports (count, last arrival) on @res. */
+static void count_frames(int fd, long expect, int res)
+{
+        static char buf[65536];
+        uint64_t got[2] = { 0, 0 };
+        size_t have = 0;
+
+        while ((long)got[0] < expect) {
+                ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+                if (r <= 0)
+                        break;
+                have += (size_t)r;
+                got[0] += have / FRAME;
+                have %= FRAME;
+                got[1] = now_ns();
+        }
+        if (write(res, got, sizeof(got)) != sizeof(got))
+                _exit(2);
+        _exit(0);
+}
+
+static void ceiling_relay_tput(long n, int nrx, Figure *fig)
+{
+        int in[2], outs[MAX_RX], res[2];
+        pid_t rx[MAX_RX];
+        static char batch[64 * FRAME];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, in) < 0 || pipe(res) < 0)
+                die("socketpair");
+        fflush(NULL);
+        for (int i = 0; i < nrx; i++) {
+                int sv[2];
+                if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+                        die("socketpair");
+                rx[i] = fork();
+                if (rx[i] == 0)
+                        count_frames(sv[0], n, res[1]);
+                close(sv[0]);
+                outs[i] = sv[1];
+        }
+        pid_t relay = fork();
+        if (relay == 0)
+                relay_loop(in[1], outs, nrx, -1);
+        for (int i = 0; i < nrx; i++)
+                close(outs[i]);
+        close(in[1]);
+        uint64_t t0 = now_ns(), last = t0, total = 0;
+        for (long sent = 0; sent < n; sent += 64)
+                write_all(in[0], batch, sizeof(batch));
+        for (int i = 0; i < nrx; i++) {
+                uint64_t got[2];
+                if (read_all(res[0], got, sizeof(got)) < 0)
+                        die("result");
+                total += got[0];
+                last = got[1] > last ? got[1] : last;
+        }
+        close(in[0]);
+        kill(relay, SIGTERM);
+        waitpid(relay, NULL, 0);
+        for (int i = 0; i < nrx; i++)
+                waitpid(rx[i], NULL, 0);
+        fig->count = (long)total;
+        fig->rate = (double)total / ((double)(last - t0) / 1e9);
+}
+
+/* ---- kbus --------------------------------------------------------------- */
+
+static void kbus_replier(int ready, long arg)
+{
+        kbus_ksock_t ks = bench_open();
+        kbus_message_t *req, *rep;
+
+        (void)arg;
+        check(kbus_ksock_bind(ks, RNAME, 1), "bind replier");
+        signal_ready(ready);
+        for (;;) {
+                check(kbus_wait_for_message(ks, KBUS_KSOCK_READABLE), "wait");
+                while (kbus_ksock_read_next_msg(ks, &req) == 0 && req) {
+                        check(kbus_msg_create_reply_to(&rep, req, kbus_msg_data_ptr(req),
+                                                       req->data_len, 0), "reply_to");
+                        check(kbus_ksock_send_msg(ks, rep, NULL), "send reply");
+                        kbus_msg_delete(&rep);
+                        kbus_msg_delete(&req);
+                }
+        }
+}
+
+static void kbus_request_rtt(const Options *o, Figure *fig)
+{
+        static char data[PAYLOAD];
+        kbus_ksock_t ks = bench_open();
+        kbus_message_t *req, *rep;
+        int ready;
+        pid_t pid = spawn(kbus_replier, 0, &ready);
+        double *us = malloc(sizeof(double) * (size_t)o->rtt_n);
+
+        wait_ready(ready);
+        check(kbus_msg_create_request(&req, RNAME, sizeof(RNAME) - 1, data, PAYLOAD, 0), "create");
+        double cpu0 = 0;
+        for (long i = 0; i < WARMUP + o->rtt_n; i++) {
+                if (i == WARMUP)
+                        cpu0 = kbusd_cpu();
+                uint64_t t0 = now_ns();
+                check(kbus_ksock_send_msg(ks, req, NULL), "send request");
+                do {
+                        check(kbus_wait_for_message(ks, KBUS_KSOCK_READABLE), "wait");
+                        check(kbus_ksock_read_next_msg(ks, &rep), "read reply");
+                } while (!rep);
+                if (i >= WARMUP)
+                        us[i - WARMUP] = (double)(now_ns() - t0) / 1000.0;
+                kbus_msg_delete(&rep);
+        }
+        fig->cpu_s = kbusd_cpu() - cpu0;
+        summarize(us, o->rtt_n, fig);
+        free(us);
+        kbus_msg_delete(&req);
+        kbus_ksock_close(ks);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static void kbus_send_rtt(const Options *o, Figure *fig)
+{
+        static char data[PAYLOAD];
+        kbus_ksock_t ks = bench_open();
+        kbus_message_t *msg;
+        double *us = malloc(sizeof(double) * (size_t)o->rtt_n);
+
+        check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
+        double cpu0 = 0;
+        for (long i = 0; i < WARMUP + o->rtt_n; i++) {
+                if (i == WARMUP)
+                        cpu0 = kbusd_cpu();
+                uint64_t t0 = now_ns();
+                check(kbus_ksock_send_msg(ks, msg, NULL), "send");
+                if (i >= WARMUP)
+                        us[i - WARMUP] = (double)(now_ns() - t0) / 1000.0;
+        }
+        fig->cpu_s = kbusd_cpu() - cpu0;
+        summarize(us, o->rtt_n, fig);
+        free(us);
+        kbus_msg_delete(&msg);
+        kbus_ksock_close(ks);
+}
+
+static int g_result_fd = -1;
+
+/* A receiver: counts messages until it has @expect, or 3 s pass idle. */
+static void kbus_receiver(int ready, long expect)
+{
+        kbus_ksock_t ks = bench_open();
+        uint32_t max = 1u << 20;
+        kbus_message_t *m;
+        uint64_t got[2] = { 0, 0 };
+
+        check(kbus_ksock_max_messages(ks, &max), "max_messages");
+        check(kbus_ksock_bind(ks, NAME, 0), "bind");
+        signal_ready(ready);
+        while ((long)got[0] < expect) {
+                struct pollfd p = { .fd = ks, .events = POLLIN };
+                if (poll(&p, 1, 3000) <= 0)
+                        break;
+                while (kbus_ksock_read_next_msg(ks, &m) == 0 && m) {
+                        got[0]++;
+                        kbus_msg_delete(&m);
+                }
+                got[1] = now_ns();
+        }
+        if (write(g_result_fd, got, sizeof(got)) != sizeof(got))
+                _exit(2);
+        _exit(0);
+}
+
+static void kbus_pipelined(long n, int nrx, Figure *fig)
+{
+        static char data[PAYLOAD];
+        int res[2], ready[MAX_RX];
+        pid_t rx[MAX_RX];
+        kbus_message_t *msg;
+
+        if (pipe(res) < 0)
+                die("pipe");
+        g_result_fd = res[1];
+        for (int i = 0; i < nrx; i++)
+                rx[i] = spawn(kbus_receiver, n, &ready[i]);
+        close(res[1]);
+        for (int i = 0; i < nrx; i++)
+                wait_ready(ready[i]);
+        kbus_ksock_t ks = bench_open();
+        check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
+        double cpu0 = kbusd_cpu();
+        uint64_t t0 = now_ns(), last = t0, total = 0;
+        for (long i = 0; i < n; i++)
+                check(kbus_ksock_post_msg(ks, msg), "post");
+        check(kbus_ksock_flush(ks), "flush");
+        for (int i = 0; i < nrx; i++) {
+                uint64_t got[2];
+                if (read_all(res[0], got, sizeof(got)) < 0)
+                        die("result");
+                total += got[0];
+                last = got[1] > last ? got[1] : last;
+        }
+        fig->cpu_s = kbusd_cpu() - cpu0;
+        fig->count = (long)total;
+        fig->lost = n * nrx - (long)total;
+        fig->rate = (double)total / ((double)(last - t0) / 1e9);
+        close(res[0]);
+        kbus_msg_delete(&msg);
+        kbus_ksock_close(ks);
+        for (int i = 0; i < nrx; i++)
+                waitpid(rx[i], NULL, 0);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void print_latency(const char *name, const Figure *k, const Figure *ceil,
+                          const char *ceil_name)
+{
+        printf("%-34s p50 %7.2f us  p99 %7.2f us   %5.2fx %s (p50 %.2f us)\n", name, k->p50,
+               k->p99, k->p50 / ceil->p50, ceil_name, ceil->p50);
+}
+
+static void print_rate(const char *name, const Figure *k, const Figure *ceil, const char *unit)
+{
+        printf("%-34s %10.0f %s  lost %ld   %5.2f of relay (%.0f)\n", name, k->rate, unit,
+               k->lost, k->rate / ceil->rate, ceil->rate);
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
+                   "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
+}
+
+static void parse(int argc, char **argv, Options *o)
+{
+        static const struct option opts[] = {
+                { "kbusd", required_argument, NULL, 'k' },
+                { "round-trips", required_argument, NULL, 'r' },
+                { "messages", required_argument, NULL, 'm' },
+                { "quick", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "k:r:m:qh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'k': o->kbusd = optarg; break;
+                case 'r': o->rtt_n = atol(optarg); break;
+                case 'm': o->tput_n = atol(optarg); break;
+                case 'q': o->rtt_n = 5000; o->tput_n = 50000; break;
+                case 'h': usage(stdout); exit(0);
+                default: usage(stderr); exit(2);
+                }
+        }
+        if (o->rtt_n < 100 || o->tput_n < 1000) {
+                fprintf(stderr, "kbus-bench: need at least 100 round trips and 1000 messages\n");
+                exit(2);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        Options o = { .kbusd = "kbusd", .rtt_n = 50000, .tput_n = 1000000, .fanout = 10 };
+        Figure pp = { 0 }, rr = { 0 }, r1 = { 0 }, r10 = { 0 };
+        Figure kr = { 0 }, ks = { 0 }, k1 = { 0 }, k10 = { 0 };
+        char dir[] = "/tmp/kbus-bench.XXXXXX";
+
+        parse(argc, argv, &o);
+        signal(SIGPIPE, SIG_IGN);
+        start_kbusd(&o, dir);
+        ceiling_pingpong(&o, &pp);
+        ceiling_relay_rtt(&o, &rr);
+        ceiling_relay_tput(o.tput_n, 1, &r1);
+        ceiling_relay_tput(o.tput_n / 5, o.fanout, &r10);
+        kbus_request_rtt(&o, &kr);
+        kbus_send_rtt(&o, &ks);
+        kbus_pipelined(o.tput_n, 1, &k1);
+        kbus_pipelined(o.tput_n / 5, o.fanout, &k10);
+        stop_kbusd(dir);
+
+        printf("kbus-bench %s, 64-byte payloads, %ld round trips, %ld messages\n",
+               kbus_version(), o.rtt_n, o.tput_n);
+        printf("ceiling: ping-pong p50 %.2f us, relay round trip p50 %.2f us, relay 1->1 "
+               "%.0f msgs/s, relay 1->%d %.0f deliveries/s (64 frames per write)\n",
+               pp.p50, rr.p50, r1.rate, o.fanout, r10.rate);
+        print_latency("request/reply round trip", &kr, &rr, "relay");
+        print_latency("sync send round trip", &ks, &pp, "ping-pong");
+        print_rate("pipelined announcements 1->1", &k1, &r1, "msgs/s      ");
+        print_rate("pipelined announcements 1->10", &k10, &r10, "deliveries/s");
+        printf("kbusd CPU per round trip %.2f us, per sync send %.2f us, per delivery %.0f ns "
+               "(1->1) %.0f ns (1->%d)\n",
+               kr.cpu_s / (double)kr.count * 1e6, ks.cpu_s / (double)ks.count * 1e6,
+               k1.cpu_s / (double)(k1.count ? k1.count : 1) * 1e9,
+               k10.cpu_s / (double)(k10.count ? k10.count : 1) * 1e9, o.fanout);
+        return 0;
+}
