@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * test-api.c - links the shared libkbus and touches every function it
+ * exports (STYLE §7): each is reachable, and each rejects a descriptor that
+ * is not a ksock with -EBADF instead of crashing.  Also checks the export
+ * list itself: libkbus.so exports exactly the functions of kbus.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "kbus/kbus.h"
+
+static void test_not_a_ksock(void **state)
+{
+        kbus_message_t *m = NULL;
+        kbus_msg_id_t id;
+        uint32_t v = 0, len;
+        (void)state;
+
+        assert_int_equal(kbus_ksock_close(999), -EBADF);
+        assert_int_equal(kbus_ksock_bind(999, "$.a", 0), -EBADF);
+        assert_int_equal(kbus_ksock_unbind(999, "$.a", 0), -EBADF);
+        assert_int_equal(kbus_ksock_id(999, &v), -EBADF);
+        assert_int_equal(kbus_ksock_next_msg(999, &len), -EBADF);
+        assert_int_equal(kbus_ksock_read_msg(999, &m, 100), -EBADF);
+        assert_int_equal(kbus_ksock_read_next_msg(999, &m), -EBADF);
+        assert_int_equal(kbus_msg_create(&m, "$.a", 3, NULL, 0, 0), 0);
+        assert_int_equal(kbus_ksock_write_msg(999, m), -EBADF);
+        assert_int_equal(kbus_ksock_send(999, &id), -EBADF);
+        assert_int_equal(kbus_ksock_send_msg(999, m, &id), -EBADF);
+        assert_int_equal(kbus_ksock_post_msg(999, m), -EBADF);
+        kbus_msg_delete(&m);
+        assert_null(m);
+        assert_int_equal(kbus_ksock_flush(999), -EBADF);
+        assert_int_equal(kbus_ksock_discard(999), -EBADF);
+        assert_int_equal(kbus_ksock_last_msg_id(999, &id), -EBADF);
+        assert_int_equal(kbus_ksock_find_replier(999, "$.a", &v), -EBADF);
+        assert_int_equal(kbus_ksock_max_messages(999, &v), -EBADF);
+        assert_int_equal(kbus_ksock_num_messages(999, &v), -EBADF);
+        assert_int_equal(kbus_ksock_num_unreplied_to(999, &v), -EBADF);
+        assert_int_equal(kbus_ksock_only_once(999, 1), -EBADF);
+        assert_int_equal(kbus_ksock_report_replier_binds(999, 1), -EBADF);
+        assert_int_equal(kbus_ksock_kernel_module_verbose(999, 1), -EBADF);
+        assert_int_equal(kbus_ksock_max_message_size(999, &v), -EBADF);
+        assert_int_equal(kbus_ksock_new_device(999, &v), -EBADF);
+        assert_int_equal(kbus_wait_for_message(999, KBUS_KSOCK_READABLE), -EBADF);
+        assert_int_equal(kbus_ksock_close(STDOUT_FILENO), -EBADF);
+}
+
+static void test_every_export_works(void **state)
+{
+        kbus_message_t *req, *got, *reply, *stateful;
+        kbus_msg_id_t id;
+        uint32_t v, len, is_bind, binder;
+        char *name;
+        Kbusd k;
+        (void)state;
+
+        assert_string_equal(kbus_version(), KBUS_VERSION);
+        assert_int_equal(kbusd_start(&k, NULL), 0);
+        kbus_ksock_t a = kbus_ksock_open(0, O_RDWR);
+        kbus_ksock_t b = kbus_ksock_open_by_name("/dev/kbus0", O_RDWR);
+        assert_true(a >= 0 && b >= 0);
+        assert_int_equal(kbus_ksock_report_replier_binds(b, 1), 0);
+        assert_int_equal(kbus_ksock_kernel_module_verbose(a, 0xFFFFFFFF), 0);
+        assert_int_equal(kbus_ksock_only_once(a, 0xFFFFFFFF), 0);
+        assert_int_equal(kbus_ksock_bind(b, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0), 0);
+        assert_int_equal(kbus_ksock_bind(a, "$.Api.Ask", 1), 0);
+        assert_int_equal(kbus_ksock_find_replier(b, "$.Api.Ask", &v), 0);
+        assert_int_equal(kbus_ksock_id(a, &len), 0);
+        assert_int_equal(v, len);
+        assert_int_equal(kbus_ksock_read_next_msg(b, &got), 0);
+        assert_int_equal(kbus_msg_split_bind_event(got, &is_bind, &binder, &name), 0);
+        assert_int_equal(is_bind, 1);
+        assert_string_equal(name, "$.Api.Ask");
+        free(name);
+        kbus_msg_delete(&got);
+
+        assert_int_equal(kbus_msg_create_request(&req, "$.Api.Ask", 9, "q", 1, 0), 0);
+        assert_int_equal(kbus_ksock_write_msg(b, req), 0);
+        assert_int_equal(kbus_ksock_send(b, &id), 0);
+        assert_int_equal(kbus_ksock_last_msg_id(b, &id), 0);
+        assert_int_equal(kbus_wait_for_message(a, KBUS_KSOCK_READABLE), KBUS_KSOCK_READABLE);
+        assert_int_equal(kbus_ksock_num_messages(a, &v), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(kbus_ksock_next_msg(a, &len), 0);
+        assert_true(len > sizeof(kbus_message_t));
+        assert_int_equal(kbus_ksock_read_msg(a, &got, len), 0);
+        assert_true(kbus_msg_is_request(got) && kbus_msg_wants_us_to_reply(got));
+        assert_string_equal(kbus_msg_name_ptr(got), "$.Api.Ask");
+        assert_int_equal(kbus_ksock_num_unreplied_to(a, &v), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(kbus_msg_create_reply_to(&reply, got, "r", 1, 0), 0);
+        assert_int_equal(kbus_ksock_send_msg(a, reply, NULL), 0);
+        kbus_msg_delete(&reply);
+        kbus_msg_delete(&got);
+        assert_int_equal(kbus_ksock_read_next_msg(b, &got), 0);
+        assert_true(kbus_msg_is_reply(got));
+        assert_memory_equal(kbus_msg_data_ptr(got), "r", 1);
+        assert_int_equal(kbus_msg_create_stateful_request(&stateful, got, "$.Api.Ask", 9, NULL, 0,
+                                                          0), 0);
+        assert_int_equal(kbus_ksock_send_msg(b, stateful, NULL), 0);
+        kbus_msg_delete(&stateful);
+        kbus_msg_delete(&got);
+        kbus_msg_delete(&req);
+
+        v = 50;
+        assert_int_equal(kbus_ksock_max_messages(a, &v), 0);
+        assert_int_equal(v, 50);
+        v = 0;
+        assert_int_equal(kbus_ksock_max_message_size(a, &v), 0);
+        assert_int_equal(v, 64 * 1024);
+        assert_int_equal(kbus_ksock_new_device(a, &v), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(kbus_msg_create(&got, "$.Api.Post", 10, NULL, 0, 0), 0);
+        assert_int_equal(kbus_ksock_post_msg(a, got), 0);
+        assert_int_equal(kbus_ksock_flush(a), 0);
+        assert_int_equal(kbus_ksock_discard(a), 0);
+        kbus_msg_delete(&got);
+        assert_int_equal(kbus_ksock_unbind(a, "$.Api.Ask", 1), 0);
+        assert_int_equal(kbus_ksock_close(a), 0);
+        assert_int_equal(kbus_ksock_close(b), 0);
+        k.buses = 2; /* the new bus's socket must go too */
+        assert_int_equal(kbusd_stop(&k), 0);
+}
+
+/* libkbus.so exports exactly the kbus_* functions of kbus.h and version.h. */
+static void test_export_list(void **state)
+{
+        char cmd[512], line[256];
+        int n = 0;
+        (void)state;
+
+        snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s' | awk '$2 == \"T\" {print $3}'",
+                 getenv("KBUS_LIBRARY"));
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        while (fgets(line, sizeof(line), p)) {
+                assert_int_equal(strncmp(line, "kbus_", 5), 0);
+                n++;
+        }
+        assert_int_equal(pclose(p), 0);
+        assert_int_equal(n, 39);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_not_a_ksock),
+                cmocka_unit_test(test_every_export_works),
+                cmocka_unit_test(test_export_list),
+        };
+        alarm(60);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
