@@ -265,7 +265,9 @@ static int decode_with_lengths(uint32_t name_len, uint32_t data_len, size_t len)
         assert_non_null(p);
         put_le32(p + WMSG_NAME_LEN, name_len);
         put_le32(p + WMSG_DATA_LEN, data_len);
-        memset(p + WMSG_FIXED_LEN, 'n', len - WMSG_FIXED_LEN < 3 ? len - WMSG_FIXED_LEN : 3);
+        /* up to 3 name bytes, never into the padding: all-NUL padding passes */
+        size_t n = len - WMSG_FIXED_LEN < 3 ? len - WMSG_FIXED_LEN : 3;
+        memset(p + WMSG_FIXED_LEN, 'n', name_len < n ? name_len : n);
         int r = codec_msg_decode(p, len, &d);
         free(p);
         if (r)
