@@ -41,7 +41,7 @@ static void query_binding(Binding *b, void *ctx)
         QueryOut *q = ctx;
         Client *c = b->client;
         static const uint8_t zeros[4];
-        uint32_t pad = wire_name_pad(b->name_len);
+        uint32_t pad = (uint32_t)wire_name_pad(b->name_len);
 
         query_put32(q, c->bus->number);
         query_put32(q, c->id);

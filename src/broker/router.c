@@ -381,7 +381,7 @@ void router_retry_held(Bus *bus)
 static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uint32_t len,
                                  bool is_bind, Message **ret)
 {
-        uint32_t pad = wire_name_pad(len);
+        uint32_t pad = (uint32_t)wire_name_pad(len);
         uint32_t size = 12 + pad;
         uint8_t *data = calloc(1, size);
         uint32_t head[3] = { is_bind ? 1u : 0u, binder->id, len };

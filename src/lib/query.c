@@ -67,7 +67,7 @@ static void query_binding(Reader *rd, KbusBindingInfo *b)
         b->uid = rd32(rd);
         b->is_replier = rd32(rd);
         uint32_t len = rd32(rd);
-        uint32_t pad = wire_name_pad(len);
+        uint32_t pad = (uint32_t)wire_name_pad(len);
         if (rd->err || len > KBUS_NAME_LEN_MAX || rd->left < pad) {
                 rd->err = -EPROTO;
                 return;

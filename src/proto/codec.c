@@ -74,8 +74,7 @@ int codec_msg_decode(const uint8_t *p, size_t len, WireMsg *ret)
                 return CODEC_E_MALFORMED;
         uint32_t name_len = get_le32(p + WMSG_NAME_LEN);
         uint32_t data_len = get_le32(p + WMSG_DATA_LEN);
-        /* 64-bit: the 32-bit wire_name_pad() wraps to 0 for name_len > 0xfffffffb */
-        uint64_t pad = ((uint64_t)name_len + 4u) & ~(uint64_t)3u;
+        uint64_t pad = wire_name_pad(name_len);
         if (name_len == 0 || WMSG_FIXED_LEN + pad + data_len != (uint64_t)len)
                 return CODEC_E_MALFORMED;
         const uint8_t *name = p + WMSG_FIXED_LEN;
@@ -121,7 +120,7 @@ uint64_t codec_msg_size(const WireMsg *m)
  */
 size_t codec_msg_encode(uint8_t *p, const WireMsg *m)
 {
-        uint32_t pad = wire_name_pad(m->name_len);
+        uint32_t pad = (uint32_t)wire_name_pad(m->name_len); /* a checked name */
 
         put_le32(p + WMSG_ID_NET, m->id_net);
         put_le32(p + WMSG_ID_SERIAL, m->id_serial);

@@ -137,16 +137,16 @@ enum {
 #define KBUS_NAME_LEN_MAX 1000u
 
 /* Length of a name on the wire: padded to 4 bytes with at least one NUL. */
-static inline uint32_t wire_name_pad(uint32_t name_len)
+/* 64-bit, because a hostile name_len near 2^32 must not wrap to a small pad. */
+static inline uint64_t wire_name_pad(uint32_t name_len)
 {
-        return (name_len + 4u) & ~3u;
+        return ((uint64_t)name_len + 4u) & ~(uint64_t)3u;
 }
 
 /* Size of an encoded message; this is what the bus maximum applies to. */
 static inline uint64_t wire_msg_size(uint32_t name_len, uint32_t data_len)
 {
-        /* not wire_name_pad(): that wraps to 0 for name_len > 0xfffffffb */
-        return (uint64_t)WMSG_FIXED_LEN + (((uint64_t)name_len + 4u) & ~(uint64_t)3u) + data_len;
+        return (uint64_t)WMSG_FIXED_LEN + wire_name_pad(name_len) + data_len;
 }
 
 #endif
