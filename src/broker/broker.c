@@ -250,9 +250,9 @@ static bool broker_retry_waiting(Broker *b)
 
         for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
                 Bus *bus = b->buses[i];
-                if (!bus || !bus->room_appeared)
+                if (!bus || !bus->recheck)
                         continue;
-                bus->room_appeared = false;
+                bus->recheck = false;
                 any = true;
                 if (bus->nset_aside || bus->nlost)
                         router_deliver_set_aside(bus);

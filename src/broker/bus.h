@@ -57,7 +57,7 @@ typedef struct Bus {
         TAILQ_HEAD(, SetAside) set_aside;
         uint32_t nset_aside;
         uint32_t nlost;     /* clients owed an UnbindEventsLost */
-        bool room_appeared; /* retry held sends and set-aside events */
+        bool recheck;       /* room appeared or a replier changed: retry held work */
         uint64_t route_stamp;
         Target *targets;    /* scratch for routing */
         size_t ntargets, targets_cap;

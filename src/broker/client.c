@@ -137,7 +137,7 @@ static void client_teardown(Client *c)
         if (c->events_lost)
                 bus->nlost--;
         if (bus->nheld)
-                bus->room_appeared = true; /* a held send may have waited on us */
+                bus->recheck = true; /* a held send may have waited on us */
 }
 
 /**

@@ -28,7 +28,7 @@ static void inbox_on_taken(QueueEntry *e, void *ctx)
         if (e->slot)
                 reply_slot_mark_taken(&c->owing, e->slot);
         if (bus_waits_for_room(c->bus))
-                c->bus->room_appeared = true;
+                c->bus->recheck = true;
 }
 
 /**
@@ -42,9 +42,9 @@ uint32_t inbox_reserved(const Client *c)
         return c->owed.count + (c->held && c->held->reserved ? 1u : 0u);
 }
 
-static bool inbox_looks_full(const Client *c, uint32_t extra)
+static bool inbox_looks_full(const Client *c)
 {
-        return (uint64_t)c->queue.live + inbox_reserved(c) + extra >= c->max_messages ||
+        return (uint64_t)c->queue.live + inbox_reserved(c) >= c->max_messages ||
                c->queue.live_bytes >= KBUS_QUEUE_BYTES_MAX;
 }
 
@@ -69,25 +69,10 @@ bool inbox_is_full(Client *c)
 {
         if (c->closing)
                 return true;
-        if (!inbox_looks_full(c, 0))
+        if (!inbox_looks_full(c))
                 return false;
         inbox_reconcile(c);
-        return inbox_looks_full(c, 0);
-}
-
-/**
- * inbox_has_room_to_request() - whether @c may send one more request: its
- * queue must have room for every reply it is owed plus this one (ENOLCK).
- * @c: the client
- *
- * Return: true if it has room.
- */
-bool inbox_has_room_to_request(Client *c)
-{
-        if (!inbox_looks_full(c, 1))
-                return true;
-        inbox_reconcile(c);
-        return !inbox_looks_full(c, 1);
+        return inbox_looks_full(c);
 }
 
 /**

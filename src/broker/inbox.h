@@ -14,7 +14,6 @@
 
 uint32_t inbox_reserved(const Client *c);
 bool inbox_is_full(Client *c);
-bool inbox_has_room_to_request(Client *c);
 int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                ReplySlot *slot);
 void inbox_reconcile(Client *c);

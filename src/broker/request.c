@@ -125,6 +125,8 @@ static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_
         }
         c->next_binding_id++;
         TAILQ_INSERT_TAIL(&c->bindings, b, client_link);
+        if (replier && c->bus->nheld)
+                c->bus->recheck = true; /* a held request may have a new replier */
         log_debug("bus %u: ksock %u bound %s %s", c->bus->number, c->id, replier ? "R" : "L",
                   b->name);
         client_answer(c, 0, b->id, 0);
@@ -151,11 +153,14 @@ void request_remove_binding(Client *c, Binding *b)
 
         inbox_reconcile(c);
         if (queue_remove_binding(&c->queue, b->id, request_unbound, c) > 0)
-                bus->room_appeared = true;
+                bus->recheck = true;
         router_forget_set_aside(bus, c, b->id);
         TAILQ_REMOVE(&c->bindings, b, client_link);
-        if (b->replier)
+        if (b->replier) {
                 router_unbind_event(bus, c, b->name, b->name_len);
+                if (bus->nheld)
+                        bus->recheck = true; /* a held request may have lost its replier */
+        }
         trie_remove(&bus->trie, b);
 }
 
@@ -216,7 +221,7 @@ static int request_ctl_max_messages(Client *c, uint32_t arg)
         if (arg > KBUS_QUEUE_LEN_MAX)
                 arg = KBUS_QUEUE_LEN_MAX;
         if (arg > c->max_messages)
-                c->bus->room_appeared = true;
+                c->bus->recheck = true;
         if (arg)
                 c->max_messages = arg;
         return (int)c->max_messages;
@@ -318,7 +323,7 @@ static int request_wake(Client *c, const FrameHdr *h, const uint8_t *body, size_
         (void)len;
         inbox_reconcile(c);
         if (bus_waits_for_room(c->bus))
-                c->bus->room_appeared = true;
+                c->bus->recheck = true;
         return 0;
 }
 

@@ -140,7 +140,7 @@ static int router_deliver(Bus *bus, Client *s, Message *m, Binding *rb, Result *
 static void router_want_room_of(Bus *bus, Client *c)
 {
         if (inbox_is_full(c) && inbox_want_room(c))
-                bus->room_appeared = true;
+                bus->recheck = true;
 }
 
 static void router_want_room(Bus *bus, Binding *rb)
@@ -230,7 +230,7 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
                         return -EADDRNOTAVAIL;
                 if (m->v.to && m->v.to != rb->client->id)
                         return -EPIPE;
-                if (!inbox_has_room_to_request(s))
+                if (inbox_is_full(s)) /* no room left to reserve for the reply */
                         return -ENOLCK;
                 if (m->v.id_net != 0 &&
                     reply_slot_find(&rb->client->owing, m->v.id_net, m->v.id_serial))
@@ -298,7 +298,7 @@ static Message *router_unhold(Bus *bus, HeldSend *h)
 void router_drop_held(Bus *bus, HeldSend *h)
 {
         message_unref(router_unhold(bus, h));
-        bus->room_appeared = true; /* its reserved place is free again */
+        bus->recheck = true; /* its reserved place is free again */
 }
 
 static void router_complete_held(Client *s, bool wait, int32_t status, const Message *m)
@@ -461,7 +461,7 @@ static void router_set_aside(Bus *bus, Client *c, uint32_t binding_id, Message *
                 c->set_aside++;
         }
         if (inbox_want_room(c))
-                bus->room_appeared = true;
+                bus->recheck = true;
 }
 
 /**
@@ -512,7 +512,7 @@ static void router_deliver_lost(Bus *bus, Client *c)
                 return;
         if (inbox_is_full(c)) {
                 if (inbox_want_room(c))
-                        bus->room_appeared = true;
+                        bus->recheck = true;
                 return;
         }
         if (message_new_synthetic(KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0, 0, 0, NULL, 0, &m))
@@ -543,7 +543,7 @@ void router_deliver_set_aside(Bus *bus)
                 if (inbox_is_full(c) || inbox_push(c, e->msg, e->binding_id, false, NULL) < 0) {
                         c->route_stamp = blocked;
                         if (inbox_want_room(c))
-                                bus->room_appeared = true;
+                                bus->recheck = true;
                         continue;
                 }
                 router_set_aside_free(bus, e);
