@@ -70,7 +70,7 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
         int o;
 
         opterr = 0; /* one line of our own instead of getopt's */
-        while ((o = getopt_long(argc, argv, "d:b:s:m:vhV", opts, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, ":d:b:s:m:vhV", opts, NULL)) != -1) {
                 switch (o) {
                 case 'd': cfg->socket_dir = optarg; break;
                 case 'b':
@@ -91,6 +91,10 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
                 case 'v': cfg->verbose = true; break;
                 case 'h': main_usage(stdout); return 1;
                 case 'V': printf("kbusd %s\n", KBUS_VERSION); return 1;
+                case ':':
+                        fprintf(stderr, "kbusd: option '%s' needs a value; try 'kbusd --help'\n",
+                                argv[optind - 1]);
+                        return 2;
                 default:
                         fprintf(stderr, "kbusd: bad option '%s'; try 'kbusd --help'\n",
                                 argv[optind - 1]);

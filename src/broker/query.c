@@ -78,12 +78,20 @@ static void query_ksock(QueryOut *q, Client *c)
         query_put64(q, c->nmissed);
 }
 
+static bool query_listed(const Client *c)
+{
+        return c->greeted && !c->closing;
+}
+
 static void query_stats(QueryOut *q, Bus *bus)
 {
+        uint32_t listed = 0;
         Client *c;
 
+        TAILQ_FOREACH(c, &bus->clients, bus_link)
+                listed += query_listed(c);
         query_put32(q, bus->number);
-        query_put32(q, bus->nclients);
+        query_put32(q, listed); /* connections mid-handshake are not ksocks yet */
         query_put32(q, (uint32_t)bus->trie.nbindings);
         query_put32(q, bus->max_msg_size);
         query_put32(q, bus->nheld);
@@ -91,7 +99,7 @@ static void query_stats(QueryOut *q, Bus *bus)
         query_put32(q, bus->last_serial);
         query_put32(q, bus->report_binds);
         TAILQ_FOREACH(c, &bus->clients, bus_link) {
-                if (!c->greeted || c->closing)
+                if (!query_listed(c))
                         continue;
                 query_ksock(q, c);
                 q->count++;
