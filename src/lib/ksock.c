@@ -240,7 +240,7 @@ KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
         Conn *c = table_get(ksock);
         Result res;
 
-        if (!c)
+        if (!c || !c->can_write)
                 return -EBADF;
         if (c->held)
                 return -EALREADY;

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * test-readiness.c - a ksock's file descriptor as poll()/select() see it
+ * (SPEC §14: kbus_ksock_t works with poll/select), kbus_wait_for_message(),
+ * and the queue as the application sees it while the library reads ahead
+ * (SPEC §5 num_messages, SPEC §8 URGENT order), against a real kbusd.
+ *
+ * The library reads kbusd's pushed messages in bulk and keeps them until the
+ * application takes them, so the socket can be empty while messages wait in
+ * the library; it then pokes kbusd, whose NOP answer keeps the socket
+ * readable (docs/protocol.md, "POKE and NOP").  Once the application has
+ * taken everything, the socket may still hold such internal frames; a
+ * kbus_ksock_read_next_msg() that finds no message consumes them, and after
+ * at most a few rounds the socket must stop being readable.  A send returns
+ * only when the message is in the recipient's socket (docs/protocol.md,
+ * "Exactness"), so "readable" is asserted with a long timeout and "not
+ * readable" with a short one; nothing here sleeps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "kbus/kbus.h"
+
+#define READABLE_MS 1000  /* something is there: poll returns at once */
+#define QUIET_MS 100      /* nothing is there: poll must time out */
+#define SETTLE_ROUNDS 4   /* internal frames a ksock may still hold */
+#define BLOCKED_MS 300    /* how long the waiter must stay blocked */
+
+static Kbusd kbusd;
+
+static int setup(void **state)
+{
+        (void)state;
+        return kbusd_start(&kbusd, NULL);
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        return kbusd_stop(&kbusd);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static kbus_ksock_t open_mode(int flags)
+{
+        kbus_ksock_t ks = kbus_ksock_open(0, flags);
+
+        assert_true(ks >= 0);
+        return ks;
+}
+
+static kbus_ksock_t open_rw(void)
+{
+        return open_mode(O_RDWR);
+}
+
+static uint32_t num_messages(kbus_ksock_t ks)
+{
+        uint32_t n = 0xdeadbeef;
+
+        assert_int_equal(kbus_ksock_num_messages(ks, &n), 0);
+        return n;
+}
+
+static kbus_msg_id_t send_flags(kbus_ksock_t ks, const char *name, const char *data,
+                                uint32_t flags)
+{
+        kbus_message_t *msg;
+        kbus_msg_id_t id = { 0, 0 };
+
+        assert_int_equal(kbus_msg_create(&msg, name, (uint32_t)strlen(name), data,
+                                         (uint32_t)strlen(data), flags), 0);
+        assert_int_equal(kbus_ksock_send_msg(ks, msg, &id), 0);
+        kbus_msg_delete(&msg);
+        assert_int_not_equal(id.serial_num, 0);
+        return id;
+}
+
+static kbus_msg_id_t send_ok(kbus_ksock_t ks, const char *name, const char *data)
+{
+        return send_flags(ks, name, data, 0);
+}
+
+/* Reads the next message, which must have serial @serial and data @data. */
+static void expect(kbus_ksock_t ks, uint32_t serial, const char *data)
+{
+        kbus_message_t *msg = NULL;
+
+        assert_int_equal(kbus_ksock_read_next_msg(ks, &msg), 0);
+        assert_non_null(msg);
+        assert_int_equal(msg->id.serial_num, serial);
+        assert_int_equal(msg->data_len, strlen(data));
+        assert_memory_equal(kbus_msg_data_ptr(msg), data, strlen(data));
+        kbus_msg_delete(&msg);
+}
+
+/* poll() for POLLIN: 1 readable, 0 timed out. */
+static int poll_in(int fd, int timeout_ms)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+
+        do
+                r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        assert_true(r >= 0);
+        if (r > 0)
+                assert_true(p.revents & POLLIN);
+        return r;
+}
+
+/* select() for reading: 1 readable, 0 timed out. */
+static int select_in(int fd, int timeout_ms)
+{
+        struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+        fd_set set;
+
+        FD_ZERO(&set);
+        FD_SET(fd, &set);
+        int r = select(fd + 1, &set, NULL, NULL, &tv);
+        assert_true(r >= 0);
+        assert_int_equal(r > 0, FD_ISSET(fd, &set) != 0);
+        return r;
+}
+
+/*
+ * The application has taken every message: after at most SETTLE_ROUNDS
+ * rounds of "readable, but read_next_msg finds nothing", poll() must say
+ * "not readable" and stay so.  The final check follows a round trip to
+ * kbusd (num_messages), after which no answer to an earlier POKE can still
+ * be on its way, so a slow kbusd can't make it fail.
+ */
+static void assert_settles(kbus_ksock_t ks)
+{
+        int rounds = 0;
+
+        while (poll_in(ks, QUIET_MS) > 0) {
+                kbus_message_t *msg = (kbus_message_t *)1;
+                assert_int_equal(kbus_ksock_read_next_msg(ks, &msg), 0);
+                assert_null(msg);
+                rounds++;
+                if (rounds > SETTLE_ROUNDS)
+                        fail_msg("ksock still readable after %d empty reads", rounds);
+        }
+        assert_int_equal(num_messages(ks), 0);
+        assert_int_equal(poll_in(ks, 0), 0);
+        assert_int_equal(select_in(ks, 0), 0);
+}
+
+/* ---- poll() and select() ------------------------------------------------ */
+
+static void test_poll_empty_then_readable(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_rw(), l = open_rw();
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.One", 0), 0);
+        assert_int_equal(poll_in(l, QUIET_MS), 0);
+        assert_int_equal(select_in(l, QUIET_MS), 0);
+        /* a message for someone else does not wake it */
+        send_ok(s, "$.Ready.Other", "x");
+        assert_int_equal(poll_in(l, QUIET_MS), 0);
+
+        kbus_msg_id_t id = send_ok(s, "$.Ready.One", "one");
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        assert_int_equal(select_in(l, READABLE_MS), 1);
+        /* polling does not consume */
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        assert_int_equal(num_messages(l), 1);
+        expect(l, id.serial_num, "one");
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+static void test_readable_while_library_holds(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_rw(), l = open_rw();
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Three", 0), 0);
+        kbus_msg_id_t a = send_ok(s, "$.Ready.Three", "a");
+        kbus_msg_id_t b = send_ok(s, "$.Ready.Three", "b");
+        kbus_msg_id_t c = send_ok(s, "$.Ready.Three", "c");
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        /* this read takes all three off the socket; two wait in the library */
+        expect(l, a.serial_num, "a");
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        assert_int_equal(select_in(l, READABLE_MS), 1);
+        expect(l, b.serial_num, "b");
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        expect(l, c.serial_num, "c");
+        assert_settles(l);
+
+        /* and it wakes up again for the next one */
+        kbus_msg_id_t d = send_ok(s, "$.Ready.Three", "d");
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        expect(l, d.serial_num, "d");
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+/* ---- kbus_wait_for_message() -------------------------------------------- */
+
+static void test_wait_readable_immediate(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_rw(), l = open_rw();
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Wait", 0), 0);
+        kbus_msg_id_t id = send_ok(s, "$.Ready.Wait", "w");
+        assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE), KBUS_KSOCK_READABLE);
+        assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE),
+                         KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE);
+        /* waiting does not take the message */
+        assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE), KBUS_KSOCK_READABLE);
+        assert_int_equal(num_messages(l), 1);
+        expect(l, id.serial_num, "w");
+        /* with nothing queued, READABLE|WRITABLE is just WRITABLE */
+        assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE),
+                         KBUS_KSOCK_WRITABLE);
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+/* The child: once told the parent is about to wait, it checks for
+ * BLOCKED_MS that the parent has not woken, then sends.  Exit status 0,
+ * or which step failed. */
+static void child_send_late(int go, int woke)
+{
+        kbus_ksock_t s = kbus_ksock_open(0, O_RDWR);
+        kbus_message_t *msg;
+        char c;
+
+        if (s < 0)
+                _exit(10);
+        if (read(go, &c, 1) != 1)
+                _exit(11);
+        struct pollfd p = { .fd = woke, .events = POLLIN };
+        if (poll(&p, 1, BLOCKED_MS) != 0)
+                _exit(12); /* the parent's wait returned with nothing queued */
+        if (kbus_msg_create(&msg, "$.Ready.Block", 13, "late", 4, 0) < 0 ||
+            kbus_ksock_send_msg(s, msg, NULL) < 0)
+                _exit(13);
+        kbus_msg_delete(&msg);
+        kbus_ksock_close(s);
+        _exit(0);
+}
+
+static void test_wait_readable_blocks(void **state)
+{
+        (void)state;
+        kbus_ksock_t l = open_rw();
+        int go[2], woke[2], status;
+        kbus_message_t *msg = NULL;
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Block", 0), 0);
+        assert_int_equal(pipe(go), 0);
+        assert_int_equal(pipe(woke), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                child_send_late(go[0], woke[0]);
+
+        assert_int_equal(write(go[1], "g", 1), 1);
+        int r = kbus_wait_for_message(l, KBUS_KSOCK_READABLE);
+        assert_int_equal(write(woke[1], "w", 1), 1);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        close(go[0]);
+        close(go[1]);
+        close(woke[0]);
+        close(woke[1]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(r, KBUS_KSOCK_READABLE);
+
+        assert_int_equal(kbus_ksock_read_next_msg(l, &msg), 0);
+        assert_non_null(msg);
+        assert_string_equal(kbus_msg_name_ptr(msg), "$.Ready.Block");
+        assert_int_equal(msg->data_len, 4);
+        assert_memory_equal(kbus_msg_data_ptr(msg), "late", 4);
+        kbus_msg_delete(&msg);
+        assert_settles(l);
+        kbus_ksock_close(l);
+}
+
+static void test_wait_writable(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_mode(O_RDWR | O_NONBLOCK), l = open_rw();
+
+        assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Write", 0), 0);
+        uint32_t v = 1;
+        assert_int_equal(kbus_ksock_max_messages(l, &v), 0);
+        assert_int_equal(v, 1);
+        kbus_msg_id_t fill = send_ok(s, "$.Ready.Write", "f");
+        assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
+
+        /* a held ALL_OR_WAIT send: not writable; discard makes it so again */
+        kbus_message_t *msg;
+        assert_int_equal(kbus_msg_create(&msg, "$.Ready.Write", 13, "h", 1,
+                                         KBUS_BIT_ALL_OR_WAIT), 0);
+        assert_int_equal(kbus_ksock_send_msg(s, msg, NULL), -EAGAIN);
+        kbus_msg_delete(&msg);
+        assert_int_equal(kbus_ksock_discard(s), 0);
+        assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
+        assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE),
+                         KBUS_KSOCK_WRITABLE);
+        expect(l, fill.serial_num, "f");
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+/* ---- the queue while the library reads ahead ----------------------------- */
+
+static void test_num_messages_read_ahead(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_msg_id_t id[5];
+        static const char *const data[5] = { "0", "1", "2", "3", "4" };
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Count", 0), 0);
+        for (int i = 0; i < 5; i++)
+                id[i] = send_ok(s, "$.Ready.Count", data[i]);
+        assert_int_equal(num_messages(l), 5);
+        expect(l, id[0].serial_num, data[0]);
+        expect(l, id[1].serial_num, data[1]);
+        /* the library holds all five; the application took two */
+        assert_int_equal(num_messages(l), 3);
+        assert_int_equal(poll_in(l, READABLE_MS), 1);
+        expect(l, id[2].serial_num, data[2]);
+        assert_int_equal(num_messages(l), 2);
+        expect(l, id[3].serial_num, data[3]);
+        expect(l, id[4].serial_num, data[4]);
+        assert_int_equal(num_messages(l), 0);
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+static void test_urgent_after_read_ahead(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_rw(), l = open_rw();
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Urgent", 0), 0);
+        kbus_msg_id_t a = send_ok(s, "$.Ready.Urgent", "A");
+        kbus_msg_id_t b = send_ok(s, "$.Ready.Urgent", "B");
+        expect(l, a.serial_num, "A"); /* B now waits in the library */
+        kbus_msg_id_t u1 = send_flags(s, "$.Ready.Urgent", "U1", KBUS_BIT_URGENT);
+        kbus_msg_id_t u2 = send_flags(s, "$.Ready.Urgent", "U2", KBUS_BIT_URGENT);
+        assert_int_equal(u1.serial_num, b.serial_num + 1);
+        assert_int_equal(u2.serial_num, b.serial_num + 2);
+        assert_int_equal(num_messages(l), 3);
+        /* SPEC §8: urgent ones first, newest first */
+        expect(l, u2.serial_num, "U2");
+        expect(l, u1.serial_num, "U1");
+        expect(l, b.serial_num, "B");
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+static void test_urgent_nothing_read(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_message_t *msg = NULL;
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Ready.Urgent2", 0), 0);
+        kbus_msg_id_t a = send_ok(s, "$.Ready.Urgent2", "A");
+        kbus_msg_id_t u1 = send_flags(s, "$.Ready.Urgent2", "U1", KBUS_BIT_URGENT);
+        kbus_msg_id_t b = send_ok(s, "$.Ready.Urgent2", "B");
+        kbus_msg_id_t u2 = send_flags(s, "$.Ready.Urgent2", "U2", KBUS_BIT_URGENT);
+        assert_int_equal(kbus_ksock_read_next_msg(l, &msg), 0);
+        assert_non_null(msg);
+        assert_int_equal(msg->id.serial_num, u2.serial_num);
+        assert_true(msg->flags & KBUS_BIT_URGENT);
+        kbus_msg_delete(&msg);
+        expect(l, u1.serial_num, "U1");
+        expect(l, a.serial_num, "A");
+        expect(l, b.serial_num, "B");
+        assert_settles(l);
+        kbus_ksock_close(s);
+        kbus_ksock_close(l);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_poll_empty_then_readable),
+                cmocka_unit_test(test_readable_while_library_holds),
+                cmocka_unit_test(test_wait_readable_immediate),
+                cmocka_unit_test(test_wait_readable_blocks),
+                cmocka_unit_test(test_wait_writable),
+                cmocka_unit_test(test_num_messages_read_ahead),
+                cmocka_unit_test(test_urgent_after_read_ahead),
+                cmocka_unit_test(test_urgent_nothing_read),
+        };
+
+        alarm(120);
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
