@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+#
+# run.sh - build the libFuzzer targets with clang and run each for a while.
+#
+# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]
+#   SECONDS  how long to run each target (default 30)
+#   TARGET   codec, name (default: both)
+# Environment: CC (default clang), FUZZ_ARTIFACTS (where crashing inputs
+# are written; default tests/fuzz/artifacts), FUZZ_JOBS (parallel workers
+# per target, default 1).
+#
+# The targets are built into a temporary directory from tests/fuzz/fuzz-*.c
+# and src/proto/*.c.  Each runs on a scratch copy of its committed seed
+# corpus (tests/fuzz/corpus-<target>), so the committed corpus only changes
+# by hand.  Exits non-zero if a target crashed (or could not be built).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+secs=${1:-30}
+[ $# -gt 0 ] && shift
+targets=${*:-codec name}
+cc=${CC:-clang}
+artifacts=${FUZZ_ARTIFACTS:-$here/artifacts}
+jobs=${FUZZ_JOBS:-1}
+
+case $secs in
+'' | *[!0-9]*) echo "run.sh: SECONDS must be a number, not '$secs'" >&2; exit 2 ;;
+esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kbus-fuzz.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+        -fno-sanitize-recover=all -I$root/src/proto"
+
+failed=0
+for t in $targets; do
+        case $t in
+        codec) max_len=4096 ;;
+        name) max_len=1100 ;;
+        *) echo "run.sh: unknown target '$t'" >&2; exit 2 ;;
+        esac
+        echo "== fuzz-$t: building"
+        # shellcheck disable=SC2086
+        if ! $cc $cflags -o "$tmp/fuzz-$t" "$here/fuzz-$t.c" "$root"/src/proto/*.c; then
+                echo "== fuzz-$t: BUILD FAILED" >&2
+                failed=1
+                continue
+        fi
+        mkdir -p "$tmp/corpus-$t"
+        cp "$here/corpus-$t"/* "$tmp/corpus-$t/"
+        mkdir -p "$tmp/artifacts-$t"
+        par=
+        [ "$jobs" -gt 1 ] && par="-jobs=$jobs -workers=$jobs"
+        echo "== fuzz-$t: running for ${secs}s"
+        # from $tmp: with -jobs, libFuzzer writes fuzz-N.log files in the current directory
+        # shellcheck disable=SC2086
+        if (cd "$tmp" && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                "$tmp/fuzz-$t" -max_total_time="$secs" -max_len="$max_len" -timeout=10 $par \
+                -print_final_stats=1 -artifact_prefix="$tmp/artifacts-$t/" "$tmp/corpus-$t" \
+                >"$tmp/log-$t" 2>&1); then
+                grep -E '^stat::(number_of_executed_units|new_units_added)' "$tmp/log-$t" || true
+                echo "== fuzz-$t: no crash"
+        else
+                cat "$tmp"/fuzz-*.log >>"$tmp/log-$t" 2>/dev/null || true
+                tail -n 60 "$tmp/log-$t" >&2
+                mkdir -p "$artifacts"
+                cp "$tmp/artifacts-$t"/* "$artifacts/" 2>/dev/null || true
+                echo "== fuzz-$t: CRASH; inputs copied to $artifacts/ - keep each as a" \
+                        "regression seed in tests/fuzz/corpus-$t/" >&2
+                failed=1
+        fi
+done
+exit $failed
