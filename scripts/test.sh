@@ -1,14 +1,32 @@
 #!/bin/sh
 # The test command: install what is missing, build, run every test.
-# Usage: scripts/test.sh            (normal build in ./build)
-#        scripts/test.sh --sanitize (also ASan+UBSan build in ./build-san)
+# Usage: scripts/test.sh                        normal build (./build), every test
+#        scripts/test.sh --sanitize --valgrind  also: an ASan+UBSan build (./build-san) running
+#                                               every test, and the integration suite with kbusd
+#                                               under valgrind (what CI runs)
 set -eu
 cd "$(dirname "$0")/.."
+sanitize=no valgrind=no
+for a in "$@"; do
+        case $a in
+        --sanitize) sanitize=yes ;;
+        --valgrind) valgrind=yes ;;
+        *) echo "usage: scripts/test.sh [--sanitize] [--valgrind]" >&2; exit 2 ;;
+        esac
+done
 scripts/deps.sh valgrind
 scripts/build.sh build
 meson test -C build --print-errorlogs --num-processes 2
-if [ "${1:-}" = "--sanitize" ]; then
+if [ $sanitize = yes ]; then
+        echo "== ASan + UBSan build"
         scripts/build.sh build-san -Db_sanitize=address,undefined -Db_lundef=false
-        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                 meson test -C build-san --print-errorlogs --num-processes 2
+fi
+if [ $valgrind = yes ]; then
+        echo "== integration suite with kbusd under valgrind"
+        KBUS_TEST_FLOOD=10000 \
+        KBUSD_WRAPPER="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
+                meson test -C build --suite integration --print-errorlogs --num-processes 2
 fi
