@@ -40,6 +40,7 @@ typedef struct Options {
         long rtt_n;    /* round trips per latency figure */
         long tput_n;   /* messages per throughput figure */
         int fanout;    /* receivers for the fan-out figure */
+        const char *only; /* run just this kbus figure (for profiling), or NULL */
 } Options;
 
 typedef struct Figure {
@@ -575,9 +576,29 @@ static void print_rate(const char *name, const Figure *k, const Figure *ceil, co
                k->lost, k->rate / ceil->rate, ceil->rate);
 }
 
+/* One kbus figure alone, without the ceiling: for profilers. */
+static void run_only(const Options *o)
+{
+        Figure f = { 0 };
+
+        if (strcmp(o->only, "rtt") == 0)
+                kbus_request_rtt(o, &f);
+        else if (strcmp(o->only, "send") == 0)
+                kbus_send_rtt(o, &f);
+        else if (strcmp(o->only, "pipe1") == 0)
+                kbus_pipelined(o->tput_n, 1, &f);
+        else if (strcmp(o->only, "pipe10") == 0)
+                kbus_pipelined(o->tput_n / 5, o->fanout, &f);
+        else
+                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1 or pipe10\n");
+        printf("%s: p50 %.2f us p99 %.2f us rate %.0f/s lost %ld kbusd cpu %.3f s\n", o->only,
+               f.p50, f.p99, f.rate, f.lost, f.cpu_s);
+}
+
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
+                   "                  [--only rtt|send|pipe1|pipe10]\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
 }
 
@@ -588,17 +609,19 @@ static void parse(int argc, char **argv, Options *o)
                 { "round-trips", required_argument, NULL, 'r' },
                 { "messages", required_argument, NULL, 'm' },
                 { "quick", no_argument, NULL, 'q' },
+                { "only", required_argument, NULL, 'o' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "k:r:m:qh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "k:r:m:qo:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k': o->kbusd = optarg; break;
                 case 'r': o->rtt_n = atol(optarg); break;
                 case 'm': o->tput_n = atol(optarg); break;
                 case 'q': o->rtt_n = 5000; o->tput_n = 50000; break;
+                case 'o': o->only = optarg; break;
                 case 'h': usage(stdout); exit(0);
                 default: usage(stderr); exit(2);
                 }
@@ -619,6 +642,11 @@ int main(int argc, char **argv)
         parse(argc, argv, &o);
         signal(SIGPIPE, SIG_IGN);
         start_kbusd(&o, dir);
+        if (o.only) {
+                run_only(&o);
+                stop_kbusd(dir);
+                return 0;
+        }
         ceiling_pingpong(&o, &pp);
         ceiling_relay_rtt(&o, &rr);
         ceiling_relay_tput(o.tput_n, 1, &r1);

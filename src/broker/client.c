@@ -267,6 +267,7 @@ void client_nop(Client *c)
  */
 int client_flush(Client *c)
 {
+        inbox_reconcile_if_due(c);
         while (buf_len(&c->out) > 0) {
                 ssize_t n = send(c->fd, buf_head(&c->out), buf_len(&c->out),
                                  MSG_NOSIGNAL | MSG_DONTWAIT);

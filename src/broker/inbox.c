@@ -59,6 +59,18 @@ void inbox_reconcile(Client *c)
 }
 
 /**
+ * inbox_reconcile_if_due() - apply the take log if it is half full, so the
+ * library seldom has to wait for room in it (called when @c is written to).
+ * @c: the client
+ */
+void inbox_reconcile_if_due(Client *c)
+{
+        if (c->shm && __atomic_load_n(&c->shm->taken, __ATOMIC_RELAXED) - c->queue.log_seen >=
+                              SHM_LOG_LEN / 2)
+                inbox_reconcile(c);
+}
+
+/**
  * inbox_is_full() - whether a message for @c must be refused for want of
  * room (SPEC §7); a closing client counts as full.
  * @c: the client

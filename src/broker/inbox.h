@@ -17,6 +17,7 @@ bool inbox_is_full(Client *c);
 int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                ReplySlot *slot);
 void inbox_reconcile(Client *c);
+void inbox_reconcile_if_due(Client *c);
 void inbox_take(Client *c, uint32_t seq);
 bool inbox_want_room(Client *c);
 

@@ -316,14 +316,16 @@ static int request_take(Client *c, const FrameHdr *h, const uint8_t *body, size_
         return 0;
 }
 
+/* The library's take log is full, or something waits for room in its queue. */
 static int request_wake(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
 {
-        (void)h;
         (void)body;
         (void)len;
         inbox_reconcile(c);
         if (bus_waits_for_room(c->bus))
                 c->bus->recheck = true;
+        if (h->flags & FRAME_WAKE_SYNC)
+                client_nop(c);
         return 0;
 }
 

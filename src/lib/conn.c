@@ -477,6 +477,25 @@ static int conn_take_frame(Conn *c, uint32_t seq)
         return conn_flush(c);
 }
 
+/*
+ * The take log is full: ask kbusd to read it (WAKE with SYNC) and wait
+ * until it has.  One round trip per SHM_LOG_LEN takes at worst; kbusd also
+ * reads the log whenever it writes to us and finds it half full.
+ */
+static int conn_log_room(Conn *c, uint64_t taken)
+{
+        int r = 0;
+
+        if (taken - conn_shm_load(&c->shm->consumed) < SHM_LOG_LEN)
+                return 0;
+        if (!conn_post_begin(c, FRAME_WAKE, FRAME_WAKE_SYNC, 0))
+                return c->dead ? c->dead : -ENOMEM;
+        r = conn_flush(c);
+        while (r == 0 && taken - conn_shm_load(&c->shm->consumed) >= SHM_LOG_LEN)
+                r = conn_wait_input(c);
+        return r;
+}
+
 /**
  * conn_take() - tell kbusd the application has taken @p (SPEC §9 "read").
  * @c: the connection
@@ -491,8 +510,9 @@ int conn_take(Conn *c, const Prefetched *p)
         if (!s)
                 return conn_take_frame(c, p->seq);
         uint64_t t = s->taken; /* only we write it */
-        if (t - conn_shm_load(&s->consumed) >= SHM_LOG_LEN)
-                return conn_take_frame(c, p->seq); /* kbusd has not caught up */
+        int r = conn_log_room(c, t);
+        if (r < 0)
+                return r;
         __atomic_store_n(&s->log[t & (SHM_LOG_LEN - 1)], p->seq, __ATOMIC_RELAXED);
         __atomic_store_n(&s->taken, t + 1, __ATOMIC_RELEASE);
         __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with inbox_want_room() */
