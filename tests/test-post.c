@@ -318,6 +318,39 @@ static void test_post_many(void **state)
         kbus_ksock_close(l);
 }
 
+/*
+ * A backlog several times the library's take log (1024 entries), drained
+ * while nothing new is pushed to the reader: the library must wait for
+ * kbusd to read the log (WAKE with SYNC) instead of losing takes, so the
+ * queue length stays exact at every step (SPEC §5, docs/protocol.md).
+ */
+static void test_drain_backlog_exact(void **state)
+{
+        (void)state;
+        kbus_ksock_t p = open_rw(), l = open_rw();
+        uint32_t v = 10000;
+
+        assert_int_equal(kbus_ksock_max_messages(l, &v), 0);
+        assert_int_equal(kbus_ksock_bind(l, "$.Post.Backlog", 0), 0);
+        for (uint32_t i = 0; i < 5000; i++)
+                assert_int_equal(post(p, "$.Post.Backlog", &i, sizeof(i), 0), 0);
+        settle(p);
+        assert_int_equal(num_messages(l), 5000);
+        for (uint32_t i = 0; i < 5000; i++) {
+                kbus_message_t *msg = read_one(l);
+                uint32_t got;
+                memcpy(&got, kbus_msg_data_ptr(msg), sizeof(got));
+                if (got != i)
+                        fail_msg("message %u carries %u", i, got);
+                kbus_msg_delete(&msg);
+                if (i == 1023 || i == 1024 || i == 2047 || i == 3999)
+                        assert_int_equal(num_messages(l), 5000 - (i + 1));
+        }
+        assert_no_message(l);
+        kbus_ksock_close(p);
+        kbus_ksock_close(l);
+}
+
 static void test_close_flushes(void **state)
 {
         (void)state;
@@ -484,6 +517,7 @@ int main(void)
                 cmocka_unit_test(test_post_order_with_send),
                 cmocka_unit_test(test_post_refused),
                 cmocka_unit_test(test_post_many),
+                cmocka_unit_test(test_drain_backlog_exact),
                 cmocka_unit_test(test_close_flushes),
                 cmocka_unit_test_teardown(test_post_too_big, restore_max_size),
                 cmocka_unit_test_teardown(test_post_max_lowered, restore_max_size),
