@@ -26,6 +26,7 @@
 #include "listener.h"
 #include "log.h"
 #include "router.h"
+#include "service.h"
 
 #define BROKER_SETTLE_ROUNDS 8
 
@@ -77,8 +78,37 @@ static int broker_events(Broker *b)
         return 0;
 }
 
+/* Serves each listening socket systemd passed (socket activation) as its bus. */
+static int broker_adopt_sockets(Broker *b)
+{
+        int *fds, n = service_listen_fds(&fds);
+        int r = n < 0 ? n : 0;
+
+        for (int i = 0; r == 0 && i < n; i++) {
+                char path[108];
+                unsigned number;
+                Bus *bus;
+                r = listener_socket_bus(fds[i], &number, path);
+                if (r < 0) {
+                        log_err("socket passed by the service manager (fd %d) is not a "
+                                "kbus<N> Unix stream socket", fds[i]);
+                        break;
+                }
+                r = b->buses[number] ? -EEXIST : bus_new(b, number, b->max_msg_size, &bus);
+                if (r == 0 && (r = listener_adopt(bus, fds[i], path)) < 0)
+                        bus_free(bus);
+                if (r == 0)
+                        b->buses[number] = bus;
+                else
+                        log_err("bus %u from the service manager: %s", number, strerror(-r));
+        }
+        free(fds);
+        return r;
+}
+
 /**
- * broker_new() - set up the broker and open its buses.
+ * broker_new() - set up the broker and open its buses: those whose
+ * listening sockets systemd passed, then 0..cfg->buses-1.
  * @cfg: the configuration
  * @ret: the broker
  *
@@ -101,8 +131,11 @@ int broker_new(const BrokerConfig *cfg, Broker **ret)
                 r = sockdir_resolve(cfg->socket_dir, b->sockdir, sizeof(b->sockdir));
         if (r == 0 && (r = broker_mkdir_p(b->sockdir)) < 0)
                 log_err("cannot create socket directory %s: %s", b->sockdir, strerror(-r));
+        if (r == 0)
+                r = broker_adopt_sockets(b);
         for (unsigned i = 0; r == 0 && i < cfg->buses; i++)
-                r = broker_open_bus(b, i, NULL);
+                if (!b->buses[i])
+                        r = broker_open_bus(b, i, NULL);
         if (r < 0) {
                 broker_free(b);
                 return r;

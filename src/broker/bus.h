@@ -43,6 +43,7 @@ typedef struct Bus {
         struct Broker *broker;
         unsigned number;
         int listen_fd;
+        bool inherited;     /* the listening socket came from systemd */
         struct event *listen_ev;
         char path[108];
         uint32_t next_ksock_id;

@@ -4,12 +4,16 @@
  *
  * A socket file left by a kbusd that died is removed and replaced; one a
  * live kbusd still answers on is left alone and the bus fails to open
- * (SPEC §17).  Peer pid and uid come from SO_PEERCRED, for introspection.
+ * (SPEC §17).  Under socket activation systemd owns the socket and its file;
+ * kbusd only accepts on it.  Peer pid and uid come from SO_PEERCRED, for
+ * introspection.
  */
 #include "listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <event2/event.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -97,6 +101,22 @@ static int listener_socket(const char *path, int *ret_fd)
         return 0;
 }
 
+static int listener_attach(Bus *bus, int fd, const char *path, bool inherited)
+{
+        bus->listen_ev = event_new(bus->broker->base, fd, EV_READ | EV_PERSIST,
+                                   listener_on_accept, bus);
+        if (!bus->listen_ev || event_add(bus->listen_ev, NULL) < 0) {
+                if (bus->listen_ev)
+                        event_free(bus->listen_ev);
+                bus->listen_ev = NULL;
+                return -ENOMEM;
+        }
+        bus->listen_fd = fd;
+        bus->inherited = inherited;
+        snprintf(bus->path, sizeof(bus->path), "%s", path);
+        return 0;
+}
+
 /**
  * listener_open() - listen for clients of @bus at @path.
  * @bus:  the bus
@@ -111,23 +131,69 @@ int listener_open(Bus *bus, const char *path)
 
         if (r < 0)
                 return r;
-        bus->listen_ev = event_new(bus->broker->base, fd, EV_READ | EV_PERSIST,
-                                   listener_on_accept, bus);
-        if (!bus->listen_ev || event_add(bus->listen_ev, NULL) < 0) {
-                if (bus->listen_ev)
-                        event_free(bus->listen_ev);
-                bus->listen_ev = NULL;
+        r = listener_attach(bus, fd, path, false);
+        if (r < 0) {
                 close(fd);
                 unlink(path);
-                return -ENOMEM;
         }
-        bus->listen_fd = fd;
-        snprintf(bus->path, sizeof(bus->path), "%s", path);
+        return r;
+}
+
+/**
+ * listener_socket_bus() - which bus a listening socket systemd passed us is
+ * for: its path must end in "/kbus<N>".
+ * @fd:       the socket
+ * @ret_bus:  the bus number
+ * @ret_path: its path (at least 108 bytes)
+ *
+ * Return: 0, or -EINVAL if it is not a Unix stream socket named so.
+ */
+int listener_socket_bus(int fd, unsigned *ret_bus, char *ret_path)
+{
+        struct sockaddr_un addr;
+        socklen_t len = sizeof(addr);
+        int type = 0;
+        socklen_t tlen = sizeof(type);
+
+        memset(&addr, 0, sizeof(addr));
+        if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0 || addr.sun_family != AF_UNIX ||
+            getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM)
+                return -EINVAL;
+        const char *base = strrchr(addr.sun_path, '/');
+        char *end;
+        base = base ? base + 1 : addr.sun_path;
+        if (strncmp(base, "kbus", 4) != 0 || base[4] < '0' || base[4] > '9')
+                return -EINVAL;
+        unsigned long n = strtoul(base + 4, &end, 10);
+        if (*end || n >= KBUS_BUSES_MAX)
+                return -EINVAL;
+        *ret_bus = (unsigned)n;
+        memcpy(ret_path, addr.sun_path, sizeof(addr.sun_path));
         return 0;
 }
 
 /**
- * listener_close() - stop listening and remove the socket file.
+ * listener_adopt() - serve @bus on a listening socket systemd created
+ * (socket activation); its file belongs to systemd and is left in place.
+ * @bus:  the bus
+ * @fd:   the listening socket
+ * @path: its path
+ *
+ * Return: 0, or a negative errno.
+ */
+int listener_adopt(Bus *bus, int fd, const char *path)
+{
+        int flags = fcntl(fd, F_GETFL);
+
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                return -errno;
+        return listener_attach(bus, fd, path, true);
+}
+
+/**
+ * listener_close() - stop listening and remove the socket file (unless
+ * systemd made it).
  * @bus: the bus (safe if it never listened)
  */
 void listener_close(Bus *bus)
@@ -137,7 +203,8 @@ void listener_close(Bus *bus)
         bus->listen_ev = NULL;
         if (bus->listen_fd >= 0) {
                 close(bus->listen_fd);
-                unlink(bus->path);
+                if (!bus->inherited)
+                        unlink(bus->path);
         }
         bus->listen_fd = -1;
 }

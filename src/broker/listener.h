@@ -8,6 +8,8 @@
 struct Bus;
 
 int listener_open(struct Bus *bus, const char *path);
+int listener_socket_bus(int fd, unsigned *ret_bus, char *ret_path);
+int listener_adopt(struct Bus *bus, int fd, const char *path);
 void listener_close(struct Bus *bus);
 
 #endif

@@ -18,6 +18,7 @@
 #include "bus.h"
 #include "limits.h"
 #include "log.h"
+#include "service.h"
 #include "kbus/version.h"
 
 static void main_usage(FILE *f)
@@ -122,10 +123,17 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         if (broker_new(&cfg, &b) < 0)
                 return 1;
-        for (unsigned i = 0; i < cfg.buses; i++)
+        unsigned open = 0;
+        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
+                if (!b->buses[i])
+                        continue;
                 printf("kbusd: bus %u listening on %s\n", i, b->buses[i]->path);
+                open++;
+        }
         fflush(stdout);
+        service_ready(open);
         r = broker_run(b);
+        service_stopping();
         broker_free(b);
         return r < 0 ? 1 : 0;
 }

@@ -1,0 +1,53 @@
+#!/bin/sh
+# install-test.sh - `meson install` into a temporary DESTDIR puts everything
+# in place (issue 3), and a C program compiles and links against the
+# installed kbus.pc and runs against the installed kbusd.
+# Usage: install-test.sh BUILDDIR SOURCEDIR
+set -eu
+build=$1 src=$2
+dest=$(mktemp -d /tmp/kbus-install.XXXXXX)
+trap 'kill $kbusd_pid 2>/dev/null || true; rm -rf "$dest"' EXIT
+kbusd_pid=
+
+meson install -C "$build" --destdir "$dest" --no-rebuild --quiet
+prefix=$(meson introspect "$build" --buildoptions | python3 -c '
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+print(o["prefix"], o["bindir"], o["sbindir"], o["libdir"], o["includedir"], o["mandir"])')
+set -- $prefix
+root=$dest$1
+check() { [ -e "$1" ] || { echo "install-test: missing $1" >&2; exit 1; }; }
+check "$root/$3/kbusd"
+for t in kbus-send kbus-listen kbus-ctl kbus-bench; do check "$root/$2/$t"; done
+check "$root/$4/libkbus.so.1"
+check "$root/$4/pkgconfig/kbus.pc"
+check "$root/$5/kbus/kbus.h"
+check "$root/$5/kbus/version.h"
+for m in man8/kbusd.8 man1/kbus-send.1 man1/kbus-listen.1 man1/kbus-ctl.1 man1/kbus-bench.1; do
+        check "$root/$6/$m"
+done
+find "$dest" -name kbusd.service | grep -q . || { echo "install-test: no kbusd.service" >&2; exit 1; }
+find "$dest" -name kbusd.socket | grep -q . || { echo "install-test: no kbusd.socket" >&2; exit 1; }
+soname=$(readelf -d "$root/$4/libkbus.so.1" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+[ "$soname" = libkbus.so.1 ] || { echo "install-test: soname is $soname" >&2; exit 1; }
+
+# Compile the README's example against the installed headers and library only.
+export PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$root/$4/pkgconfig
+cc -Wall -Wextra -Werror "$src/examples/c/kitchen.c" $(pkg-config --cflags --libs kbus) \
+        -o "$dest/kitchen"
+
+# Run it against the installed kbusd.
+sockdir=$dest/run
+mkfifo "$dest/ready"
+"$root/$3/kbusd" --socket-dir "$sockdir" > "$dest/ready" &
+kbusd_pid=$!
+read -r line < "$dest/ready"   # "kbusd: bus 0 listening on ...", or EOF if it failed
+case $line in *listening*) ;; *) echo "install-test: kbusd did not start" >&2; exit 1 ;; esac
+out=$(KBUS_SOCKET_DIR=$sockdir LD_LIBRARY_PATH=$root/$4 "$dest/kitchen")
+kill $kbusd_pid; wait $kbusd_pid
+kbusd_pid=
+expected="asked, request id [0:1]
+answer: 21.5 from ksock 1
+<Reply '\$.Sensors.Kitchen.Temperature' id=[0:2] to=2 from=1 in_reply_to=[0:1] data=21.5>"
+[ "$out" = "$expected" ] || { printf 'install-test: kitchen printed:\n%s\n' "$out" >&2; exit 1; }
+echo "install-test: ok"
