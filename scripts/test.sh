@@ -14,7 +14,7 @@ for a in "$@"; do
         *) echo "usage: scripts/test.sh [--sanitize] [--valgrind]" >&2; exit 2 ;;
         esac
 done
-scripts/deps.sh valgrind
+scripts/deps.sh valgrind systemd python3 man-db
 scripts/build.sh build
 meson test -C build --print-errorlogs --num-processes 2
 if [ $sanitize = yes ]; then
