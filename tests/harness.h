@@ -22,5 +22,6 @@ int kbusd_stop(Kbusd *k);
 int kbusd_kill(Kbusd *k, int sig);
 const char *kbusd_path(void);
 int harness_wait_exit(pid_t pid, int timeout_ms);
+long harness_now_ms(void);
 
 #endif

@@ -4,55 +4,20 @@
  * open, bind, send, read, request and reply (SPEC §5-§7).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
-
-static Kbusd kbusd;
-
-static int setup(void **state)
-{
-        (void)state;
-        return kbusd_start(&kbusd, NULL);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        return kbusd_stop(&kbusd);
-}
-
-static kbus_ksock_t open_rw(void)
-{
-        kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR);
-        assert_true(ks >= 0);
-        return ks;
-}
-
-static void send_announcement(kbus_ksock_t ks, const char *name, const char *data,
-                              kbus_msg_id_t *id)
-{
-        kbus_message_t *msg;
-
-        assert_int_equal(kbus_msg_create(&msg, name, (uint32_t)strlen(name), data,
-                                         (uint32_t)strlen(data), 0), 0);
-        assert_int_equal(kbus_ksock_send_msg(ks, msg, id), 0);
-        kbus_msg_delete(&msg);
-}
+#include "kbus-test.h"
 
 static void test_open_ids(void **state)
 {
         (void)state;
-        kbus_ksock_t a = open_rw(), b = open_rw();
+        kbus_ksock_t a = kt_open_rw(), b = kt_open_rw();
         uint32_t ida = 0, idb = 0;
 
         assert_int_equal(kbus_ksock_id(a, &ida), 0);
@@ -68,14 +33,14 @@ static void test_open_ids(void **state)
 static void test_announcement(void **state)
 {
         (void)state;
-        kbus_ksock_t tx = open_rw(), rx = open_rw();
+        kbus_ksock_t tx = kt_open_rw(), rx = kt_open_rw();
         kbus_message_t *got;
         kbus_msg_id_t id1, id2;
         uint32_t n, txid;
 
         assert_int_equal(kbus_ksock_bind(rx, "$.Sensors.Kitchen", 0), 0);
-        send_announcement(tx, "$.Sensors.Kitchen", "21C", &id1);
-        send_announcement(tx, "$.Sensors.Hall", "19C", &id2);
+        id1 = kt_send(tx, "$.Sensors.Kitchen", "21C", 0);
+        id2 = kt_send(tx, "$.Sensors.Hall", "19C", 0);
         assert_int_equal(id2.serial_num, id1.serial_num + 1);
         assert_int_equal(kbus_ksock_num_messages(rx, &n), 0);
         assert_int_equal(n, 1);
@@ -99,7 +64,7 @@ static void test_announcement(void **state)
 static void test_request_reply(void **state)
 {
         (void)state;
-        kbus_ksock_t req = open_rw(), rep = open_rw();
+        kbus_ksock_t req = kt_open_rw(), rep = kt_open_rw();
         kbus_message_t *msg, *got, *reply;
         kbus_msg_id_t id, rid;
         uint32_t repid;
@@ -134,5 +99,5 @@ int main(void)
                 cmocka_unit_test(test_announcement),
                 cmocka_unit_test(test_request_reply),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, kt_setup, kt_teardown);
 }

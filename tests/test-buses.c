@@ -28,85 +28,26 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
+#include "kbus-test.h"
 #include "kbus/version.h"
 
 #define EXIT_LIMIT_MS 10000
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static kbus_ksock_t open_bus(uint32_t bus)
-{
-        kbus_ksock_t ks = kbus_ksock_open(bus, O_RDWR);
-
-        assert_true(ks >= 0);
-        return ks;
-}
-
-static uint32_t ks_id(kbus_ksock_t ks)
-{
-        uint32_t id = 0;
-
-        assert_int_equal(kbus_ksock_id(ks, &id), 0);
-        return id;
-}
-
-static uint32_t ks_queued(kbus_ksock_t ks)
-{
-        uint32_t n = 0xdeadbeef;
-
-        assert_int_equal(kbus_ksock_num_messages(ks, &n), 0);
-        return n;
-}
-
-static kbus_msg_id_t announce(kbus_ksock_t ks, const char *name)
-{
-        kbus_message_t *m;
-        kbus_msg_id_t id = { 0, 0 };
-
-        assert_int_equal(kbus_msg_create(&m, name, (uint32_t)strlen(name), NULL, 0, 0), 0);
-        assert_int_equal(kbus_ksock_send_msg(ks, m, &id), 0);
-        kbus_msg_delete(&m);
-        return id;
-}
-
-static void expect_msg(kbus_ksock_t ks, const char *name, uint32_t serial, uint32_t from)
-{
-        kbus_message_t *m = NULL;
-
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
-        assert_non_null(m);
-        assert_string_equal(kbus_msg_name_ptr(m), name);
-        assert_int_equal(m->id.network_id, 0);
-        assert_int_equal(m->id.serial_num, serial);
-        assert_int_equal(m->from, from);
-        kbus_msg_delete(&m);
-}
-
-static void expect_empty(kbus_ksock_t ks)
-{
-        kbus_message_t *m = NULL;
-
-        assert_int_equal(ks_queued(ks), 0);
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
-        assert_null(m);
-}
-
 /* Two ksocks exchange a message on @bus: proof that it is served. */
 static void check_bus_works(uint32_t bus)
 {
-        kbus_ksock_t tx = open_bus(bus), rx = open_bus(bus);
+        kbus_ksock_t tx = kt_open(bus, O_RDWR), rx = kt_open(bus, O_RDWR);
 
         assert_int_equal(kbus_ksock_bind(rx, "$.Works", 0), 0);
-        kbus_msg_id_t id = announce(tx, "$.Works");
-        expect_msg(rx, "$.Works", id.serial_num, ks_id(tx));
-        expect_empty(rx);
+        kbus_msg_id_t id = kt_send(tx, "$.Works", NULL, 0);
+        kt_expect(rx, "$.Works", id, kt_id(tx), NULL, KT_ANY);
+        kt_expect_quiet(rx, 0);
         assert_int_equal(kbus_ksock_close(tx), 0);
         assert_int_equal(kbus_ksock_close(rx), 0);
 }
@@ -131,14 +72,6 @@ static bool exists(const char *dir, unsigned bus)
 
         sock_path(path, sizeof(path), dir, bus);
         return access(path, F_OK) == 0;
-}
-
-static long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /*
@@ -181,11 +114,11 @@ static pid_t spawn(const char *const *args, const char *env_dir, int *out_fd, in
 static int read_line(int fd, char *buf, size_t size, int timeout_ms)
 {
         size_t len = 0;
-        long deadline = now_ms() + timeout_ms;
+        long deadline = harness_now_ms() + timeout_ms;
 
         while (len + 1 < size) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
-                long left = deadline - now_ms();
+                long left = deadline - harness_now_ms();
                 if (left <= 0 || poll(&p, 1, (int)left) <= 0)
                         return -ETIMEDOUT;
                 if (read(fd, buf + len, 1) != 1)
@@ -211,14 +144,14 @@ static void run_kbusd(const char *const *args, const char *env_dir, Run *r)
         pid_t pid = spawn(args, env_dir, &fds[0], &fds[1]);
         char *bufs[2] = { r->out, r->err };
         size_t *lens[2] = { &r->out_len, &r->err_len };
-        long deadline = now_ms() + EXIT_LIMIT_MS;
+        long deadline = harness_now_ms() + EXIT_LIMIT_MS;
         int open_fds = 2;
 
         r->out_len = r->err_len = 0;
-        while (open_fds > 0 && now_ms() < deadline) {
+        while (open_fds > 0 && harness_now_ms() < deadline) {
                 struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN },
                                        { .fd = fds[1], .events = POLLIN } };
-                if (poll(p, 2, (int)(deadline - now_ms())) <= 0)
+                if (poll(p, 2, (int)(deadline - harness_now_ms())) <= 0)
                         break;
                 for (int i = 0; i < 2; i++) {
                         if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
@@ -282,36 +215,36 @@ static void test_three_buses_apart(void **state)
 
         assert_int_equal(kbusd_start(&k, args), 0);
         for (uint32_t b = 0; b < 3; b++) {
-                l[b] = open_bus(b);
-                all[b] = open_bus(b);
-                tx[b] = open_bus(b);
+                l[b] = kt_open(b, O_RDWR);
+                all[b] = kt_open(b, O_RDWR);
+                tx[b] = kt_open(b, O_RDWR);
                 /* ksock ids are per bus, from 1 */
-                assert_int_equal(ks_id(l[b]), 1);
-                assert_int_equal(ks_id(all[b]), 2);
-                assert_int_equal(ks_id(tx[b]), 3);
+                assert_int_equal(kt_id(l[b]), 1);
+                assert_int_equal(kt_id(all[b]), 2);
+                assert_int_equal(kt_id(tx[b]), 3);
                 assert_int_equal(kbus_ksock_bind(l[b], "$.Iso.X", 0), 0);
                 assert_int_equal(kbus_ksock_bind(all[b], "$.*", 0), 0);
         }
         assert_int_equal(kbus_ksock_open(3, O_RDWR), -ENOENT);
 
         /* Serials are per bus, from 1. */
-        assert_int_equal(announce(tx[1], "$.Iso.X").serial_num, 1);
+        assert_int_equal(kt_send(tx[1], "$.Iso.X", NULL, 0).serial_num, 1);
         for (uint32_t b = 0; b < 3; b += 2) {
-                expect_empty(l[b]);
-                expect_empty(all[b]);
+                kt_expect_quiet(l[b], 0);
+                kt_expect_quiet(all[b], 0);
         }
-        assert_int_equal(announce(tx[2], "$.Iso.X").serial_num, 1);
-        assert_int_equal(announce(tx[2], "$.Iso.X").serial_num, 2);
-        assert_int_equal(announce(tx[0], "$.Iso.X").serial_num, 1);
-        assert_int_equal(announce(tx[1], "$.Iso.X").serial_num, 2);
+        assert_int_equal(kt_send(tx[2], "$.Iso.X", NULL, 0).serial_num, 1);
+        assert_int_equal(kt_send(tx[2], "$.Iso.X", NULL, 0).serial_num, 2);
+        assert_int_equal(kt_send(tx[0], "$.Iso.X", NULL, 0).serial_num, 1);
+        assert_int_equal(kt_send(tx[1], "$.Iso.X", NULL, 0).serial_num, 2);
         for (uint32_t b = 0; b < 3; b++) {
                 uint32_t n = b == 0 ? 1 : 2;
                 kbus_ksock_t both[2] = { l[b], all[b] };
                 for (int i = 0; i < 2; i++) {
-                        assert_int_equal(ks_queued(both[i]), n);
+                        assert_int_equal(kt_num_messages(both[i]), n);
                         for (uint32_t s = 1; s <= n; s++)
-                                expect_msg(both[i], "$.Iso.X", s, 3);
-                        expect_empty(both[i]);
+                                kt_expect(both[i], "$.Iso.X", KT_ID(s), 3, NULL, KT_ANY);
+                        kt_expect_quiet(both[i], 0);
                 }
         }
 
@@ -352,38 +285,38 @@ static void test_open_by_name(void **state)
         Kbusd k;
 
         assert_int_equal(kbusd_start(&k, args), 0);
-        kbus_ksock_t l0 = open_bus(0);
+        kbus_ksock_t l0 = kt_open_rw();
         kbus_ksock_t dev = kbus_ksock_open_by_name("/dev/kbus1", O_RDWR);
         assert_true(dev >= 0);
         sock_path(path, sizeof(path), k.dir, 1);
         kbus_ksock_t bypath = kbus_ksock_open_by_name(path, O_RDWR);
         assert_true(bypath >= 0);
-        kbus_ksock_t bynum = open_bus(1);
+        kbus_ksock_t bynum = kt_open(1, O_RDWR);
         /* All three are on bus 1: its ksocks 1, 2, 3. */
-        assert_int_equal(ks_id(l0), 1);
-        assert_int_equal(ks_id(dev), 1);
-        assert_int_equal(ks_id(bypath), 2);
-        assert_int_equal(ks_id(bynum), 3);
+        assert_int_equal(kt_id(l0), 1);
+        assert_int_equal(kt_id(dev), 1);
+        assert_int_equal(kt_id(bypath), 2);
+        assert_int_equal(kt_id(bynum), 3);
         assert_int_equal(kbus_ksock_bind(l0, "$.Name.X", 0), 0);
         assert_int_equal(kbus_ksock_bind(dev, "$.Name.X", 0), 0);
         assert_int_equal(kbus_ksock_bind(bypath, "$.Name.X", 0), 0);
-        kbus_msg_id_t id = announce(bynum, "$.Name.X");
+        kbus_msg_id_t id = kt_send(bynum, "$.Name.X", NULL, 0);
         assert_int_equal(id.serial_num, 1);
-        expect_msg(dev, "$.Name.X", 1, 3);
-        expect_msg(bypath, "$.Name.X", 1, 3);
-        expect_empty(l0);
+        kt_expect(dev, "$.Name.X", KT_ID(1), 3, NULL, KT_ANY);
+        kt_expect(bypath, "$.Name.X", KT_ID(1), 3, NULL, KT_ANY);
+        kt_expect_quiet(l0, 0);
 
         kbus_ksock_t dev2 = kbus_ksock_open_by_name("/dev/kbus2", O_RDWR);
         assert_true(dev2 >= 0);
-        assert_int_equal(ks_id(dev2), 1);
+        assert_int_equal(kt_id(dev2), 1);
         sock_path(path, sizeof(path), k.dir, 2);
         kbus_ksock_t path2 = kbus_ksock_open_by_name(path, O_RDWR);
         assert_true(path2 >= 0);
-        assert_int_equal(ks_id(path2), 2);
+        assert_int_equal(kt_id(path2), 2);
         assert_int_equal(kbus_ksock_bind(dev2, "$.Name.X", 0), 0);
-        assert_int_equal(announce(path2, "$.Name.X").serial_num, 1);
-        expect_msg(dev2, "$.Name.X", 1, 2);
-        expect_empty(dev);
+        assert_int_equal(kt_send(path2, "$.Name.X", NULL, 0).serial_num, 1);
+        kt_expect(dev2, "$.Name.X", KT_ID(1), 2, NULL, KT_ANY);
+        kt_expect_quiet(dev, 0);
 
         assert_int_equal(kbus_ksock_open_by_name("/dev/kbus9", O_RDWR), -ENOENT);
         sock_path(path, sizeof(path), k.dir, 9);
@@ -402,12 +335,12 @@ static void test_new_bus(void **state)
         Kbusd k;
 
         assert_int_equal(kbusd_start(&k, args), 0);
-        kbus_ksock_t ks = open_bus(0);
+        kbus_ksock_t ks = kt_open_rw();
         assert_int_equal(kbus_ksock_new_device(ks, &bus), 0);
         assert_int_equal(bus, 2);
         assert_true(is_socket(k.dir, 2));
-        kbus_ksock_t first = open_bus(2);
-        assert_int_equal(ks_id(first), 1);
+        kbus_ksock_t first = kt_open(2, O_RDWR);
+        assert_int_equal(kt_id(first), 1);
         check_bus_works(2);
         assert_int_equal(kbus_ksock_new_device(first, &bus), 0); /* from any bus */
         assert_int_equal(bus, 3);
@@ -455,7 +388,7 @@ static void test_second_kbusd_refuses(void **state)
         Run r;
 
         assert_int_equal(kbusd_start(&k, NULL), 0);
-        kbus_ksock_t rx = open_bus(0), tx = open_bus(0);
+        kbus_ksock_t rx = kt_open_rw(), tx = kt_open_rw();
         assert_int_equal(kbus_ksock_bind(rx, "$.Still.Here", 0), 0);
         const char *const args[] = { "--socket-dir", k.dir, NULL };
         run_kbusd(args, NULL, &r);
@@ -464,8 +397,8 @@ static void test_second_kbusd_refuses(void **state)
         assert_null(strstr(r.out, "listening on"));
         /* The first kbusd still serves, on the same socket, the same clients. */
         assert_true(is_socket(k.dir, 0));
-        kbus_msg_id_t id = announce(tx, "$.Still.Here");
-        expect_msg(rx, "$.Still.Here", id.serial_num, ks_id(tx));
+        kbus_msg_id_t id = kt_send(tx, "$.Still.Here", NULL, 0);
+        kt_expect(rx, "$.Still.Here", id, kt_id(tx), NULL, KT_ANY);
         check_bus_works(0);
         assert_int_equal(kbus_ksock_close(rx), 0);
         assert_int_equal(kbus_ksock_close(tx), 0);
@@ -480,9 +413,9 @@ static void test_sigterm(void **state)
         uint32_t n;
 
         assert_int_equal(kbusd_start(&k, args), 0);
-        kbus_ksock_t a = open_bus(0), b = open_bus(1);
+        kbus_ksock_t a = kt_open_rw(), b = kt_open(1, O_RDWR);
         assert_int_equal(kbus_ksock_bind(a, "$.Busy", 0), 0);
-        announce(b, "$.Busy");
+        kt_send(b, "$.Busy", NULL, 0);
         /* Clients still connected: exit 0 and both sockets removed all the same. */
         assert_int_equal(kbusd_stop(&k), 0);
         assert_int_equal(kbus_ksock_num_messages(a, &n), -ECONNRESET);
@@ -499,7 +432,7 @@ static void test_sigint(void **state)
         Kbusd k;
 
         assert_int_equal(kbusd_start(&k, args), 0);
-        kbus_ksock_t a = open_bus(1);
+        kbus_ksock_t a = kt_open(1, O_RDWR);
         snprintf(dir, sizeof(dir), "%s", k.dir);
         int status = kbusd_kill(&k, SIGINT);
         assert_true(status >= 0 && WIFEXITED(status));

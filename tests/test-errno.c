@@ -27,108 +27,9 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
-
-static Kbusd kbusd;
-static uint32_t default_max_size; /* the bus maximum message size */
-
-static int setup(void **state)
-{
-        (void)state;
-        int r = kbusd_start(&kbusd, NULL);
-        kbus_ksock_t ks = r < 0 ? r : kbus_ksock_open(0, O_RDWR);
-
-        if (ks < 0)
-                return ks;
-        r = kbus_ksock_max_message_size(ks, &default_max_size);
-        kbus_ksock_close(ks);
-        return r;
-}
-
-/* A test that changes the bus maximum message size puts it back here, so
- * that the tests after it see the default even if it failed. */
-static int restore_max_size(void **state)
-{
-        (void)state;
-        kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR);
-        uint32_t v = default_max_size;
-        int r = ks < 0 ? ks : kbus_ksock_max_message_size(ks, &v);
-
-        kbus_ksock_close(ks);
-        return r < 0 ? r : (v == default_max_size ? 0 : -1);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        return kbusd_stop(&kbusd);
-}
+#include "kbus-test.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static kbus_ksock_t open_mode(int flags)
-{
-        kbus_ksock_t ks = kbus_ksock_open(0, flags);
-
-        assert_true(ks >= 0);
-        return ks;
-}
-
-static kbus_ksock_t open_rw(void)
-{
-        return open_mode(O_RDWR);
-}
-
-static uint32_t ksock_id(kbus_ksock_t ks)
-{
-        uint32_t id = 0;
-
-        assert_int_equal(kbus_ksock_id(ks, &id), 0);
-        assert_int_not_equal(id, 0);
-        return id;
-}
-
-static uint32_t num_messages(kbus_ksock_t ks)
-{
-        uint32_t n = 0xdeadbeef;
-
-        assert_int_equal(kbus_ksock_num_messages(ks, &n), 0);
-        return n;
-}
-
-static void set_max_messages(kbus_ksock_t ks, uint32_t max)
-{
-        uint32_t v = max;
-
-        assert_int_equal(kbus_ksock_max_messages(ks, &v), 0);
-        assert_int_equal(v, max);
-}
-
-/* Sends an announcement (or, with WANT_A_REPLY in @flags, a request) and
- * returns what the send returned; the message is freed either way. */
-static int try_send(kbus_ksock_t ks, const char *name, const char *data, uint32_t flags,
-                    kbus_msg_id_t *id)
-{
-        kbus_message_t *msg;
-
-        assert_int_equal(kbus_msg_create(&msg, name, (uint32_t)strlen(name), data,
-                                         (uint32_t)strlen(data), flags), 0);
-        int r = kbus_ksock_send_msg(ks, msg, id);
-        kbus_msg_delete(&msg);
-        return r;
-}
-
-static kbus_msg_id_t send_ok(kbus_ksock_t ks, const char *name, const char *data,
-                             uint32_t flags)
-{
-        kbus_msg_id_t id = { 0, 0 };
-
-        assert_int_equal(try_send(ks, name, data, flags, &id), 0);
-        assert_int_equal(id.network_id, 0);
-        assert_int_not_equal(id.serial_num, 0);
-        return id;
-}
 
 /* A reply built by hand, so that any ksock can try to send it. */
 static int try_reply(kbus_ksock_t ks, const char *name, kbus_msg_id_t in_reply_to, uint32_t to)
@@ -146,32 +47,10 @@ static int try_reply(kbus_ksock_t ks, const char *name, kbus_msg_id_t in_reply_t
 /* Reads the next message, which must exist and be named @name. */
 static kbus_message_t *read_named(kbus_ksock_t ks, const char *name)
 {
-        kbus_message_t *msg = NULL;
+        kbus_message_t *msg = kt_take(ks);
 
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &msg), 0);
-        assert_non_null(msg);
         assert_string_equal(kbus_msg_name_ptr(msg), name);
         return msg;
-}
-
-/* Closes @n ksocks, each of which must still be open. */
-static void close_ksocks(int n, ...)
-{
-        va_list ap;
-
-        va_start(ap, n);
-        for (int i = 0; i < n; i++)
-                assert_int_equal(kbus_ksock_close(va_arg(ap, kbus_ksock_t)), 0);
-        va_end(ap);
-}
-
-static void assert_no_message(kbus_ksock_t ks)
-{
-        kbus_message_t *msg = (kbus_message_t *)1;
-
-        assert_int_equal(num_messages(ks), 0);
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &msg), 0);
-        assert_null(msg);
 }
 
 /*
@@ -181,13 +60,13 @@ static void assert_no_message(kbus_ksock_t ks)
  */
 static void close_synced(kbus_ksock_t ks)
 {
-        kbus_ksock_t w = open_rw();
-        uint32_t id = ksock_id(ks);
+        kbus_ksock_t w = kt_open_rw();
+        uint32_t id = kt_id(ks);
         char name[64];
 
         snprintf(name, sizeof(name), "$.Errno.Sync.Close%u", id);
         assert_int_equal(kbus_ksock_bind(ks, name, 1), 0);
-        kbus_msg_id_t req = send_ok(w, name, "", KBUS_BIT_WANT_A_REPLY);
+        kbus_msg_id_t req = kt_send(w, name, "", KBUS_BIT_WANT_A_REPLY);
         assert_int_equal(kbus_ksock_close(ks), 0);
         assert_int_equal(kbus_wait_for_message(w, KBUS_KSOCK_READABLE), KBUS_KSOCK_READABLE);
         kbus_message_t *st = read_named(w, KBUS_MSG_NAME_REPLIER_GONEAWAY);
@@ -200,7 +79,7 @@ static void close_synced(kbus_ksock_t ks)
 static void test_eaddrinuse(void **state)
 {
         (void)state;
-        kbus_ksock_t a = open_rw(), b = open_rw();
+        kbus_ksock_t a = kt_open_rw(), b = kt_open_rw();
         uint32_t rep = 0;
 
         assert_int_equal(kbus_ksock_bind(a, "$.Errno.InUse", 1), 0);
@@ -214,44 +93,44 @@ static void test_eaddrinuse(void **state)
         assert_int_equal(kbus_ksock_bind(b, "$.Errno.InUse", 0), 0);
         /* a stays the replier */
         assert_int_equal(kbus_ksock_find_replier(b, "$.Errno.InUse", &rep), 0);
-        assert_int_equal(rep, ksock_id(a));
+        assert_int_equal(rep, kt_id(a));
         /* once a unbinds, b may bind */
         assert_int_equal(kbus_ksock_unbind(a, "$.Errno.InUse", 1), 0);
         assert_int_equal(kbus_ksock_bind(b, "$.Errno.InUse", 1), 0);
         assert_int_equal(kbus_ksock_find_replier(a, "$.Errno.InUse", &rep), 0);
-        assert_int_equal(rep, ksock_id(b));
-        close_ksocks(2, a, b);
+        assert_int_equal(rep, kt_id(b));
+        KT_CLOSE(a, b);
 }
 
 static void test_eaddrnotavail_no_replier(void **state)
 {
         (void)state;
-        kbus_ksock_t q = open_rw(), l = open_rw();
+        kbus_ksock_t q = kt_open_rw(), l = kt_open_rw();
         uint32_t unreplied = 99;
 
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.NoReplier", 0), 0);
-        kbus_msg_id_t before = send_ok(q, "$.Errno.Other", "", 0);
-        assert_int_equal(try_send(q, "$.Errno.NoReplier", "?", KBUS_BIT_WANT_A_REPLY, NULL),
+        kbus_msg_id_t before = kt_send(q, "$.Errno.Other", "", 0);
+        assert_int_equal(kt_try_send(q, "$.Errno.NoReplier", "?", KBUS_BIT_WANT_A_REPLY, NULL),
                          -EADDRNOTAVAIL);
         /* nothing delivered (not even the listener copy), no id used */
-        assert_no_message(l);
-        assert_no_message(q);
-        kbus_msg_id_t after = send_ok(q, "$.Errno.Other", "", 0);
+        kt_expect_quiet(l, 0);
+        kt_expect_quiet(q, 0);
+        kbus_msg_id_t after = kt_send(q, "$.Errno.Other", "", 0);
         assert_int_equal(after.serial_num, before.serial_num + 1);
         /* a listener is not a replier */
         assert_int_equal(kbus_ksock_num_unreplied_to(l, &unreplied), 0);
         assert_int_equal(unreplied, 0);
-        close_ksocks(2, q, l);
+        KT_CLOSE(q, l);
 }
 
 static void test_eaddrnotavail_requester_gone(void **state)
 {
         (void)state;
-        kbus_ksock_t q = open_rw(), r = open_rw();
+        kbus_ksock_t q = kt_open_rw(), r = kt_open_rw();
         uint32_t unreplied = 99;
 
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Gone", 1), 0);
-        kbus_msg_id_t id = send_ok(q, "$.Errno.Gone", "?", KBUS_BIT_WANT_A_REPLY);
+        kbus_msg_id_t id = kt_send(q, "$.Errno.Gone", "?", KBUS_BIT_WANT_A_REPLY);
         kbus_message_t *req = read_named(r, "$.Errno.Gone");
         assert_int_equal(req->id.serial_num, id.serial_num);
         assert_true(kbus_msg_wants_us_to_reply(req));
@@ -272,24 +151,24 @@ static void test_eaddrnotavail_requester_gone(void **state)
 static void test_ealready(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_mode(O_RDWR | O_NONBLOCK), l = open_rw();
+        kbus_ksock_t s = kt_open(0, O_RDWR | O_NONBLOCK), l = kt_open_rw();
         kbus_message_t *msg, *got;
 
-        set_max_messages(l, 1);
+        kt_set_max(l, 1);
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Already", 0), 0);
-        kbus_msg_id_t fill = send_ok(s, "$.Errno.Already", "fill", 0);
-        assert_int_equal(num_messages(l), 1);
-        assert_int_equal(try_send(s, "$.Errno.Already", "held", KBUS_BIT_ALL_OR_WAIT, NULL),
+        kbus_msg_id_t fill = kt_send(s, "$.Errno.Already", "fill", 0);
+        assert_int_equal(kt_num_messages(l), 1);
+        assert_int_equal(kt_try_send(s, "$.Errno.Already", "held", KBUS_BIT_ALL_OR_WAIT, NULL),
                          -EAGAIN);
         /* while it is held, every way of sending says EALREADY */
-        assert_int_equal(try_send(s, "$.Errno.Already", "again", 0, NULL), -EALREADY);
-        assert_int_equal(try_send(s, "$.Errno.Elsewhere", "x", 0, NULL), -EALREADY);
+        assert_int_equal(kt_try_send(s, "$.Errno.Already", "again", 0, NULL), -EALREADY);
+        assert_int_equal(kt_try_send(s, "$.Errno.Elsewhere", "x", 0, NULL), -EALREADY);
         assert_int_equal(kbus_ksock_send(s, NULL), -EALREADY);
         assert_int_equal(kbus_msg_create(&msg, "$.Errno.Already", 15, "p", 1, 0), 0);
         assert_int_equal(kbus_ksock_write_msg(s, msg), -EALREADY);
         assert_int_equal(kbus_ksock_post_msg(s, msg), -EALREADY);
         kbus_msg_delete(&msg);
-        assert_int_equal(num_messages(l), 1);
+        assert_int_equal(kt_num_messages(l), 1);
 
         assert_int_equal(kbus_ksock_discard(s), 0);
         assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
@@ -297,21 +176,21 @@ static void test_ealready(void **state)
         assert_int_equal(got->id.serial_num, fill.serial_num);
         kbus_msg_delete(&got);
         /* sends work again; the discarded one never got an id nor arrived */
-        kbus_msg_id_t next = send_ok(s, "$.Errno.Already", "next", 0);
+        kbus_msg_id_t next = kt_send(s, "$.Errno.Already", "next", 0);
         assert_int_equal(next.serial_num, fill.serial_num + 1);
         got = read_named(l, "$.Errno.Already");
         assert_int_equal(got->id.serial_num, next.serial_num);
         assert_int_equal(got->data_len, 4);
         assert_memory_equal(kbus_msg_data_ptr(got), "next", 4);
         kbus_msg_delete(&got);
-        assert_no_message(l);
-        close_ksocks(2, s, l);
+        kt_expect_quiet(l, 0);
+        KT_CLOSE(s, l);
 }
 
 static void test_ebadf_read_only(void **state)
 {
         (void)state;
-        kbus_ksock_t ro = open_mode(O_RDONLY), w = open_rw();
+        kbus_ksock_t ro = kt_open(0, O_RDONLY), w = kt_open_rw();
         kbus_message_t *msg, *got;
 
         /* a read-only ksock may bind and read (SPEC §5) */
@@ -321,19 +200,19 @@ static void test_ebadf_read_only(void **state)
         assert_int_equal(kbus_ksock_write_msg(ro, msg), -EBADF);
         assert_int_equal(kbus_ksock_post_msg(ro, msg), -EBADF);
         kbus_msg_delete(&msg);
-        assert_int_equal(try_send(ro, "$.Errno.ReadOnly", "rq", KBUS_BIT_WANT_A_REPLY, NULL),
+        assert_int_equal(kt_try_send(ro, "$.Errno.ReadOnly", "rq", KBUS_BIT_WANT_A_REPLY, NULL),
                          -EBADF);
-        assert_no_message(ro);
+        kt_expect_quiet(ro, 0);
 
-        kbus_msg_id_t id = send_ok(w, "$.Errno.ReadOnly", "rw", 0);
+        kbus_msg_id_t id = kt_send(w, "$.Errno.ReadOnly", "rw", 0);
         got = read_named(ro, "$.Errno.ReadOnly");
         assert_int_equal(got->id.serial_num, id.serial_num);
-        assert_int_equal(got->from, ksock_id(w));
+        assert_int_equal(got->from, kt_id(w));
         kbus_msg_delete(&got);
         /* kbus_ksock_send on a read-only ksock is EBADF too: SPEC §5 "sending
          * on it fails with EBADF", and read-only is the first check (§7) */
         assert_int_equal(kbus_ksock_send(ro, NULL), -EBADF);
-        close_ksocks(2, ro, w);
+        KT_CLOSE(ro, w);
 }
 
 /* Every call on @fd, which is not an open ksock, says EBADF. */
@@ -376,7 +255,7 @@ static void assert_all_ebadf(int fd)
 static void test_ebadf_not_a_ksock(void **state)
 {
         (void)state;
-        kbus_ksock_t ks = open_rw();
+        kbus_ksock_t ks = kt_open_rw();
         int p[2];
 
         assert_int_equal(kbus_ksock_close(ks), 0);
@@ -397,7 +276,7 @@ static const char *const bad_names[] = {
 static void test_ebadmsg_names(void **state)
 {
         (void)state;
-        kbus_ksock_t ks = open_rw(), l = open_rw();
+        kbus_ksock_t ks = kt_open_rw(), l = kt_open_rw();
         uint32_t rep;
 
         assert_int_equal(kbus_ksock_bind(l, "$.*", 0), 0); /* would hear anything sent */
@@ -410,18 +289,18 @@ static void test_ebadmsg_names(void **state)
                 assert_int_equal(kbus_ksock_unbind(ks, n, 0), -EBADMSG);
                 assert_int_equal(kbus_ksock_find_replier(ks, n, &rep), -EBADMSG);
                 if (*n) { /* a message needs a non-empty name to be created at all */
-                        assert_int_equal(try_send(ks, n, "x", 0, NULL), -EBADMSG);
-                        assert_int_equal(try_send(ks, n, "x", KBUS_BIT_WANT_A_REPLY, NULL),
+                        assert_int_equal(kt_try_send(ks, n, "x", 0, NULL), -EBADMSG);
+                        assert_int_equal(kt_try_send(ks, n, "x", KBUS_BIT_WANT_A_REPLY, NULL),
                                          -EBADMSG);
                 }
         }
         /* a wildcard is fine in a binding, never in a sent name (SPEC §3) */
         assert_int_equal(kbus_ksock_bind(ks, "$.Errno.Wild.*", 1), 0);
         assert_int_equal(kbus_ksock_bind(ks, "$.Errno.Wild.%", 0), 0);
-        assert_int_equal(try_send(ks, "$.Errno.Wild.*", "x", 0, NULL), -EBADMSG);
-        assert_int_equal(try_send(ks, "$.Errno.Wild.%", "x", 0, NULL), -EBADMSG);
-        assert_int_equal(try_send(ks, "$.*", "x", 0, NULL), -EBADMSG);
-        assert_int_equal(try_send(ks, "$.Errno.Wild.*", "x", KBUS_BIT_WANT_A_REPLY, NULL),
+        assert_int_equal(kt_try_send(ks, "$.Errno.Wild.*", "x", 0, NULL), -EBADMSG);
+        assert_int_equal(kt_try_send(ks, "$.Errno.Wild.%", "x", 0, NULL), -EBADMSG);
+        assert_int_equal(kt_try_send(ks, "$.*", "x", 0, NULL), -EBADMSG);
+        assert_int_equal(kt_try_send(ks, "$.Errno.Wild.*", "x", KBUS_BIT_WANT_A_REPLY, NULL),
                          -EBADMSG);
         assert_int_equal(kbus_ksock_find_replier(ks, "$.Errno.Wild.*", &rep), -EBADMSG);
         /* the bind event name can't have a replier; listening is its use */
@@ -431,77 +310,77 @@ static void test_ebadmsg_names(void **state)
         assert_int_equal(kbus_ksock_bind(ks, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0), 0);
         assert_int_equal(kbus_ksock_unbind(ks, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0), 0);
         /* nothing got through to the catch-all listener */
-        assert_no_message(l);
+        kt_expect_quiet(l, 0);
         /* and the ksock still works */
-        kbus_msg_id_t id = send_ok(ks, "$.Errno.Wild.Card", "ok", 0);
+        kbus_msg_id_t id = kt_send(ks, "$.Errno.Wild.Card", "ok", 0);
         kbus_message_t *got = read_named(l, "$.Errno.Wild.Card");
         assert_int_equal(got->id.serial_num, id.serial_num);
         kbus_msg_delete(&got);
-        close_ksocks(2, ks, l);
+        KT_CLOSE(ks, l);
 }
 
 
 static void test_ebusy_replier_full(void **state)
 {
         (void)state;
-        kbus_ksock_t q = open_rw(), r = open_rw(), l = open_rw();
+        kbus_ksock_t q = kt_open_rw(), r = kt_open_rw(), l = kt_open_rw();
         uint32_t unreplied = 99;
 
-        set_max_messages(r, 1);
+        kt_set_max(r, 1);
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Busy", 1), 0);
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Busy", 0), 0);
-        kbus_msg_id_t first = send_ok(q, "$.Errno.Busy", "1", KBUS_BIT_WANT_A_REPLY);
-        assert_int_equal(num_messages(r), 1);
-        assert_int_equal(num_messages(l), 1);
-        assert_int_equal(try_send(q, "$.Errno.Busy", "2", KBUS_BIT_WANT_A_REPLY, NULL), -EBUSY);
+        kbus_msg_id_t first = kt_send(q, "$.Errno.Busy", "1", KBUS_BIT_WANT_A_REPLY);
+        assert_int_equal(kt_num_messages(r), 1);
+        assert_int_equal(kt_num_messages(l), 1);
+        assert_int_equal(kt_try_send(q, "$.Errno.Busy", "2", KBUS_BIT_WANT_A_REPLY, NULL), -EBUSY);
         /* nothing delivered to anyone */
-        assert_int_equal(num_messages(r), 1);
-        assert_int_equal(num_messages(l), 1);
-        assert_int_equal(num_messages(q), 0);
+        assert_int_equal(kt_num_messages(r), 1);
+        assert_int_equal(kt_num_messages(l), 1);
+        assert_int_equal(kt_num_messages(q), 0);
         /* but an id was used (SPEC §7): the next send skips one */
-        kbus_msg_id_t next = send_ok(q, "$.Errno.Busy.Next", "", 0);
+        kbus_msg_id_t next = kt_send(q, "$.Errno.Busy.Next", "", 0);
         assert_int_equal(next.serial_num, first.serial_num + 2);
 
         kbus_message_t *got = read_named(r, "$.Errno.Busy");
         assert_int_equal(got->id.serial_num, first.serial_num);
         kbus_msg_delete(&got);
-        assert_no_message(r);
+        kt_expect_quiet(r, 0);
         got = read_named(l, "$.Errno.Busy");
         assert_int_equal(got->id.serial_num, first.serial_num);
         kbus_msg_delete(&got);
-        assert_no_message(l);
+        kt_expect_quiet(l, 0);
         /* only the first request is owed a reply */
         assert_int_equal(kbus_ksock_num_unreplied_to(r, &unreplied), 0);
         assert_int_equal(unreplied, 1);
-        close_ksocks(3, q, r, l);
+        KT_CLOSE(q, r, l);
 }
 
 static void test_ebusy_all_or_fail(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), full = open_rw(), l = open_rw(), r = open_rw();
+        kbus_ksock_t s = kt_open_rw(), full = kt_open_rw(), l = kt_open_rw(), r = kt_open_rw();
 
-        set_max_messages(full, 1);
+        kt_set_max(full, 1);
         assert_int_equal(kbus_ksock_bind(full, "$.Errno.Fail.*", 0), 0);
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Fail.*", 0), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Fail.Ask", 1), 0);
-        kbus_msg_id_t fill = send_ok(s, "$.Errno.Fail.Fill", "", 0);
-        assert_int_equal(num_messages(full), 1);
-        assert_int_equal(num_messages(l), 1);
+        kbus_msg_id_t fill = kt_send(s, "$.Errno.Fail.Fill", "", 0);
+        assert_int_equal(kt_num_messages(full), 1);
+        assert_int_equal(kt_num_messages(l), 1);
 
         /* an announcement */
-        assert_int_equal(try_send(s, "$.Errno.Fail.Ann", "x", KBUS_BIT_ALL_OR_FAIL, NULL),
+        assert_int_equal(kt_try_send(s, "$.Errno.Fail.Ann", "x", KBUS_BIT_ALL_OR_FAIL, NULL),
                          -EBUSY);
         /* a request whose replier has room, but a listener is full */
-        assert_int_equal(try_send(s, "$.Errno.Fail.Ask", "x",
-                                  KBUS_BIT_ALL_OR_FAIL | KBUS_BIT_WANT_A_REPLY, NULL),
+        assert_int_equal(kt_try_send(s, "$.Errno.Fail.Ask", "x",
+                                     KBUS_BIT_ALL_OR_FAIL | KBUS_BIT_WANT_A_REPLY, NULL),
                          -EBUSY);
         /* nothing delivered to anyone, no id used */
-        assert_int_equal(num_messages(full), 1);
-        assert_int_equal(num_messages(l), 1);
-        assert_no_message(r);
-        assert_no_message(s);
-        kbus_msg_id_t next = send_ok(s, "$.Errno.Other", "", 0);
+        assert_int_equal(kt_num_messages(full), 1);
+        assert_int_equal(kt_num_messages(l), 1);
+        kt_expect_quiet(r, 0);
+        kt_expect_quiet(s, 0);
+        kbus_msg_id_t next = kt_send(s, "$.Errno.Other", "", 0);
         assert_int_equal(next.serial_num, fill.serial_num + 1);
 
         /* with room everywhere, ALL_OR_FAIL goes through */
@@ -509,7 +388,7 @@ static void test_ebusy_all_or_fail(void **state)
         kbus_msg_delete(&got);
         got = read_named(l, "$.Errno.Fail.Fill");
         kbus_msg_delete(&got);
-        kbus_msg_id_t ok = send_ok(s, "$.Errno.Fail.Ann", "y", KBUS_BIT_ALL_OR_FAIL);
+        kbus_msg_id_t ok = kt_send(s, "$.Errno.Fail.Ann", "y", KBUS_BIT_ALL_OR_FAIL);
         assert_int_equal(ok.serial_num, next.serial_num + 1);
         got = read_named(full, "$.Errno.Fail.Ann");
         assert_int_equal(got->id.serial_num, ok.serial_num);
@@ -517,14 +396,14 @@ static void test_ebusy_all_or_fail(void **state)
         got = read_named(l, "$.Errno.Fail.Ann");
         assert_int_equal(got->id.serial_num, ok.serial_num);
         kbus_msg_delete(&got);
-        close_ksocks(4, s, full, l, r);
+        KT_CLOSE(s, full, l, r);
 }
 
 static void test_econnrefused(void **state)
 {
         (void)state;
-        kbus_ksock_t q = open_rw(), r = open_rw(), l = open_rw();
-        uint32_t qid = ksock_id(q);
+        kbus_ksock_t q = kt_open_rw(), r = kt_open_rw(), l = kt_open_rw();
+        uint32_t qid = kt_id(q);
 
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Refused", 1), 0);
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Refused", 0), 0);
@@ -534,7 +413,7 @@ static void test_econnrefused(void **state)
         assert_int_equal(try_reply(r, "$.Errno.Refused", (kbus_msg_id_t){ 77, 1 }, qid),
                          -ECONNREFUSED);
 
-        kbus_msg_id_t id = send_ok(q, "$.Errno.Refused", "?", KBUS_BIT_WANT_A_REPLY);
+        kbus_msg_id_t id = kt_send(q, "$.Errno.Refused", "?", KBUS_BIT_WANT_A_REPLY);
         kbus_message_t *req = read_named(r, "$.Errno.Refused");
         kbus_message_t *copy = read_named(l, "$.Errno.Refused");
         assert_false(kbus_msg_wants_us_to_reply(copy));
@@ -542,8 +421,8 @@ static void test_econnrefused(void **state)
         assert_int_equal(try_reply(l, "$.Errno.Refused", id, qid), -ECONNREFUSED);
         assert_int_equal(try_reply(q, "$.Errno.Refused", id, qid), -ECONNREFUSED);
         /* the replier must name the requester in "to" */
-        assert_int_equal(try_reply(r, "$.Errno.Refused", id, ksock_id(l)), -ECONNREFUSED);
-        assert_int_equal(num_messages(q), 0);
+        assert_int_equal(try_reply(r, "$.Errno.Refused", id, kt_id(l)), -ECONNREFUSED);
+        assert_int_equal(kt_num_messages(q), 0);
 
         kbus_message_t *reply;
         kbus_msg_id_t rid;
@@ -557,37 +436,37 @@ static void test_econnrefused(void **state)
         assert_int_equal(got->in_reply_to.serial_num, id.serial_num);
         assert_memory_equal(kbus_msg_data_ptr(got), "yes", 3);
         kbus_msg_delete(&got);
-        assert_no_message(q);
+        kt_expect_quiet(q, 0);
         /* the listener saw exactly the one real reply */
         got = read_named(l, "$.Errno.Refused");
         assert_int_equal(got->id.serial_num, rid.serial_num);
         kbus_msg_delete(&got);
-        assert_no_message(l);
+        kt_expect_quiet(l, 0);
         kbus_msg_delete(&req);
         kbus_msg_delete(&copy);
-        close_ksocks(3, q, r, l);
+        KT_CLOSE(q, r, l);
 }
 
 static void test_einval(void **state)
 {
         (void)state;
-        kbus_ksock_t ks = open_rw(), l = open_rw();
+        kbus_ksock_t ks = kt_open_rw(), l = kt_open_rw();
         uint32_t v;
 
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Inval.*", 0), 0);
-        kbus_msg_id_t before = send_ok(ks, "$.Errno.Other", "", 0);
-        assert_int_equal(try_send(ks, "$.Errno.Inval.Both", "x",
-                                  KBUS_BIT_ALL_OR_WAIT | KBUS_BIT_ALL_OR_FAIL, NULL),
+        kbus_msg_id_t before = kt_send(ks, "$.Errno.Other", "", 0);
+        assert_int_equal(kt_try_send(ks, "$.Errno.Inval.Both", "x",
+                                     KBUS_BIT_ALL_OR_WAIT | KBUS_BIT_ALL_OR_FAIL, NULL),
                          -EINVAL);
         assert_int_equal(kbus_ksock_bind(ks, "$.Errno.Inval.Ask", 1), 0);
-        assert_int_equal(try_send(ks, "$.Errno.Inval.Ask", "x",
-                                  KBUS_BIT_WANT_A_REPLY | KBUS_BIT_ALL_OR_WAIT |
-                                          KBUS_BIT_ALL_OR_FAIL,
-                                  NULL),
+        assert_int_equal(kt_try_send(ks, "$.Errno.Inval.Ask", "x",
+                                     KBUS_BIT_WANT_A_REPLY | KBUS_BIT_ALL_OR_WAIT |
+                                             KBUS_BIT_ALL_OR_FAIL,
+                                     NULL),
                          -EINVAL);
-        assert_no_message(l);
-        assert_no_message(ks);
-        kbus_msg_id_t after = send_ok(ks, "$.Errno.Other", "", 0);
+        kt_expect_quiet(l, 0);
+        kt_expect_quiet(ks, 0);
+        kbus_msg_id_t after = kt_send(ks, "$.Errno.Other", "", 0);
         assert_int_equal(after.serial_num, before.serial_num + 1);
 
         /* unbind must match a binding exactly (SPEC §6) */
@@ -621,7 +500,7 @@ static void test_einval(void **state)
         v = 99; /* below the smallest maximum message size */
         assert_int_equal(kbus_ksock_max_message_size(ks, &v), -EINVAL);
         assert_int_equal(kbus_ksock_open(0, O_RDONLY | O_WRONLY | O_RDWR), -EINVAL);
-        close_ksocks(2, ks, l);
+        KT_CLOSE(ks, l);
 }
 
 /* A message named "$.Errno.Size" (12 bytes, 16 padded) with @data_len bytes
@@ -642,11 +521,11 @@ static int send_sized(kbus_ksock_t ks, uint32_t size, kbus_msg_id_t *id)
 static void test_emsgsize(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
         uint32_t v = 200;
         kbus_msg_id_t id;
 
-        assert_true(default_max_size >= 1000);
+        assert_true(kt_default_max_size >= 1000);
         assert_int_equal(kbus_ksock_max_message_size(s, &v), 0);
         assert_int_equal(v, 200);
         v = 0;
@@ -654,10 +533,10 @@ static void test_emsgsize(void **state)
         assert_int_equal(v, 200);
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Size", 0), 0);
 
-        kbus_msg_id_t before = send_ok(s, "$.Errno.Other", "", 0);
+        kbus_msg_id_t before = kt_send(s, "$.Errno.Other", "", 0);
         assert_int_equal(send_sized(s, 201, NULL), -EMSGSIZE);
         assert_int_equal(send_sized(s, 1000, NULL), -EMSGSIZE);
-        assert_int_equal(num_messages(l), 0);
+        assert_int_equal(kt_num_messages(l), 0);
         /* the connection stays usable, no id was used */
         assert_int_equal(send_sized(s, 200, &id), 0);
         assert_int_equal(id.serial_num, before.serial_num + 1);
@@ -665,8 +544,8 @@ static void test_emsgsize(void **state)
         assert_int_equal(got->id.serial_num, id.serial_num);
         assert_int_equal(got->data_len, 200 - 72);
         kbus_msg_delete(&got);
-        assert_no_message(l);
-        close_ksocks(2, s, l); /* restore_max_size() puts the old maximum back */
+        kt_expect_quiet(l, 0);
+        KT_CLOSE(s, l); /* kt_restore_max_size() puts the old maximum back */
 }
 
 /* "$.N." then words of "abcdefghi" joined by dots, cut to exactly @len. */
@@ -685,7 +564,7 @@ static void make_name(char *buf, size_t len)
 static void test_enametoolong(void **state)
 {
         (void)state;
-        kbus_ksock_t ks = open_rw(), l = open_rw();
+        kbus_ksock_t ks = kt_open_rw(), l = kt_open_rw();
         char name1000[1001], name1001[1002], wild1001[1002];
         uint32_t rep = 99;
 
@@ -701,22 +580,22 @@ static void test_enametoolong(void **state)
         assert_int_equal(kbus_ksock_bind(ks, wild1001, 0), -ENAMETOOLONG);
         assert_int_equal(kbus_ksock_unbind(ks, name1001, 0), -ENAMETOOLONG);
         assert_int_equal(kbus_ksock_find_replier(ks, name1001, &rep), -ENAMETOOLONG);
-        assert_int_equal(try_send(ks, name1001, "x", 0, NULL), -ENAMETOOLONG);
-        assert_int_equal(try_send(ks, name1001, "x", KBUS_BIT_WANT_A_REPLY, NULL),
+        assert_int_equal(kt_try_send(ks, name1001, "x", 0, NULL), -ENAMETOOLONG);
+        assert_int_equal(kt_try_send(ks, name1001, "x", KBUS_BIT_WANT_A_REPLY, NULL),
                          -ENAMETOOLONG);
 
         /* exactly 1000 is fine, as listener, replier and sent name */
         assert_int_equal(kbus_ksock_bind(l, name1000, 0), 0);
         assert_int_equal(kbus_ksock_bind(ks, name1000, 1), 0);
         assert_int_equal(kbus_ksock_find_replier(l, name1000, &rep), 0);
-        assert_int_equal(rep, ksock_id(ks));
-        kbus_msg_id_t id = send_ok(ks, name1000, "long", 0);
+        assert_int_equal(rep, kt_id(ks));
+        kbus_msg_id_t id = kt_send(ks, name1000, "long", 0);
         kbus_message_t *got = read_named(l, name1000);
         assert_int_equal(got->name_len, 1000);
         assert_int_equal(got->id.serial_num, id.serial_num);
         kbus_msg_delete(&got);
-        assert_no_message(l);
-        close_ksocks(2, ks, l);
+        kt_expect_quiet(l, 0);
+        KT_CLOSE(ks, l);
 }
 
 static void test_enoent(void **state)
@@ -728,37 +607,37 @@ static void test_enoent(void **state)
         assert_int_equal(kbus_ksock_open(255, O_RDONLY), -ENOENT);
         assert_int_equal(kbus_ksock_open_by_name("/nonexistent/kbus-test/kbus0", O_RDWR),
                          -ENOENT);
-        snprintf(path, sizeof(path), "%s/kbus9", kbusd.dir);
+        snprintf(path, sizeof(path), "%s/kbus9", kt_kbusd.dir);
         assert_int_equal(kbus_ksock_open_by_name(path, O_RDWR), -ENOENT);
         assert_int_equal(kbus_ksock_open_by_name("/dev/kbus9", O_RDWR), -ENOENT);
         /* bus 0 is there, by number, path and device name */
-        snprintf(path, sizeof(path), "%s/kbus0", kbusd.dir);
+        snprintf(path, sizeof(path), "%s/kbus0", kt_kbusd.dir);
         kbus_ksock_t a = kbus_ksock_open_by_name(path, O_RDWR);
         kbus_ksock_t b = kbus_ksock_open_by_name("/dev/kbus0", O_RDWR);
         assert_true(a >= 0);
         assert_true(b >= 0);
-        close_ksocks(2, a, b);
+        KT_CLOSE(a, b);
 }
 
 static void test_enolck(void **state)
 {
         (void)state;
-        kbus_ksock_t q = open_rw(), r = open_rw();
+        kbus_ksock_t q = kt_open_rw(), r = kt_open_rw();
 
         kbus_msg_id_t id1, id2;
 
         /* SPEC §7: room for every reply owed plus this one; with a queue of
          * 2 and nothing in it, two requests may be outstanding */
-        set_max_messages(q, 2);
+        kt_set_max(q, 2);
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Lock", 1), 0);
-        assert_int_equal(try_send(q, "$.Errno.Lock", "1", KBUS_BIT_WANT_A_REPLY, &id1), 0);
-        assert_int_equal(try_send(q, "$.Errno.Lock", "2", KBUS_BIT_WANT_A_REPLY, &id2), 0);
+        assert_int_equal(kt_try_send(q, "$.Errno.Lock", "1", KBUS_BIT_WANT_A_REPLY, &id1), 0);
+        assert_int_equal(kt_try_send(q, "$.Errno.Lock", "2", KBUS_BIT_WANT_A_REPLY, &id2), 0);
         assert_int_equal(id2.serial_num, id1.serial_num + 1);
         /* two reply places reserved in a queue of 2: the third can't reserve */
-        assert_int_equal(try_send(q, "$.Errno.Lock", "3", KBUS_BIT_WANT_A_REPLY, NULL), -ENOLCK);
-        assert_int_equal(num_messages(r), 2);
+        assert_int_equal(kt_try_send(q, "$.Errno.Lock", "3", KBUS_BIT_WANT_A_REPLY, NULL), -ENOLCK);
+        assert_int_equal(kt_num_messages(r), 2);
         /* announcements need no reservation */
-        kbus_msg_id_t ann = send_ok(q, "$.Errno.Lock.Ann", "", 0);
+        kbus_msg_id_t ann = kt_send(q, "$.Errno.Lock.Ann", "", 0);
         assert_int_equal(ann.serial_num, id2.serial_num + 1); /* ENOLCK used no id */
 
         /* a reply arrives: it fills its own reserved place, still no room */
@@ -768,22 +647,22 @@ static void test_enolck(void **state)
         assert_int_equal(kbus_ksock_send_msg(r, reply, NULL), 0);
         kbus_msg_delete(&reply);
         kbus_msg_delete(&req);
-        assert_int_equal(num_messages(q), 1);
-        assert_int_equal(try_send(q, "$.Errno.Lock", "4", KBUS_BIT_WANT_A_REPLY, NULL), -ENOLCK);
+        assert_int_equal(kt_num_messages(q), 1);
+        assert_int_equal(kt_try_send(q, "$.Errno.Lock", "4", KBUS_BIT_WANT_A_REPLY, NULL), -ENOLCK);
         /* once the requester reads it, one place is free again */
         kbus_message_t *got = read_named(q, "$.Errno.Lock");
         assert_int_equal(got->in_reply_to.serial_num, id1.serial_num);
         kbus_msg_delete(&got);
-        assert_int_equal(try_send(q, "$.Errno.Lock", "5", KBUS_BIT_WANT_A_REPLY, NULL), 0);
-        assert_int_equal(try_send(q, "$.Errno.Lock", "6", KBUS_BIT_WANT_A_REPLY, NULL), -ENOLCK);
-        assert_int_equal(num_messages(r), 2); /* requests 2 and 5 */
-        close_ksocks(2, q, r);
+        assert_int_equal(kt_try_send(q, "$.Errno.Lock", "5", KBUS_BIT_WANT_A_REPLY, NULL), 0);
+        assert_int_equal(kt_try_send(q, "$.Errno.Lock", "6", KBUS_BIT_WANT_A_REPLY, NULL), -ENOLCK);
+        assert_int_equal(kt_num_messages(r), 2); /* requests 2 and 5 */
+        KT_CLOSE(q, r);
 }
 
 static void test_enomsg(void **state)
 {
         (void)state;
-        kbus_ksock_t ks = open_rw(), l = open_rw();
+        kbus_ksock_t ks = kt_open_rw(), l = kt_open_rw();
         kbus_message_t *msg, *got = NULL;
 
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.NoMsg", 0), 0);
@@ -805,21 +684,21 @@ static void test_enomsg(void **state)
         assert_int_equal(got->id.serial_num, id.serial_num);
         assert_memory_equal(kbus_msg_data_ptr(got), "w", 1);
         kbus_msg_delete(&got);
-        assert_no_message(l);
+        kt_expect_quiet(l, 0);
         /* read_msg with no being-read message */
         assert_int_equal(kbus_ksock_read_msg(l, &got, 4096), -ENOMSG);
-        close_ksocks(2, ks, l);
+        KT_CLOSE(ks, l);
 }
 
 static void test_epipe(void **state)
 {
         (void)state;
-        kbus_ksock_t q = open_rw(), a = open_rw(), b = open_rw();
-        uint32_t aid = ksock_id(a);
+        kbus_ksock_t q = kt_open_rw(), a = kt_open_rw(), b = kt_open_rw();
+        uint32_t aid = kt_id(a);
         kbus_message_t *req, *reply, *got, *stateful;
 
         assert_int_equal(kbus_ksock_bind(a, "$.Errno.State", 1), 0);
-        send_ok(q, "$.Errno.State", "hi", KBUS_BIT_WANT_A_REPLY);
+        kt_send(q, "$.Errno.State", "hi", KBUS_BIT_WANT_A_REPLY);
         req = read_named(a, "$.Errno.State");
         assert_int_equal(kbus_msg_create_reply_to(&reply, req, "ok", 2, 0), 0);
         assert_int_equal(kbus_ksock_send_msg(a, reply, NULL), 0);
@@ -850,34 +729,35 @@ static void test_epipe(void **state)
         assert_int_equal(kbus_ksock_send_msg(q, stateful, NULL), -EADDRNOTAVAIL);
         /* b is the replier now: the conversation with a can't go on */
         assert_int_equal(kbus_ksock_bind(b, "$.Errno.State", 1), 0);
-        kbus_msg_id_t before = send_ok(q, "$.Errno.Other", "", 0);
+        kbus_msg_id_t before = kt_send(q, "$.Errno.Other", "", 0);
         assert_int_equal(kbus_ksock_send_msg(q, stateful, NULL), -EPIPE);
-        assert_no_message(b);
-        assert_no_message(q);
-        kbus_msg_id_t after = send_ok(q, "$.Errno.Other", "", 0);
+        kt_expect_quiet(b, 0);
+        kt_expect_quiet(q, 0);
+        kbus_msg_id_t after = kt_send(q, "$.Errno.Other", "", 0);
         assert_int_equal(after.serial_num, before.serial_num + 1);
         /* an ordinary request still reaches b */
-        send_ok(q, "$.Errno.State", "new", KBUS_BIT_WANT_A_REPLY);
+        kt_send(q, "$.Errno.State", "new", KBUS_BIT_WANT_A_REPLY);
         req = read_named(b, "$.Errno.State");
         assert_true(kbus_msg_wants_us_to_reply(req));
         kbus_msg_delete(&req);
         kbus_msg_delete(&stateful);
-        close_ksocks(2, q, b);
+        KT_CLOSE(q, b);
 }
 
 static void test_eagain_all_or_wait(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_mode(O_RDWR | O_NONBLOCK), l = open_rw();
+        kbus_ksock_t s = kt_open(0, O_RDWR | O_NONBLOCK), l = kt_open_rw();
         kbus_msg_id_t last;
 
-        set_max_messages(l, 1);
+        kt_set_max(l, 1);
         assert_int_equal(kbus_ksock_bind(l, "$.Errno.Wait", 0), 0);
-        kbus_msg_id_t fill = send_ok(s, "$.Errno.Wait", "fill", 0);
+        kbus_msg_id_t fill = kt_send(s, "$.Errno.Wait", "fill", 0);
         /* with room, ALL_OR_WAIT on a non-blocking ksock just sends */
-        assert_int_equal(try_send(s, "$.Errno.Wait.Nobody", "x", KBUS_BIT_ALL_OR_WAIT, NULL), 0);
-        assert_int_equal(try_send(s, "$.Errno.Wait", "held", KBUS_BIT_ALL_OR_WAIT, NULL), -EAGAIN);
-        assert_int_equal(num_messages(l), 1);
+        assert_int_equal(kt_try_send(s, "$.Errno.Wait.Nobody", "x", KBUS_BIT_ALL_OR_WAIT, NULL), 0);
+        assert_int_equal(kt_try_send(s, "$.Errno.Wait", "held", KBUS_BIT_ALL_OR_WAIT, NULL),
+                         -EAGAIN);
+        assert_int_equal(kt_num_messages(l), 1);
         assert_int_equal(kbus_ksock_last_msg_id(s, &last), 0);
         assert_int_equal(last.serial_num, fill.serial_num + 1); /* the Nobody one */
 
@@ -893,34 +773,34 @@ static void test_eagain_all_or_wait(void **state)
         assert_int_equal(got->data_len, 4);
         assert_memory_equal(kbus_msg_data_ptr(got), "held", 4);
         kbus_msg_delete(&got);
-        assert_no_message(l);
-        close_ksocks(2, s, l);
+        kt_expect_quiet(l, 0);
+        KT_CLOSE(s, l);
 }
 
 static void test_eagain_bind_event(void **state)
 {
         (void)state;
-        kbus_ksock_t e = open_rw(), l = open_rw(), r = open_rw();
+        kbus_ksock_t e = kt_open_rw(), l = kt_open_rw(), r = kt_open_rw();
         uint32_t rep = 99, is_bind, binder;
         char *name;
 
         assert_int_equal(kbus_ksock_report_replier_binds(e, 1), 0);
-        set_max_messages(l, 1);
+        kt_set_max(l, 1);
         assert_int_equal(kbus_ksock_bind(l, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Ev.One", 1), 0);
-        assert_int_equal(num_messages(l), 1);
+        assert_int_equal(kt_num_messages(l), 1);
         /* l is full: the bind can't be announced, so it is not made */
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Ev.Two", 1), -EAGAIN);
         assert_int_equal(kbus_ksock_find_replier(e, "$.Errno.Ev.Two", &rep), 0);
         assert_int_equal(rep, 0);
-        assert_int_equal(num_messages(l), 1);
+        assert_int_equal(kt_num_messages(l), 1);
         /* listener binds are never announced, so they don't care */
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Ev.Three", 0), 0);
 
         kbus_message_t *ev = read_named(l, KBUS_MSG_NAME_REPLIER_BIND_EVENT);
         assert_int_equal(kbus_msg_split_bind_event(ev, &is_bind, &binder, &name), 0);
         assert_int_equal(is_bind, 1);
-        assert_int_equal(binder, ksock_id(r));
+        assert_int_equal(binder, kt_id(r));
         assert_string_equal(name, "$.Errno.Ev.One");
         free(name);
         kbus_msg_delete(&ev);
@@ -932,10 +812,10 @@ static void test_eagain_bind_event(void **state)
         free(name);
         kbus_msg_delete(&ev);
         assert_int_equal(kbus_ksock_find_replier(e, "$.Errno.Ev.Two", &rep), 0);
-        assert_int_equal(rep, ksock_id(r));
+        assert_int_equal(rep, kt_id(r));
 
         assert_int_equal(kbus_ksock_report_replier_binds(e, 0), 1);
-        close_ksocks(3, r, l, e);
+        KT_CLOSE(r, l, e);
 }
 
 static void test_econnreset(void **state)
@@ -956,7 +836,7 @@ static void test_econnreset(void **state)
                      b = kbus_ksock_open_by_name(path, O_RDWR);
         assert_true(a >= 0 && b >= 0);
         assert_int_equal(kbus_ksock_bind(a, "$.Errno.Dead", 0), 0);
-        kbus_msg_id_t id = send_ok(a, "$.Errno.Dead", "last", 0);
+        kbus_msg_id_t id = kt_send(a, "$.Errno.Dead", "last", 0);
 
         assert_true(kbusd_kill(&k2, SIGKILL) >= 0);
 
@@ -986,14 +866,14 @@ static void test_econnreset(void **state)
         assert_int_equal(kbus_ksock_post_msg(b, msg), -ECONNRESET);
         assert_int_equal(kbus_ksock_flush(b), -ECONNRESET);
         kbus_msg_delete(&msg);
-        close_ksocks(2, a, b);
+        KT_CLOSE(a, b);
         /* the socket file is left behind, and nobody listens on it */
         assert_int_equal(kbus_ksock_open_by_name(path, O_RDWR), -ENOENT);
         kbusd_stop(&k2); /* only removes the directory: k2 is already reaped */
 
         /* the shared kbusd is untouched */
-        kbus_ksock_t c = open_rw();
-        send_ok(c, "$.Errno.Alive", "", 0);
+        kbus_ksock_t c = kt_open_rw();
+        kt_send(c, "$.Errno.Alive", "", 0);
         kbus_ksock_close(c);
 }
 
@@ -1011,7 +891,7 @@ int main(void)
                 cmocka_unit_test(test_ebusy_all_or_fail),
                 cmocka_unit_test(test_econnrefused),
                 cmocka_unit_test(test_einval),
-                cmocka_unit_test_teardown(test_emsgsize, restore_max_size),
+                cmocka_unit_test_teardown(test_emsgsize, kt_restore_max_size),
                 cmocka_unit_test(test_enametoolong),
                 cmocka_unit_test(test_enoent),
                 cmocka_unit_test(test_enolck),
@@ -1023,5 +903,5 @@ int main(void)
         };
 
         alarm(120);
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, kt_setup_max_size, kt_teardown);
 }

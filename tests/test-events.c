@@ -19,8 +19,6 @@
  * event itself, or asks find_replier until kbusd has settled the close.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,108 +26,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
+#include "kbus-test.h"
 
 #define EV KBUS_MSG_NAME_REPLIER_BIND_EVENT
 #define ASK 0xFFFFFFFFu
 
-static Kbusd kbusd;
-
-static int setup(void **state)
-{
-        (void)state;
-        return kbusd_start(&kbusd, NULL);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        return kbusd_stop(&kbusd);
-}
-
 /* ---- helpers ------------------------------------------------------------ */
-
-static kbus_ksock_t open_ks(void)
-{
-        kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR);
-
-        assert_true(ks >= 0);
-        return ks;
-}
-
-static uint32_t id_of(kbus_ksock_t ks)
-{
-        uint32_t id = 0;
-
-        assert_int_equal(kbus_ksock_id(ks, &id), 0);
-        assert_int_not_equal(id, 0);
-        return id;
-}
-
-static uint32_t num_messages(kbus_ksock_t ks)
-{
-        uint32_t n = 0xdeadbeef;
-
-        assert_int_equal(kbus_ksock_num_messages(ks, &n), 0);
-        return n;
-}
-
-static void set_max(kbus_ksock_t ks, uint32_t max)
-{
-        uint32_t v = max;
-
-        assert_int_equal(kbus_ksock_max_messages(ks, &v), 0);
-        assert_int_equal(v, max);
-}
-
-static uint32_t replier_of(kbus_ksock_t ks, const char *name)
-{
-        uint32_t who = 0xdeadbeef;
-
-        assert_int_equal(kbus_ksock_find_replier(ks, name, &who), 0);
-        return who;
-}
 
 /* A listener of the event name with reporting switched on (it was off). */
 static kbus_ksock_t event_listener(void)
 {
-        kbus_ksock_t w = open_ks();
+        kbus_ksock_t w = kt_open_rw();
 
         assert_int_equal(kbus_ksock_bind(w, EV, 0), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(w, 1), 0);
         return w;
-}
-
-static void announce(kbus_ksock_t ks, const char *name)
-{
-        kbus_message_t *msg;
-
-        assert_int_equal(kbus_msg_create(&msg, name, (uint32_t)strlen(name), "x", 1, 0), 0);
-        assert_int_equal(kbus_ksock_send_msg(ks, msg, NULL), 0);
-        kbus_msg_delete(&msg);
-}
-
-static kbus_message_t *take(kbus_ksock_t ks)
-{
-        kbus_message_t *m = NULL;
-
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
-        assert_non_null(m);
-        return m;
-}
-
-static kbus_message_t *wait_msg(kbus_ksock_t ks)
-{
-        int r = kbus_wait_for_message(ks, KBUS_KSOCK_READABLE);
-
-        assert_int_equal(r & KBUS_KSOCK_READABLE, KBUS_KSOCK_READABLE);
-        return take(ks);
 }
 
 /* @m is the event {is_bind, binder, name}, made by kbusd, data as §11 says. */
@@ -157,7 +72,7 @@ static void check_event(const kbus_message_t *m, uint32_t is_bind, uint32_t bind
 
 static void take_event(kbus_ksock_t ks, uint32_t is_bind, uint32_t binder, const char *name)
 {
-        kbus_message_t *m = take(ks);
+        kbus_message_t *m = kt_take(ks);
 
         check_event(m, is_bind, binder, name);
         kbus_msg_delete(&m);
@@ -165,39 +80,10 @@ static void take_event(kbus_ksock_t ks, uint32_t is_bind, uint32_t binder, const
 
 static void wait_event(kbus_ksock_t ks, uint32_t is_bind, uint32_t binder, const char *name)
 {
-        kbus_message_t *m = wait_msg(ks);
+        kbus_message_t *m = kt_wait_msg(ks);
 
         check_event(m, is_bind, binder, name);
         kbus_msg_delete(&m);
-}
-
-static long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Synchronous questions until @name has no replier: the close of its
- * replier has been settled by kbusd, events included. */
-static void wait_replier_gone(kbus_ksock_t ks, const char *name)
-{
-        long deadline = now_ms() + 20000;
-
-        while (replier_of(ks, name) != 0)
-                assert_true(now_ms() < deadline);
-}
-
-static void expect_quiet(kbus_ksock_t ks)
-{
-        struct pollfd p = { .fd = ks, .events = POLLIN };
-        kbus_message_t *m = NULL;
-
-        (void)poll(&p, 1, 100);
-        assert_int_equal(num_messages(ks), 0);
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
-        assert_null(m);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -206,18 +92,18 @@ static void expect_quiet(kbus_ksock_t ks)
 static void test_off_by_default(void **state)
 {
         (void)state;
-        kbus_ksock_t w = open_ks(), r = open_ks();
+        kbus_ksock_t w = kt_open_rw(), r = kt_open_rw();
 
         assert_int_equal(kbus_ksock_bind(w, EV, 0), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(w, ASK), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(r, ASK), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.Off", 1), 0);
-        assert_int_equal(num_messages(w), 0);
+        assert_int_equal(kt_num_messages(w), 0);
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.Off", 1), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.Off2", 1), 0);
         assert_int_equal(kbus_ksock_close(r), 0);
-        wait_replier_gone(w, "$.Ev.Off2");
-        expect_quiet(w);
+        kt_wait_replier_gone(w, "$.Ev.Off2");
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(w);
 }
 
@@ -225,7 +111,7 @@ static void test_off_by_default(void **state)
 static void test_switch(void **state)
 {
         (void)state;
-        kbus_ksock_t w = open_ks();
+        kbus_ksock_t w = kt_open_rw();
 
         assert_int_equal(kbus_ksock_report_replier_binds(w, ASK), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(w, ASK), 0);
@@ -245,14 +131,14 @@ static void test_switch(void **state)
 static void test_bind_unbind_close(void **state)
 {
         (void)state;
-        kbus_ksock_t w = event_listener(), r = open_ks();
-        uint32_t rid = id_of(r);
+        kbus_ksock_t w = event_listener(), r = kt_open_rw();
+        uint32_t rid = kt_id(r);
 
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.One", 1), 0);
-        assert_int_equal(num_messages(w), 1);
+        assert_int_equal(kt_num_messages(w), 1);
         take_event(w, 1, rid, "$.Ev.One");
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.One", 1), 0);
-        assert_int_equal(num_messages(w), 1);
+        assert_int_equal(kt_num_messages(w), 1);
         take_event(w, 0, rid, "$.Ev.One");
         /* Names of every padding length, and a wildcard binding. */
         const char *names[] = { "$.Ev.Two", "$.Ev.Three", "$.Ev.Fours", "$.Ev.Fives1", "$.Ev.*" };
@@ -263,7 +149,7 @@ static void test_bind_unbind_close(void **state)
         assert_int_equal(kbus_ksock_close(r), 0);
         for (int i = 0; i < 5; i++) {
                 /* SPEC says nothing of the order within one close. */
-                kbus_message_t *m = wait_msg(w);
+                kbus_message_t *m = kt_wait_msg(w);
                 uint32_t b, who;
                 char *name;
                 int j;
@@ -277,7 +163,7 @@ static void test_bind_unbind_close(void **state)
                 free(name);
                 kbus_msg_delete(&m);
         }
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(w);
 }
 
@@ -285,23 +171,23 @@ static void test_bind_unbind_close(void **state)
 static void test_listener_binds_silent(void **state)
 {
         (void)state;
-        kbus_ksock_t w = event_listener(), r = open_ks();
-        uint32_t rid = id_of(r);
+        kbus_ksock_t w = event_listener(), r = kt_open_rw();
+        uint32_t rid = kt_id(r);
 
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.L", 0), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.*", 0), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.%", 0), 0);
         assert_int_equal(kbus_ksock_bind(r, EV, 0), 0);
-        assert_int_equal(num_messages(w), 0);
+        assert_int_equal(kt_num_messages(w), 0);
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.L", 0), 0);
-        assert_int_equal(num_messages(w), 0);
+        assert_int_equal(kt_num_messages(w), 0);
         /* One replier binding, so that its close is seen: only it is announced. */
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.Mark", 1), 0);
         take_event(w, 1, rid, "$.Ev.Mark");
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.L", 0), 0);
         assert_int_equal(kbus_ksock_close(r), 0);
         wait_event(w, 0, rid, "$.Ev.Mark");
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(w);
 }
 
@@ -309,28 +195,28 @@ static void test_listener_binds_silent(void **state)
 static void test_bind_refused_when_full(void **state)
 {
         (void)state;
-        kbus_ksock_t w = event_listener(), r = open_ks(), q = open_ks();
-        uint32_t rid = id_of(r);
+        kbus_ksock_t w = event_listener(), r = kt_open_rw(), q = kt_open_rw();
+        uint32_t rid = kt_id(r);
         kbus_message_t *req;
 
-        set_max(w, 1);
+        kt_set_max(w, 1);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.F1", 1), 0);
-        assert_int_equal(num_messages(w), 1); /* full now */
+        assert_int_equal(kt_num_messages(w), 1); /* full now */
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.F2", 1), -EAGAIN);
-        assert_int_equal(replier_of(q, "$.Ev.F2"), 0);
+        assert_int_equal(kt_replier_of(q, "$.Ev.F2"), 0);
         assert_int_equal(kbus_msg_create_request(&req, "$.Ev.F2", 7, NULL, 0, 0), 0);
         assert_int_equal(kbus_ksock_send_msg(q, req, NULL), -EADDRNOTAVAIL);
         /* Not made, so there is nothing to unbind. */
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.F2", 1), -EINVAL);
         /* Listener binds are not announced, so they are not refused. */
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.F2", 0), 0);
-        assert_int_equal(num_messages(w), 1);
+        assert_int_equal(kt_num_messages(w), 1);
 
         take_event(w, 1, rid, "$.Ev.F1");
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.F2", 1), 0);
-        assert_int_equal(replier_of(q, "$.Ev.F2"), rid);
+        assert_int_equal(kt_replier_of(q, "$.Ev.F2"), rid);
         take_event(w, 1, rid, "$.Ev.F2");
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_msg_delete(&req);
         kbus_ksock_close(q);
         kbus_ksock_close(r);
@@ -341,34 +227,34 @@ static void test_bind_refused_when_full(void **state)
 static void test_unbinds_set_aside(void **state)
 {
         (void)state;
-        kbus_ksock_t w = event_listener(), s = open_ks(), r[3];
+        kbus_ksock_t w = event_listener(), s = kt_open_rw(), r[3];
         const char *names[3] = { "$.Ev.S1", "$.Ev.S2", "$.Ev.S3" };
         uint32_t rid[3];
         kbus_message_t *m;
 
         assert_int_equal(kbus_ksock_bind(w, "$.Ev.Fill", 0), 0);
         for (int i = 0; i < 3; i++) {
-                r[i] = open_ks();
-                rid[i] = id_of(r[i]);
+                r[i] = kt_open_rw();
+                rid[i] = kt_id(r[i]);
                 assert_int_equal(kbus_ksock_bind(r[i], names[i], 1), 0);
                 take_event(w, 1, rid[i], names[i]);
         }
-        set_max(w, 1);
-        announce(s, "$.Ev.Fill");
-        assert_int_equal(num_messages(w), 1);
+        kt_set_max(w, 1);
+        kt_send(s, "$.Ev.Fill", "x", 0);
+        assert_int_equal(kt_num_messages(w), 1);
 
         assert_int_equal(kbus_ksock_unbind(r[0], names[0], 1), 0);
         assert_int_equal(kbus_ksock_close(r[1]), 0); /* the implied unbind */
-        wait_replier_gone(s, names[1]);
+        kt_wait_replier_gone(s, names[1]);
         assert_int_equal(kbus_ksock_unbind(r[2], names[2], 1), 0);
-        assert_int_equal(num_messages(w), 1);
+        assert_int_equal(kt_num_messages(w), 1);
 
-        m = take(w);
+        m = kt_take(w);
         assert_string_equal(kbus_msg_name_ptr(m), "$.Ev.Fill");
         kbus_msg_delete(&m);
         for (int i = 0; i < 3; i++)
                 wait_event(w, 0, rid[i], names[i]);
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(r[0]);
         kbus_ksock_close(r[2]);
         kbus_ksock_close(s);
@@ -389,7 +275,7 @@ static void lots_name(char *buf, size_t len, int i)
  */
 static kbus_ksock_t lots_prepare(kbus_ksock_t r, kbus_ksock_t s)
 {
-        kbus_ksock_t w = open_ks();
+        kbus_ksock_t w = kt_open_rw();
         char name[32];
 
         for (int i = 0; i < LOTS; i++) {
@@ -398,11 +284,11 @@ static kbus_ksock_t lots_prepare(kbus_ksock_t r, kbus_ksock_t s)
         }
         assert_int_equal(kbus_ksock_bind(w, EV, 0), 0);
         assert_int_equal(kbus_ksock_bind(w, "$.Ev.Fill", 0), 0);
-        assert_int_equal(num_messages(w), 0);
+        assert_int_equal(kt_num_messages(w), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(w, 1), 0);
-        set_max(w, 1);
-        announce(s, "$.Ev.Fill");
-        assert_int_equal(num_messages(w), 1);
+        kt_set_max(w, 1);
+        kt_send(s, "$.Ev.Fill", "x", 0);
+        assert_int_equal(kt_num_messages(w), 1);
         return w;
 }
 
@@ -410,7 +296,7 @@ static kbus_ksock_t lots_prepare(kbus_ksock_t r, kbus_ksock_t s)
  * @seen[i] counts event i; with @in_order they must come 0, 1, 2... */
 static void lots_drain(kbus_ksock_t w, uint32_t rid, int in_order, int *seen)
 {
-        kbus_message_t *m = take(w);
+        kbus_message_t *m = kt_take(w);
         char name[32];
 
         assert_string_equal(kbus_msg_name_ptr(m), "$.Ev.Fill");
@@ -419,7 +305,7 @@ static void lots_drain(kbus_ksock_t w, uint32_t rid, int in_order, int *seen)
                 uint32_t b, who;
                 char *got;
                 int i;
-                m = wait_msg(w);
+                m = kt_wait_msg(w);
                 assert_int_equal(kbus_msg_split_bind_event(m, &b, &who, &got), 0);
                 assert_int_equal(sscanf(got, "$.Ev.Lots.N%d", &i), 1);
                 free(got);
@@ -431,21 +317,21 @@ static void lots_drain(kbus_ksock_t w, uint32_t rid, int in_order, int *seen)
                 seen[i]++;
                 kbus_msg_delete(&m);
         }
-        m = wait_msg(w);
+        m = kt_wait_msg(w);
         assert_string_equal(kbus_msg_name_ptr(m), KBUS_MSG_NAME_UNBIND_EVENTS_LOST);
         assert_int_equal(m->data_len, 0);
         assert_int_equal(m->from, 0);
         kbus_msg_delete(&m);
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
 }
 
 /* More than 1000 explicit unbinds for a full listener. */
 static void test_events_lost(void **state)
 {
         (void)state;
-        kbus_ksock_t r = open_ks(), s = open_ks();
+        kbus_ksock_t r = kt_open_rw(), s = kt_open_rw();
         kbus_ksock_t w = lots_prepare(r, s);
-        uint32_t rid = id_of(r);
+        uint32_t rid = kt_id(r);
         int seen[LOTS] = { 0 };
         char name[32];
 
@@ -453,7 +339,7 @@ static void test_events_lost(void **state)
                 lots_name(name, sizeof(name), i);
                 assert_int_equal(kbus_ksock_unbind(r, name, 1), 0);
         }
-        assert_int_equal(num_messages(w), 1);
+        assert_int_equal(kt_num_messages(w), 1);
         lots_drain(w, rid, 1, seen);
         for (int i = 0; i < LOTS; i++)
                 assert_int_equal(seen[i], i < SET_ASIDE_MAX ? 1 : 0);
@@ -463,7 +349,7 @@ static void test_events_lost(void **state)
         take_event(w, 1, rid, "$.Ev.Again");
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.Again", 1), 0);
         take_event(w, 0, rid, "$.Ev.Again");
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(r);
         kbus_ksock_close(s);
         kbus_ksock_close(w);
@@ -473,16 +359,16 @@ static void test_events_lost(void **state)
 static void test_events_lost_on_close(void **state)
 {
         (void)state;
-        kbus_ksock_t r = open_ks(), s = open_ks();
+        kbus_ksock_t r = kt_open_rw(), s = kt_open_rw();
         kbus_ksock_t w = lots_prepare(r, s);
-        uint32_t rid = id_of(r);
+        uint32_t rid = kt_id(r);
         int seen[LOTS] = { 0 }, total = 0;
         char name[32];
 
         assert_int_equal(kbus_ksock_close(r), 0);
         lots_name(name, sizeof(name), LOTS - 1);
-        wait_replier_gone(s, name);
-        assert_int_equal(num_messages(w), 1);
+        kt_wait_replier_gone(s, name);
+        assert_int_equal(kt_num_messages(w), 1);
         lots_drain(w, rid, 0, seen);
         for (int i = 0; i < LOTS; i++) {
                 assert_true(seen[i] <= 1);
@@ -497,18 +383,18 @@ static void test_events_lost_on_close(void **state)
 static void test_switch_off_stops(void **state)
 {
         (void)state;
-        kbus_ksock_t w = event_listener(), r = open_ks();
-        uint32_t rid = id_of(r);
+        kbus_ksock_t w = event_listener(), r = kt_open_rw();
+        uint32_t rid = kt_id(r);
 
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.A", 1), 0);
         take_event(w, 1, rid, "$.Ev.A");
         assert_int_equal(kbus_ksock_report_replier_binds(w, 0), 1);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.B", 1), 0);
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.A", 1), 0);
-        assert_int_equal(num_messages(w), 0);
+        assert_int_equal(kt_num_messages(w), 0);
         assert_int_equal(kbus_ksock_close(r), 0);
-        wait_replier_gone(w, "$.Ev.B");
-        expect_quiet(w);
+        kt_wait_replier_gone(w, "$.Ev.B");
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(w);
 }
 
@@ -520,8 +406,8 @@ static void test_switch_off_stops(void **state)
 static void test_state_per_ksock(void **state)
 {
         (void)state;
-        kbus_ksock_t w = open_ks(), x = open_ks(), y = open_ks(), r = open_ks();
-        uint32_t rid = id_of(r);
+        kbus_ksock_t w = kt_open_rw(), x = kt_open_rw(), y = kt_open_rw(), r = kt_open_rw();
+        uint32_t rid = kt_id(r);
 
         assert_int_equal(kbus_ksock_bind(w, EV, 0), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(x, 1), 0);
@@ -539,11 +425,11 @@ static void test_state_per_ksock(void **state)
         take_event(w, 1, rid, "$.Ev.P2");
 
         /* The last reporter goes away: silence. */
-        uint32_t yid = id_of(y);
+        uint32_t yid = kt_id(y);
         assert_int_equal(kbus_ksock_bind(y, "$.Ev.YMark", 1), 0);
         take_event(w, 1, yid, "$.Ev.YMark");
         assert_int_equal(kbus_ksock_close(y), 0);
-        wait_replier_gone(w, "$.Ev.YMark"); /* announced or not: SPEC leaves it open */
+        kt_wait_replier_gone(w, "$.Ev.YMark"); /* announced or not: SPEC leaves it open */
         kbus_message_t *m = NULL;
         assert_int_equal(kbus_ksock_read_next_msg(w, &m), 0);
         if (m)
@@ -551,10 +437,10 @@ static void test_state_per_ksock(void **state)
         kbus_msg_delete(&m);
         assert_int_equal(kbus_ksock_bind(r, "$.Ev.P3", 1), 0);
         assert_int_equal(kbus_ksock_unbind(r, "$.Ev.P1", 1), 0);
-        assert_int_equal(num_messages(w), 0);
+        assert_int_equal(kt_num_messages(w), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(x, ASK), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(w, ASK), 0);
-        expect_quiet(w);
+        kt_expect_quiet(w, KT_QUIET_MS);
         kbus_ksock_close(w);
         kbus_ksock_close(x);
         kbus_ksock_close(r);
@@ -564,16 +450,16 @@ int main(void)
 {
         alarm(120);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_off_by_default, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_switch, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bind_unbind_close, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_listener_binds_silent, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_bind_refused_when_full, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unbinds_set_aside, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_events_lost, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_events_lost_on_close, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_switch_off_stops, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_state_per_ksock, setup, teardown),
+                KT_TEST(test_off_by_default),
+                KT_TEST(test_switch),
+                KT_TEST(test_bind_unbind_close),
+                KT_TEST(test_listener_binds_silent),
+                KT_TEST(test_bind_refused_when_full),
+                KT_TEST(test_unbinds_set_aside),
+                KT_TEST(test_events_lost),
+                KT_TEST(test_events_lost_on_close),
+                KT_TEST(test_switch_off_stops),
+                KT_TEST(test_state_per_ksock),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

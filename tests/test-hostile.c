@@ -13,9 +13,9 @@
  * (same ksock id throughout), and kbusd is still running.  Teardown checks
  * that kbusd then shuts down cleanly on SIGTERM.
  *
- * Raw frames are built here with little-endian helpers, independently of
- * src/proto, so that the test checks the documented layout rather than the
- * codec against itself.
+ * Raw frames are built with the little-endian helpers of kbus-test.h,
+ * independently of src/proto, so that the test checks the documented layout
+ * rather than the codec against itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,244 +30,85 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
+#include "kbus-test.h"
 
 #define ECHO_NAME "$.Hostile.Echo"
 #define QUIT_NAME "$.Hostile.Quit"
 #define FLOOD_NAME "$.Hostile.Flood"
 #define IO_TIMEOUT_MS 10000
 
-/* docs/protocol.md */
-#define MAGIC 0x5355424Bu
-#define T_HELLO 1
-#define T_SEND 2
-#define T_BIND 3
-#define T_UNBIND 4
-#define T_CTL 5
-#define T_REPLIER 6
-#define T_QUERY 10
-#define T_WELCOME 0x81
-#define T_RESULT 0x82
-#define T_ERROR 0x85
-#define SEND_POST 0x2
-#define CTL_MAX_MESSAGES 1
-#define CTL_NUM_MESSAGES 2
-#define QUERY_STATS 2
-#define MSG_FIXED 56u
 #define BUS_MAX_MSG (64u * 1024u)
 
-static Kbusd kbusd;
 static pid_t echo_pid;
 static uint32_t echo_id;
 static unsigned service_seq;
-
-static long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)(v >> 16);
-        p[3] = (uint8_t)(v >> 24);
-}
-
-static void le16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
 
 /* ---- raw clients ------------------------------------------------------- */
 
 static int raw_connect(void)
 {
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
-        struct timeval tv = { .tv_sec = IO_TIMEOUT_MS / 1000 };
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = kt_raw_connect(kt_kbusd.dir, IO_TIMEOUT_MS);
 
         assert_true(fd >= 0);
-        assert_true(strlen(kbusd.dir) + sizeof("/kbus0") <= sizeof(a.sun_path));
-        memcpy(a.sun_path, kbusd.dir, strlen(kbusd.dir));
-        memcpy(a.sun_path + strlen(kbusd.dir), "/kbus0", sizeof("/kbus0"));
-        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        /* a read or write that would hang fails the test instead */
-        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
         return fd;
-}
-
-/* Writes all of @p; returns 0 or a negative errno (the peer may have closed). */
-static int raw_write_some(int fd, const void *p, size_t n)
-{
-        const uint8_t *b = p;
-
-        while (n > 0) {
-                ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                b += w;
-                n -= (size_t)w;
-        }
-        return 0;
 }
 
 static void raw_write(int fd, const void *p, size_t n)
 {
-        assert_int_equal(raw_write_some(fd, p, n), 0);
-}
-
-static void raw_header(uint8_t *p, uint32_t len, uint16_t type, uint16_t flags)
-{
-        le32(p, len);
-        le16(p + 4, type);
-        le16(p + 6, flags);
+        assert_int_equal(kt_raw_write(fd, p, n), 0);
 }
 
 static void raw_frame(int fd, uint16_t type, uint16_t flags, const void *body, size_t len)
 {
-        uint8_t *f = malloc(8 + len);
-
-        assert_non_null(f);
-        raw_header(f, (uint32_t)(8 + len), type, flags);
-        if (len)
-                memcpy(f + 8, body, len);
-        raw_write(fd, f, 8 + len);
-        free(f);
-}
-
-static void raw_hello_body(uint8_t *b, uint32_t magic, uint16_t version, uint16_t mode)
-{
-        memset(b, 0, 16);
-        le32(b, magic);
-        le16(b + 4, version);
-        le16(b + 6, mode);
+        assert_int_equal(kt_raw_frame(fd, type, flags, body, len), 0);
 }
 
 static void raw_hello(int fd, uint32_t magic, uint16_t version, uint16_t mode)
 {
         uint8_t hello[16];
 
-        raw_hello_body(hello, magic, version, mode);
-        raw_frame(fd, T_HELLO, 0, hello, sizeof(hello));
-}
-
-typedef struct RawFrame {
-        uint32_t len;
-        uint16_t type, flags;
-        uint8_t *body;
-        size_t body_len;
-} RawFrame;
-
-/* Returns 1 and the bytes, 0 at end of stream or a partial read then end, or -errno. */
-static int raw_read_full(int fd, void *p, size_t n)
-{
-        uint8_t *b = p;
-        size_t got = 0;
-
-        while (got < n) {
-                ssize_t r = recv(fd, b + got, n - got, 0);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        return errno == ECONNRESET ? 0 : -errno;
-                if (r == 0)
-                        return 0;
-                got += (size_t)r;
-        }
-        return 1;
-}
-
-/* Returns 1 (a frame, body malloc()ed), 0 (connection closed) or -errno. */
-static int raw_read_frame(int fd, RawFrame *f)
-{
-        uint8_t h[8];
-        int r = raw_read_full(fd, h, sizeof(h));
-
-        memset(f, 0, sizeof(*f));
-        if (r <= 0)
-                return r;
-        f->len = rd32(h);
-        f->type = rd16(h + 4);
-        f->flags = rd16(h + 6);
-        assert_true(f->len >= 8 && f->len <= 64u * 1024 * 1024);
-        f->body_len = f->len - 8;
-        f->body = malloc(f->body_len + 1);
-        assert_non_null(f->body);
-        r = raw_read_full(fd, f->body, f->body_len);
-        if (r <= 0) {
-                free(f->body);
-                f->body = NULL;
-        }
-        return r;
-}
-
-static void raw_frame_free(RawFrame *f)
-{
-        free(f->body);
-        f->body = NULL;
+        kt_raw_hello_body(hello, magic, version, mode);
+        raw_frame(fd, KT_HELLO, 0, hello, sizeof(hello));
 }
 
 /* Sends a good HELLO (rw, no shared page) and returns the ksock id. */
 static uint32_t raw_greet(int fd)
 {
-        RawFrame f;
+        KtRawFrame f;
 
-        raw_hello(fd, MAGIC, 1, 0x3);
-        assert_int_equal(raw_read_frame(fd, &f), 1);
-        assert_int_equal(f.type, T_WELCOME);
+        raw_hello(fd, KT_MAGIC, 1, 0x3);
+        assert_int_equal(kt_raw_read_frame(fd, &f), 1);
+        assert_int_equal(f.type, KT_WELCOME);
         assert_int_equal(f.body_len, 32);
-        assert_int_equal(rd32(f.body), MAGIC);
-        assert_int_equal(rd16(f.body + 4), 1);
-        assert_int_equal((int32_t)rd32(f.body + 8), 0);
-        uint32_t id = rd32(f.body + 12);
+        assert_int_equal(kt_rd32(f.body), KT_MAGIC);
+        assert_int_equal(kt_rd16(f.body + 4), 1);
+        assert_int_equal((int32_t)kt_rd32(f.body + 8), 0);
+        uint32_t id = kt_rd32(f.body + 12);
         assert_int_not_equal(id, 0);
-        assert_int_equal(rd32(f.body + 20), BUS_MAX_MSG);
-        assert_int_equal(rd32(f.body + 28), 0); /* no shared page asked for */
-        raw_frame_free(&f);
+        assert_int_equal(kt_rd32(f.body + 20), BUS_MAX_MSG);
+        assert_int_equal(kt_rd32(f.body + 28), 0); /* no shared page asked for */
+        kt_raw_frame_free(&f);
         return id;
 }
 
 static void raw_expect_result(int fd, int32_t status, uint32_t *v0, uint32_t *v1)
 {
-        RawFrame f;
+        KtRawFrame f;
 
-        assert_int_equal(raw_read_frame(fd, &f), 1);
-        assert_int_equal(f.type, T_RESULT);
+        assert_int_equal(kt_raw_read_frame(fd, &f), 1);
+        assert_int_equal(f.type, KT_RESULT);
         assert_true(f.body_len >= 12);
-        assert_int_equal((int32_t)rd32(f.body), status);
+        assert_int_equal((int32_t)kt_rd32(f.body), status);
         if (v0)
-                *v0 = rd32(f.body + 4);
+                *v0 = kt_rd32(f.body + 4);
         if (v1)
-                *v1 = rd32(f.body + 8);
-        raw_frame_free(&f);
+                *v1 = kt_rd32(f.body + 8);
+        kt_raw_frame_free(&f);
 }
 
 /* Sends a frame and expects its RESULT. */
@@ -280,15 +121,15 @@ static void raw_call(int fd, uint16_t type, uint16_t flags, const void *body, si
 
 static void raw_expect_error(int fd, int32_t status, uint16_t about_type, uint16_t about_flags)
 {
-        RawFrame f;
+        KtRawFrame f;
 
-        assert_int_equal(raw_read_frame(fd, &f), 1);
-        assert_int_equal(f.type, T_ERROR);
+        assert_int_equal(kt_raw_read_frame(fd, &f), 1);
+        assert_int_equal(f.type, KT_ERROR);
         assert_true(f.body_len >= 8);
-        assert_int_equal((int32_t)rd32(f.body), status);
-        assert_int_equal(rd16(f.body + 4), about_type);
-        assert_int_equal(rd16(f.body + 6), about_flags);
-        raw_frame_free(&f);
+        assert_int_equal((int32_t)kt_rd32(f.body), status);
+        assert_int_equal(kt_rd16(f.body + 4), about_type);
+        assert_int_equal(kt_rd16(f.body + 6), about_flags);
+        kt_raw_frame_free(&f);
 }
 
 /*
@@ -297,13 +138,13 @@ static void raw_expect_error(int fd, int32_t status, uint16_t about_type, uint16
  */
 static void raw_expect_closed(int fd)
 {
-        RawFrame f;
+        KtRawFrame f;
         int frames = 0, r;
 
-        while ((r = raw_read_frame(fd, &f)) == 1) {
-                assert_int_equal(f.type, T_ERROR);
-                assert_true((int32_t)rd32(f.body) < 0);
-                raw_frame_free(&f);
+        while ((r = kt_raw_read_frame(fd, &f)) == 1) {
+                assert_int_equal(f.type, KT_ERROR);
+                assert_true((int32_t)kt_rd32(f.body) < 0);
+                kt_raw_frame_free(&f);
                 frames++;
         }
         assert_int_equal(r, 0); /* not a timeout: kbusd closed it */
@@ -315,9 +156,9 @@ static void raw_ctl(int fd, uint32_t op, uint32_t arg)
 {
         uint8_t b[8];
 
-        le32(b, op);
-        le32(b + 4, arg);
-        raw_frame(fd, T_CTL, 0, b, sizeof(b));
+        kt_le32(b, op);
+        kt_le32(b + 4, arg);
+        raw_frame(fd, KT_CTL, 0, b, sizeof(b));
 }
 
 /* The connection still works: CTL MAX_MESSAGES (ask) is answered. */
@@ -325,7 +166,7 @@ static void raw_expect_usable(int fd)
 {
         uint32_t v0 = 0;
 
-        raw_ctl(fd, CTL_MAX_MESSAGES, 0);
+        raw_ctl(fd, KT_CTL_MAX_MESSAGES, 0);
         raw_expect_result(fd, 0, &v0, NULL);
         assert_int_equal(v0, 100);
 }
@@ -336,52 +177,33 @@ static size_t raw_msg(uint8_t *b, const char *name, const void *data, uint32_t d
 {
         uint32_t nl = (uint32_t)strlen(name), pad = (nl + 4) & ~3u;
 
-        memset(b, 0, MSG_FIXED + pad);
-        le32(b + 44, flags);
-        le32(b + 48, nl);
-        le32(b + 52, data_len);
-        memcpy(b + MSG_FIXED, name, nl);
+        memset(b, 0, KT_MSG_FIXED + pad);
+        kt_le32(b + 44, flags);
+        kt_le32(b + 48, nl);
+        kt_le32(b + 52, data_len);
+        memcpy(b + KT_MSG_FIXED, name, nl);
         if (data_len)
-                memcpy(b + MSG_FIXED + pad, data, data_len);
-        return MSG_FIXED + pad + data_len;
+                memcpy(b + KT_MSG_FIXED + pad, data, data_len);
+        return KT_MSG_FIXED + pad + data_len;
 }
 
 /* ---- the well-behaved side ---------------------------------------------- */
-
-static kbus_ksock_t open_rw(void)
-{
-        kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR);
-
-        assert_true(ks >= 0);
-        return ks;
-}
 
 /* Waits (bounded) for the next message on @ks. */
 static kbus_message_t *next_msg(kbus_ksock_t ks)
 {
         kbus_message_t *m = NULL;
-        long deadline = now_ms() + IO_TIMEOUT_MS;
+        long deadline = harness_now_ms() + IO_TIMEOUT_MS;
 
         for (;;) {
                 assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
                 if (m)
                         return m;
                 struct pollfd p = { .fd = ks, .events = POLLIN };
-                long left = deadline - now_ms();
+                long left = deadline - harness_now_ms();
                 assert_true(left > 0);
                 assert_true(poll(&p, 1, (int)left) >= 0);
         }
-}
-
-static void assert_no_msg(kbus_ksock_t ks)
-{
-        kbus_message_t *m = NULL;
-        uint32_t n = 99;
-
-        assert_int_equal(kbus_ksock_num_messages(ks, &n), 0);
-        assert_int_equal(n, 0);
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
-        assert_null(m);
 }
 
 /* One request/reply with the echo replier, which must be the original one. */
@@ -416,15 +238,15 @@ static void assert_kbusd_alive(void)
 {
         int status;
 
-        assert_int_equal(waitpid(kbusd.pid, &status, WNOHANG), 0);
-        assert_int_equal(kill(kbusd.pid, 0), 0);
+        assert_int_equal(waitpid(kt_kbusd.pid, &status, WNOHANG), 0);
+        assert_int_equal(kill(kt_kbusd.pid, 0), 0);
 }
 
 /* SPEC §16: whatever the others did, a good client still gets service. */
 static void assert_service(void)
 {
         assert_kbusd_alive();
-        kbus_ksock_t ks = open_rw();
+        kbus_ksock_t ks = kt_open_rw();
         request_echo(ks);
         assert_int_equal(kbus_ksock_close(ks), 0);
         assert_kbusd_alive();
@@ -470,7 +292,7 @@ static int setup(void **state)
         int p[2];
 
         (void)state;
-        if (kbusd_start(&kbusd, args) < 0 || pipe(p) < 0)
+        if (kbusd_start(&kt_kbusd, args) < 0 || pipe(p) < 0)
                 return -1;
         fflush(NULL);
         echo_pid = fork();
@@ -507,7 +329,7 @@ static int teardown(void **state)
         }
         ok = ok && status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         /* kbusd survived everything and shuts down cleanly (SPEC §16, §17) */
-        return kbusd_stop(&kbusd) == 0 && ok ? 0 : -1;
+        return kbusd_stop(&kt_kbusd) == 0 && ok ? 0 : -1;
 }
 
 /* ---- handshake ----------------------------------------------------------- */
@@ -521,7 +343,7 @@ static void test_garbage_first(void **state)
 
         (void)state;
         int fd = raw_connect();
-        (void)raw_write_some(fd, http, sizeof(http) - 1);
+        (void)kt_raw_write(fd, http, sizeof(http) - 1);
         raw_expect_closed(fd);
 
         for (size_t i = 0; i < sizeof(noise); i++) {
@@ -531,14 +353,14 @@ static void test_garbage_first(void **state)
                 noise[i] = (uint8_t)x;
         }
         fd = raw_connect();
-        (void)raw_write_some(fd, noise, sizeof(noise));
+        (void)kt_raw_write(fd, noise, sizeof(noise));
         raw_expect_closed(fd);
 
         /* a plausible frame, but not a HELLO: ERROR, then close (protocol.md) */
         uint8_t body[16] = { 0 };
         fd = raw_connect();
-        raw_frame(fd, T_SEND, 0, body, sizeof(body));
-        raw_expect_error(fd, -EPROTO, T_SEND, 0);
+        raw_frame(fd, KT_SEND, 0, body, sizeof(body));
+        raw_expect_error(fd, -EPROTO, KT_SEND, 0);
         raw_expect_closed(fd);
         assert_service();
 }
@@ -548,7 +370,7 @@ static void test_hello_wrong_magic(void **state)
         (void)state;
         int fd = raw_connect();
         raw_hello(fd, 0x4B425553u, 1, 0x3); /* "KBUS" in the wrong byte order */
-        raw_expect_error(fd, -EPROTO, T_HELLO, 0);
+        raw_expect_error(fd, -EPROTO, KT_HELLO, 0);
         raw_expect_closed(fd);
         assert_service();
 }
@@ -556,18 +378,18 @@ static void test_hello_wrong_magic(void **state)
 /* A HELLO kbusd understands but refuses: WELCOME with @status, then close. */
 static void expect_refused(uint16_t version, uint16_t mode, int32_t status)
 {
-        RawFrame f;
+        KtRawFrame f;
         int fd = raw_connect();
 
-        raw_hello(fd, MAGIC, version, mode);
-        assert_int_equal(raw_read_frame(fd, &f), 1);
-        assert_int_equal(f.type, T_WELCOME);
+        raw_hello(fd, KT_MAGIC, version, mode);
+        assert_int_equal(kt_raw_read_frame(fd, &f), 1);
+        assert_int_equal(f.type, KT_WELCOME);
         assert_int_equal(f.body_len, 32);
-        assert_int_equal(rd32(f.body), MAGIC);
-        assert_int_equal(rd16(f.body + 4), 1); /* the version kbusd speaks */
-        assert_int_equal((int32_t)rd32(f.body + 8), status);
-        raw_frame_free(&f);
-        assert_int_equal(raw_read_frame(fd, &f), 0);
+        assert_int_equal(kt_rd32(f.body), KT_MAGIC);
+        assert_int_equal(kt_rd16(f.body + 4), 1); /* the version kbusd speaks */
+        assert_int_equal((int32_t)kt_rd32(f.body + 8), status);
+        kt_raw_frame_free(&f);
+        assert_int_equal(kt_raw_read_frame(fd, &f), 0);
         close(fd);
 }
 
@@ -585,8 +407,8 @@ static void test_hello_twice(void **state)
         (void)state;
         int fd = raw_connect();
         raw_greet(fd);
-        raw_hello(fd, MAGIC, 1, 0x3);
-        raw_expect_error(fd, -EPROTO, T_HELLO, 0);
+        raw_hello(fd, KT_MAGIC, 1, 0x3);
+        raw_expect_error(fd, -EPROTO, KT_HELLO, 0);
         raw_expect_usable(fd);
         close(fd);
         assert_service();
@@ -601,8 +423,8 @@ static void send_bad_length(bool greet, uint32_t len)
         int fd = raw_connect();
         if (greet)
                 raw_greet(fd);
-        raw_header(h, len, T_CTL, 0);
-        (void)raw_write_some(fd, h, sizeof(h));
+        kt_raw_header(h, len, KT_CTL, 0);
+        (void)kt_raw_write(fd, h, sizeof(h));
         raw_expect_closed(fd);
 }
 
@@ -632,17 +454,17 @@ static void test_truncated_then_close(void **state)
         uint32_t v0, v1;
 
         (void)state;
-        kbus_ksock_t lis = open_rw();
+        kbus_ksock_t lis = kt_open_rw();
         assert_int_equal(kbus_ksock_bind(lis, "$.Hostile.Trunc", 0), 0);
         int fd = raw_connect();
         uint32_t id = raw_greet(fd);
         size_t n = raw_msg(body, "$.Hostile.Trunc", "whole", 5, 0);
-        raw_call(fd, T_SEND, 0, body, n, 0, &v0, &v1);
+        raw_call(fd, KT_SEND, 0, body, n, 0, &v0, &v1);
         assert_int_equal(v0, 0);
         assert_int_not_equal(v1, 0);
 
         n = raw_msg(body, "$.Hostile.Trunc", "partial", 7, 0);
-        raw_header(frame, (uint32_t)(8 + n), T_SEND, 0);
+        kt_raw_header(frame, (uint32_t)(8 + n), KT_SEND, 0);
         memcpy(frame + 8, body, n);
         raw_write(fd, frame, 8 + n - 10); /* all but the last 10 bytes */
         close(fd);
@@ -653,7 +475,7 @@ static void test_truncated_then_close(void **state)
         assert_memory_equal(kbus_msg_data_ptr(m), "whole", 5);
         kbus_msg_delete(&m);
         assert_service();
-        assert_no_msg(lis); /* the partial frame went nowhere */
+        kt_expect_quiet(lis, 0); /* the partial frame went nowhere */
         kbus_ksock_close(lis);
 }
 
@@ -669,15 +491,15 @@ static void test_unknown_type(void **state)
         raw_greet(fd);
         raw_frame(fd, 0x55, 0x1234, body, sizeof(body));
         raw_expect_error(fd, -EPROTO, 0x55, 0x1234);
-        raw_frame(fd, T_ERROR, 0, body, sizeof(body)); /* a kbusd-to-client type */
-        raw_expect_error(fd, -EPROTO, T_ERROR, 0);
-        raw_frame(fd, T_CTL, 0, body, sizeof(body)); /* CTL body must be 8 bytes */
-        raw_expect_error(fd, -EPROTO, T_CTL, 0);
-        raw_frame(fd, T_CTL, 0, big, sizeof(big)); /* longer than 4 KiB */
-        raw_expect_error(fd, -EPROTO, T_CTL, 0);
+        raw_frame(fd, KT_ERROR, 0, body, sizeof(body)); /* a kbusd-to-client type */
+        raw_expect_error(fd, -EPROTO, KT_ERROR, 0);
+        raw_frame(fd, KT_CTL, 0, body, sizeof(body)); /* CTL body must be 8 bytes */
+        raw_expect_error(fd, -EPROTO, KT_CTL, 0);
+        raw_frame(fd, KT_CTL, 0, big, sizeof(big)); /* longer than 4 KiB */
+        raw_expect_error(fd, -EPROTO, KT_CTL, 0);
         raw_ctl(fd, 77, 0);
         raw_expect_result(fd, -EINVAL, NULL, NULL);
-        raw_ctl(fd, CTL_NUM_MESSAGES, 0);
+        raw_ctl(fd, KT_CTL_NUM_MESSAGES, 0);
         raw_expect_result(fd, 0, &v0, NULL);
         assert_int_equal(v0, 0);
         raw_expect_usable(fd);
@@ -693,7 +515,7 @@ static void test_send_bad_lengths(void **state)
         uint32_t v0, v1;
 
         (void)state;
-        kbus_ksock_t lis = open_rw();
+        kbus_ksock_t lis = kt_open_rw();
         assert_int_equal(kbus_ksock_bind(lis, "$.Hostile.*", 0), 0);
         int fd = raw_connect();
         raw_greet(fd);
@@ -711,19 +533,19 @@ static void test_send_bad_lengths(void **state)
         };
         for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
                 memcpy(bad, good, n);
-                le32(bad + wrong[i].off, wrong[i].val);
-                raw_call(fd, T_SEND, 0, bad, n, -EBADMSG, NULL, NULL);
+                kt_le32(bad + wrong[i].off, wrong[i].val);
+                raw_call(fd, KT_SEND, 0, bad, n, -EBADMSG, NULL, NULL);
         }
         memcpy(bad, good, n);
-        bad[MSG_FIXED + 18] = 'x'; /* padding not NUL */
-        raw_call(fd, T_SEND, 0, bad, n, -EBADMSG, NULL, NULL);
-        raw_call(fd, T_SEND, 0, good, 40, -EBADMSG, NULL, NULL); /* shorter than the fixed part */
+        bad[KT_MSG_FIXED + 18] = 'x'; /* padding not NUL */
+        raw_call(fd, KT_SEND, 0, bad, n, -EBADMSG, NULL, NULL);
+        raw_call(fd, KT_SEND, 0, good, 40, -EBADMSG, NULL, NULL); /* shorter than the fixed part */
         memcpy(bad, good, n);
-        le32(bad + 52, 5);
-        raw_frame(fd, T_SEND, SEND_POST, bad, n); /* posted: an ERROR, not a RESULT */
-        raw_expect_error(fd, -EBADMSG, T_SEND, SEND_POST);
+        kt_le32(bad + 52, 5);
+        raw_frame(fd, KT_SEND, KT_SEND_POST, bad, n); /* posted: an ERROR, not a RESULT */
+        raw_expect_error(fd, -EBADMSG, KT_SEND, KT_SEND_POST);
 
-        raw_call(fd, T_SEND, 0, good, n, 0, &v0, &v1);
+        raw_call(fd, KT_SEND, 0, good, n, 0, &v0, &v1);
         assert_int_equal(v0, 0);
         m = next_msg(lis);
         assert_int_equal(m->id.serial_num, v1);
@@ -731,7 +553,7 @@ static void test_send_bad_lengths(void **state)
         assert_int_equal(m->data_len, 4);
         assert_memory_equal(kbus_msg_data_ptr(m), "data", 4);
         kbus_msg_delete(&m);
-        assert_no_msg(lis); /* none of the bad ones went anywhere */
+        kt_expect_quiet(lis, 0); /* none of the bad ones went anywhere */
         close(fd);
         kbus_ksock_close(lis);
         assert_service();
@@ -744,12 +566,12 @@ static long kbusd_hwm_kb(bool reset)
         long kb = -1;
         FILE *f;
 
-        snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)kbusd.pid);
+        snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)kt_kbusd.pid);
         if (reset && (f = fopen(path, "w"))) {
                 fputs("5", f); /* 5: reset the peak to the current size */
                 fclose(f);
         }
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)kbusd.pid);
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)kt_kbusd.pid);
         f = fopen(path, "r");
         assert_non_null(f);
         while (fgets(line, sizeof(line), f))
@@ -765,14 +587,14 @@ static void send_huge(int fd, const char *name, size_t size)
 {
         static uint8_t chunk[64 * 1024];
         uint32_t nl = (uint32_t)strlen(name), pad = (nl + 4) & ~3u;
-        size_t data_len = size - MSG_FIXED - pad, left = size;
+        size_t data_len = size - KT_MSG_FIXED - pad, left = size;
 
         memset(chunk, 0, sizeof(chunk));
-        raw_header(chunk, (uint32_t)(8 + size), T_SEND, 0);
+        kt_raw_header(chunk, (uint32_t)(8 + size), KT_SEND, 0);
         raw_msg(chunk + 8, name, NULL, 0, 0);
-        le32(chunk + 8 + 52, (uint32_t)data_len);
-        raw_write(fd, chunk, 8 + MSG_FIXED + pad);
-        left -= MSG_FIXED + pad;
+        kt_le32(chunk + 8 + 52, (uint32_t)data_len);
+        raw_write(fd, chunk, 8 + KT_MSG_FIXED + pad);
+        left -= KT_MSG_FIXED + pad;
         memset(chunk, 0, sizeof(chunk));
         while (left > 0) {
                 size_t n = left < sizeof(chunk) ? left : sizeof(chunk);
@@ -794,7 +616,7 @@ static void test_send_too_big(void **state)
         uint32_t v0, v1;
 
         (void)state;
-        kbus_ksock_t lis = open_rw();
+        kbus_ksock_t lis = kt_open_rw();
         assert_int_equal(kbus_ksock_bind(lis, "$.Hostile.Big", 0), 0);
         int fd = raw_connect();
         raw_greet(fd);
@@ -809,25 +631,25 @@ static void test_send_too_big(void **state)
         assert_true(after - before < 8192);
 
         size_t n = raw_msg(body, "$.Hostile.Big", "small", 5, 0);
-        raw_call(fd, T_SEND, 0, body, n, 0, &v0, &v1);
+        raw_call(fd, KT_SEND, 0, body, n, 0, &v0, &v1);
         m = next_msg(lis);
         assert_int_equal(m->id.serial_num, v1);
         assert_memory_equal(kbus_msg_data_ptr(m), "small", 5);
         kbus_msg_delete(&m);
-        assert_no_msg(lis);
+        kt_expect_quiet(lis, 0);
         close(fd);
 
         /* the same through libkbus */
         char *data = calloc(1, 2u * 1024 * 1024);
         assert_non_null(data);
-        kbus_ksock_t ks = open_rw();
+        kbus_ksock_t ks = kt_open_rw();
         assert_int_equal(kbus_msg_create(&m, "$.Hostile.Big", 13, data, 2u * 1024 * 1024, 0), 0);
         assert_int_equal(kbus_ksock_send_msg(ks, m, NULL), -EMSGSIZE);
         kbus_msg_delete(&m);
         free(data);
         request_echo(ks);
         kbus_ksock_close(ks);
-        assert_no_msg(lis);
+        kt_expect_quiet(lis, 0);
         kbus_ksock_close(lis);
         assert_service();
 }
@@ -843,18 +665,18 @@ static void test_bind_long_names(void **state)
         name[5000] = '\0';
         int fd = raw_connect();
         raw_greet(fd);
-        raw_call(fd, T_BIND, 0, name, 5000, -ENAMETOOLONG, NULL, NULL);
-        raw_call(fd, T_BIND, 1, name, 5000, -ENAMETOOLONG, NULL, NULL);
-        raw_call(fd, T_UNBIND, 0, name, 5000, -ENAMETOOLONG, NULL, NULL);
-        raw_call(fd, T_REPLIER, 0, name, 5000, -ENAMETOOLONG, NULL, NULL);
+        raw_call(fd, KT_BIND, 0, name, 5000, -ENAMETOOLONG, NULL, NULL);
+        raw_call(fd, KT_BIND, 1, name, 5000, -ENAMETOOLONG, NULL, NULL);
+        raw_call(fd, KT_UNBIND, 0, name, 5000, -ENAMETOOLONG, NULL, NULL);
+        raw_call(fd, KT_REPLIER, 0, name, 5000, -ENAMETOOLONG, NULL, NULL);
         /* a short frame, but a name one byte too long */
-        raw_call(fd, T_BIND, 0, name, 1001, -ENAMETOOLONG, NULL, NULL);
-        raw_call(fd, T_BIND, 0, name, 1000, 0, &v0, NULL); /* the longest allowed */
+        raw_call(fd, KT_BIND, 0, name, 1001, -ENAMETOOLONG, NULL, NULL);
+        raw_call(fd, KT_BIND, 0, name, 1000, 0, &v0, NULL); /* the longest allowed */
         assert_int_equal(v0, 1); /* the first binding made on this ksock */
         raw_expect_usable(fd);
         close(fd);
 
-        kbus_ksock_t ks = open_rw();
+        kbus_ksock_t ks = kt_open_rw();
         assert_int_equal(kbus_ksock_bind(ks, name, 0), -ENAMETOOLONG);
         request_echo(ks);
         kbus_ksock_close(ks);
@@ -923,11 +745,11 @@ static int stuck_client(uint32_t max, uint32_t *id)
 
         *id = raw_greet(fd);
         if (max) {
-                raw_ctl(fd, CTL_MAX_MESSAGES, max);
+                raw_ctl(fd, KT_CTL_MAX_MESSAGES, max);
                 raw_expect_result(fd, 0, &v0, NULL);
                 assert_int_equal(v0, max);
         }
-        raw_call(fd, T_BIND, 0, "$.*", 3, 0, &v0, NULL);
+        raw_call(fd, KT_BIND, 0, "$.*", 3, 0, &v0, NULL);
         assert_int_equal(v0, 1);
         return fd;
 }
@@ -941,33 +763,33 @@ typedef struct KsockStats {
 static int query_ksock(uint32_t id, KsockStats *ret, uint32_t *nksocks)
 {
         uint8_t what[4];
-        RawFrame f;
+        KtRawFrame f;
         int found = 0;
 
         int fd = raw_connect();
         raw_greet(fd);
-        le32(what, QUERY_STATS);
-        raw_frame(fd, T_QUERY, 0, what, sizeof(what));
-        assert_int_equal(raw_read_frame(fd, &f), 1);
-        assert_int_equal(f.type, T_RESULT);
-        assert_int_equal((int32_t)rd32(f.body), 0);
-        assert_int_equal(rd32(f.body + 4), f.body_len - 12);
+        kt_le32(what, KT_QUERY_STATS);
+        raw_frame(fd, KT_QUERY, 0, what, sizeof(what));
+        assert_int_equal(kt_raw_read_frame(fd, &f), 1);
+        assert_int_equal(f.type, KT_RESULT);
+        assert_int_equal((int32_t)kt_rd32(f.body), 0);
+        assert_int_equal(kt_rd32(f.body + 4), f.body_len - 12);
         const uint8_t *p = f.body + 12;
-        uint32_t count = rd32(p);
+        uint32_t count = kt_rd32(p);
         assert_int_equal(f.body_len - 12, 4 + 32 + (size_t)count * 64);
         if (nksocks)
                 *nksocks = count;
         for (uint32_t i = 0; i < count; i++) {
                 const uint8_t *r = p + 4 + 32 + i * 64;
-                if (rd32(r) != id)
+                if (kt_rd32(r) != id)
                         continue;
                 found = 1;
-                ret->queued = rd32(r + 12);
-                ret->limit = rd32(r + 16);
-                ret->received = rd32(r + 48) | (uint64_t)rd32(r + 52) << 32;
-                ret->missed = rd32(r + 56) | (uint64_t)rd32(r + 60) << 32;
+                ret->queued = kt_rd32(r + 12);
+                ret->limit = kt_rd32(r + 16);
+                ret->received = kt_rd32(r + 48) | (uint64_t)kt_rd32(r + 52) << 32;
+                ret->missed = kt_rd32(r + 56) | (uint64_t)kt_rd32(r + 60) << 32;
         }
-        raw_frame_free(&f);
+        kt_raw_frame_free(&f);
         close(fd);
         return found;
 }
@@ -1002,20 +824,20 @@ static void test_stuck_reader(void **state)
 
         int stuck = stuck_client(0, &stuck_id);
         int stuck_big = stuck_client(1048576, &stuck_big_id);
-        kbus_ksock_t tx = open_rw(), rr = open_rw();
+        kbus_ksock_t tx = kt_open_rw(), rr = kt_open_rw();
         kbus_message_t *m;
         assert_int_equal(kbus_msg_create(&m, FLOOD_NAME, strlen(FLOOD_NAME), &v, 4, 0), 0);
-        long t0 = now_ms();
+        long t0 = harness_now_ms();
         for (v = 0; v < FLOOD_N; v++) {
                 assert_int_equal(kbus_ksock_send_msg(tx, m, NULL), 0);
                 if (v % FLOOD_ECHO_EVERY == 0) {
-                        long t = now_ms();
+                        long t = harness_now_ms();
                         request_echo(rr); /* request/reply service throughout */
-                        assert_true(now_ms() - t < IO_TIMEOUT_MS);
+                        assert_true(harness_now_ms() - t < IO_TIMEOUT_MS);
                         requests++;
                 }
         }
-        long elapsed = now_ms() - t0;
+        long elapsed = harness_now_ms() - t0;
         kbus_msg_delete(&m);
         print_message("%u announcements sent in %ld ms\n", FLOOD_N, elapsed);
         assert_true(elapsed < 30000);
@@ -1055,13 +877,13 @@ static void test_stuck_reader(void **state)
  */
 static void assert_only_echo_left(void)
 {
-        long deadline = now_ms() + IO_TIMEOUT_MS;
+        long deadline = harness_now_ms() + IO_TIMEOUT_MS;
         uint32_t n = 0;
         KsockStats st;
 
         do
                 assert_true(query_ksock(echo_id, &st, &n));
-        while (n != 2 && now_ms() < deadline);
+        while (n != 2 && harness_now_ms() < deadline);
         assert_int_equal(n, 2);
 }
 
@@ -1073,11 +895,11 @@ static void test_connection_churn(void **state)
 
         (void)state;
         assert_only_echo_left();
-        raw_hello_body(hello, MAGIC, 1, 0x3);
+        kt_raw_hello_body(hello, KT_MAGIC, 1, 0x3);
         for (int i = 0; i < 200; i++) {
                 if (i % 4 == 0) { /* libkbus: ids only ever grow (SPEC §5) */
                         uint32_t id;
-                        kbus_ksock_t ks = open_rw();
+                        kbus_ksock_t ks = kt_open_rw();
                         assert_int_equal(kbus_ksock_id(ks, &id), 0);
                         assert_true(id > last_id);
                         last_id = id;
@@ -1086,7 +908,7 @@ static void test_connection_churn(void **state)
                 }
                 int fd = raw_connect();
                 if (i % 4 == 2)
-                        raw_frame(fd, T_HELLO, 0, hello, sizeof(hello)); /* never reads WELCOME */
+                        raw_frame(fd, KT_HELLO, 0, hello, sizeof(hello)); /* never reads WELCOME */
                 if (i % 4 == 3)
                         raw_write(fd, hello, 5); /* half a header */
                 close(fd);

@@ -22,88 +22,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "../src/lib/query.h"
-#include "harness.h"
-#include "kbus/kbus.h"
-
-static Kbusd kbusd;
+#include "kbus-test.h"
 
 static int setup(void **state)
 {
         (void)state;
         static const char *const args[] = { "--buses", "2", NULL };
-        return kbusd_start(&kbusd, args);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        return kbusd_stop(&kbusd);
+        return kbusd_start(&kt_kbusd, args);
 }
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static kbus_ksock_t ks_open(uint32_t bus, int flags)
-{
-        kbus_ksock_t ks = kbus_ksock_open(bus, flags);
-
-        assert_true(ks >= 0);
-        return ks;
-}
-
-static kbus_ksock_t ks_rw(void)
-{
-        return ks_open(0, O_RDWR);
-}
-
-static uint32_t ks_id(kbus_ksock_t ks)
-{
-        uint32_t id = 0;
-
-        assert_int_equal(kbus_ksock_id(ks, &id), 0);
-        return id;
-}
-
-static void ks_set_max(kbus_ksock_t ks, uint32_t max)
-{
-        uint32_t v = max;
-
-        assert_int_equal(kbus_ksock_max_messages(ks, &v), 0);
-        assert_int_equal(v, max);
-}
-
-static int send_flags(kbus_ksock_t ks, const char *name, uint32_t flags, kbus_msg_id_t *id)
-{
-        kbus_message_t *m;
-
-        assert_int_equal(kbus_msg_create(&m, name, (uint32_t)strlen(name), NULL, 0, flags), 0);
-        int r = kbus_ksock_send_msg(ks, m, id);
-        kbus_msg_delete(&m);
-        return r;
-}
-
-static void announce(kbus_ksock_t ks, const char *name)
-{
-        assert_int_equal(send_flags(ks, name, 0, NULL), 0);
-}
-
-static kbus_message_t *take(kbus_ksock_t ks)
-{
-        kbus_message_t *m = NULL;
-
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &m), 0);
-        assert_non_null(m);
-        return m;
-}
-
 static void drop_next(kbus_ksock_t ks)
 {
-        kbus_message_t *m = take(ks);
+        kbus_message_t *m = kt_take(ks);
 
         kbus_msg_delete(&m);
 }
@@ -156,7 +93,7 @@ static void check_ksock(kbus_ksock_t asker, kbus_ksock_t ks, Want w)
         KbusBusStats s;
 
         get_stats(asker, &s);
-        check_record(find_ksock(&s, ks_id(ks)), getpid(), &w);
+        check_record(find_ksock(&s, kt_id(ks)), getpid(), &w);
         kbus_query_stats_free(&s);
 }
 
@@ -178,14 +115,6 @@ static void check_bus(kbus_ksock_t asker, BusWant w)
         assert_int_equal(s.last_serial, w.last_serial);
         assert_int_equal(s.reporting, w.reporting);
         kbus_query_stats_free(&s);
-}
-
-static long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* ---- bindings ---------------------------------------------------------------- */
@@ -228,8 +157,8 @@ static void check_bindings(kbus_ksock_t asker, const WantBinding *want, size_t n
 static void test_bindings(void **state)
 {
         (void)state;
-        kbus_ksock_t a = ks_rw(), b = ks_rw(), d = ks_open(1, O_RDWR);
-        uint32_t aid = ks_id(a), bid = ks_id(b), did = ks_id(d), cid = 0;
+        kbus_ksock_t a = kt_open_rw(), b = kt_open_rw(), d = kt_open(1, O_RDWR);
+        uint32_t aid = kt_id(a), bid = kt_id(b), did = kt_id(d), cid = 0;
         pid_t me = getpid();
         int idp[2], go[2];
 
@@ -308,18 +237,18 @@ static void test_bindings(void **state)
 static void test_stats_queue_and_missed(void **state)
 {
         (void)state;
-        kbus_ksock_t l = ks_rw(), s = ks_rw();
+        kbus_ksock_t l = kt_open_rw(), s = kt_open_rw();
 
         check_bus(s, (BusWant){ .ksocks = 2, .max_msg_size = 64 * 1024 });
         check_ksock(s, l, (Want){ .max = 100 });
-        ks_set_max(l, 5);
+        kt_set_max(l, 5);
         assert_int_equal(kbus_ksock_bind(l, "$.S.X", 0), 0);
         for (int i = 0; i < 3; i++)
-                announce(s, "$.S.X");
+                kt_send(s, "$.S.X", NULL, 0);
         check_ksock(s, l, (Want){ .queued = 3, .max = 5, .bindings = 1, .received = 3 });
         check_ksock(l, s, (Want){ .max = 100, .sent = 3 });
         for (int i = 0; i < 4; i++)
-                announce(s, "$.S.X");
+                kt_send(s, "$.S.X", NULL, 0);
         /* 5 fit; the last 2 were missed. */
         check_ksock(s, l,
                     (Want){ .queued = 5, .max = 5, .bindings = 1, .received = 5, .missed = 2 });
@@ -327,8 +256,8 @@ static void test_stats_queue_and_missed(void **state)
         drop_next(l);
         check_ksock(s, l,
                     (Want){ .queued = 3, .max = 5, .bindings = 1, .received = 5, .missed = 2 });
-        announce(s, "$.S.X");
-        announce(s, "$.S.Y"); /* nobody's */
+        kt_send(s, "$.S.X", NULL, 0);
+        kt_send(s, "$.S.Y", NULL, 0); /* nobody's */
         check_ksock(l, l,
                     (Want){ .queued = 4, .max = 5, .bindings = 1, .received = 6, .missed = 2 });
         check_ksock(l, s, (Want){ .max = 100, .sent = 9 });
@@ -336,7 +265,7 @@ static void test_stats_queue_and_missed(void **state)
                                 .last_serial = 9 });
         uint32_t v = 300;
         assert_int_equal(kbus_ksock_max_message_size(s, &v), 0);
-        kbus_ksock_t t = ks_rw();
+        kbus_ksock_t t = kt_open_rw();
         check_bus(t, (BusWant){ .ksocks = 3, .bindings = 1, .max_msg_size = 300,
                                 .last_serial = 9 });
         assert_int_equal(kbus_ksock_close(t), 0);
@@ -347,18 +276,18 @@ static void test_stats_queue_and_missed(void **state)
 static void test_stats_requests(void **state)
 {
         (void)state;
-        kbus_ksock_t q = ks_rw(), r = ks_rw();
+        kbus_ksock_t q = kt_open_rw(), r = kt_open_rw();
         kbus_message_t *req[2];
         kbus_msg_id_t id;
 
-        ks_set_max(q, 10);
+        kt_set_max(q, 10);
         assert_int_equal(kbus_ksock_bind(r, "$.S.Ask", 1), 0);
         for (int i = 0; i < 3; i++)
-                assert_int_equal(send_flags(q, "$.S.Ask", KBUS_BIT_WANT_A_REPLY, &id), 0);
+                assert_int_equal(kt_try_send(q, "$.S.Ask", NULL, KBUS_BIT_WANT_A_REPLY, &id), 0);
         check_ksock(r, q, (Want){ .max = 10, .reserved = 3, .sent = 3 });
         check_ksock(q, r, (Want){ .queued = 3, .max = 100, .bindings = 1, .received = 3 });
-        req[0] = take(r);
-        req[1] = take(r);
+        req[0] = kt_take(r);
+        req[1] = kt_take(r);
         check_ksock(q, r, (Want){ .queued = 1, .max = 100, .unreplied = 2, .bindings = 1,
                                   .received = 3 });
         kbus_message_t *rep;
@@ -382,15 +311,16 @@ static void test_stats_requests(void **state)
 static void test_stats_held_nonblocking(void **state)
 {
         (void)state;
-        kbus_ksock_t s = ks_open(0, O_RDWR | O_NONBLOCK), l = ks_rw(), q = ks_rw(), r = ks_rw();
+        kbus_ksock_t s = kt_open(0, O_RDWR | O_NONBLOCK), l = kt_open_rw(), q = kt_open_rw(),
+                     r = kt_open_rw();
         kbus_msg_id_t id;
 
-        ks_set_max(l, 1);
-        ks_set_max(r, 1);
+        kt_set_max(l, 1);
+        kt_set_max(r, 1);
         assert_int_equal(kbus_ksock_bind(l, "$.H.X", 0), 0);
         assert_int_equal(kbus_ksock_bind(r, "$.H.Ask", 1), 0);
-        announce(q, "$.H.X"); /* l is full */
-        assert_int_equal(send_flags(s, "$.H.X", KBUS_BIT_ALL_OR_WAIT, &id), -EAGAIN);
+        kt_send(q, "$.H.X", NULL, 0); /* l is full */
+        assert_int_equal(kt_try_send(s, "$.H.X", NULL, KBUS_BIT_ALL_OR_WAIT, &id), -EAGAIN);
         check_ksock(q, s, (Want){ .max = 100, .held = 1 });
         check_ksock(q, l, (Want){ .queued = 1, .max = 1, .bindings = 1, .received = 1 });
         check_bus(q, (BusWant){ .ksocks = 4, .bindings = 2, .max_msg_size = 64 * 1024,
@@ -401,9 +331,10 @@ static void test_stats_held_nonblocking(void **state)
                                 .last_serial = 1 });
 
         /* A held request reserves its reply place while it waits. */
-        assert_int_equal(send_flags(q, "$.H.Ask", KBUS_BIT_WANT_A_REPLY, &id), 0); /* r full */
-        assert_int_equal(send_flags(s, "$.H.Ask", KBUS_BIT_WANT_A_REPLY | KBUS_BIT_ALL_OR_WAIT,
-                                    &id),
+        /* r full */
+        assert_int_equal(kt_try_send(q, "$.H.Ask", NULL, KBUS_BIT_WANT_A_REPLY, &id), 0);
+        assert_int_equal(kt_try_send(s, "$.H.Ask", NULL,
+                                     KBUS_BIT_WANT_A_REPLY | KBUS_BIT_ALL_OR_WAIT, &id),
                          -EAGAIN);
         check_ksock(q, s, (Want){ .max = 100, .reserved = 1, .held = 1 });
         drop_next(r);
@@ -421,13 +352,13 @@ static void test_stats_held_nonblocking(void **state)
 static void test_stats_held_blocking_child(void **state)
 {
         (void)state;
-        kbus_ksock_t l = ks_rw(), q = ks_rw();
+        kbus_ksock_t l = kt_open_rw(), q = kt_open_rw();
         int res[2];
         int rc = 1;
 
-        ks_set_max(l, 1);
+        kt_set_max(l, 1);
         assert_int_equal(kbus_ksock_bind(l, "$.HB.X", 0), 0);
-        announce(q, "$.HB.X");
+        kt_send(q, "$.HB.X", NULL, 0);
         assert_int_equal(pipe(res), 0);
         pid_t kid = fork();
         assert_true(kid >= 0);
@@ -435,17 +366,17 @@ static void test_stats_held_blocking_child(void **state)
                 kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR); /* blocking */
                 if (ks < 0)
                         _exit(2);
-                int r = send_flags(ks, "$.HB.X", KBUS_BIT_ALL_OR_WAIT, NULL);
+                int r = kt_try_send(ks, "$.HB.X", NULL, KBUS_BIT_ALL_OR_WAIT, NULL);
                 _exit(write(res[1], &r, sizeof(r)) == sizeof(r) ? 0 : 3);
         }
         close(res[1]);
         /* Wait (by asking) until kbusd holds the child's send. */
         KbusBusStats s = { 0 };
-        long deadline = now_ms() + 10000;
+        long deadline = harness_now_ms() + 10000;
         for (;;) {
                 /* Not get_stats(): the child's connection may be mid-handshake. */
                 assert_int_equal(kbus_query_stats(q, &s), 0);
-                if (s.held == 1 || now_ms() > deadline)
+                if (s.held == 1 || harness_now_ms() > deadline)
                         break;
                 kbus_query_stats_free(&s);
         }
@@ -471,7 +402,7 @@ static void test_stats_held_blocking_child(void **state)
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
         check_ksock(q, l, (Want){ .queued = 1, .max = 1, .bindings = 1, .received = 2 });
-        kbus_message_t *m = take(l);
+        kbus_message_t *m = kt_take(l);
         assert_int_equal(m->from, 3);
         assert_int_equal(m->id.serial_num, 2);
         kbus_msg_delete(&m);
@@ -486,13 +417,13 @@ static void test_stats_held_blocking_child(void **state)
 static void test_stats_set_aside(void **state)
 {
         (void)state;
-        kbus_ksock_t e = ks_rw(), r = ks_rw();
+        kbus_ksock_t e = kt_open_rw(), r = kt_open_rw();
         uint32_t is_bind = 9, binder = 0;
         char *name = NULL;
 
         assert_int_equal(kbus_ksock_report_replier_binds(e, 1), 0);
         assert_int_equal(kbus_ksock_bind(e, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0), 0);
-        ks_set_max(e, 1);
+        kt_set_max(e, 1);
         check_bus(r, (BusWant){ .ksocks = 2, .bindings = 1, .max_msg_size = 64 * 1024,
                                 .reporting = 1 });
         assert_int_equal(kbus_ksock_bind(r, "$.SA.X", 1), 0); /* event fills e */
@@ -501,7 +432,7 @@ static void test_stats_set_aside(void **state)
                                   .received = 1 });
         check_bus(r, (BusWant){ .ksocks = 2, .bindings = 1, .max_msg_size = 64 * 1024,
                                 .set_aside = 1, .last_serial = 2, .reporting = 1 });
-        kbus_message_t *m = take(e);
+        kbus_message_t *m = kt_take(e);
         assert_int_equal(kbus_msg_split_bind_event(m, &is_bind, &binder, &name), 0);
         assert_int_equal(is_bind, 1);
         free(name);
@@ -511,10 +442,10 @@ static void test_stats_set_aside(void **state)
         check_ksock(r, e, (Want){ .queued = 1, .max = 1, .bindings = 1, .received = 2 });
         check_bus(r, (BusWant){ .ksocks = 2, .bindings = 1, .max_msg_size = 64 * 1024,
                                 .last_serial = 2, .reporting = 1 });
-        m = take(e);
+        m = kt_take(e);
         assert_int_equal(kbus_msg_split_bind_event(m, &is_bind, &binder, &name), 0);
         assert_int_equal(is_bind, 0);
-        assert_int_equal(binder, ks_id(r));
+        assert_int_equal(binder, kt_id(r));
         assert_string_equal(name, "$.SA.X");
         free(name);
         kbus_msg_delete(&m);
@@ -525,7 +456,7 @@ static void test_stats_set_aside(void **state)
         assert_int_equal(kbus_ksock_close(r), 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, kt_teardown)
 
 int main(void)
 {

@@ -73,6 +73,40 @@ static size_t bind_data(uint8_t *buf, uint32_t is_bind, uint32_t binder, const c
         return 12 + padded;
 }
 
+/* kbus_msg_split_bind_event() of @m gives {@is_bind, @binder, @name}. */
+static void assert_splits(const kbus_message_t *m, uint32_t is_bind, uint32_t binder,
+                          const char *name)
+{
+        uint32_t got_bind = 99, got_binder = 99;
+        char *got_name = NULL;
+
+        assert_int_equal(kbus_msg_split_bind_event(m, &got_bind, &got_binder, &got_name), 0);
+        assert_int_equal(got_bind, is_bind);
+        assert_int_equal(got_binder, binder);
+        assert_string_equal(got_name, name);
+        free(got_name);
+}
+
+/* The header fields kbusd fills in, for the print tests. */
+typedef struct Sent {
+        kbus_msg_id_t id, in_reply_to;
+        uint32_t to, from;
+} Sent;
+
+/* kbus_msg_print() of an entire message with @sent's fields prints @expected. */
+static void assert_entire_prints(const char *name, const void *data, uint32_t data_len,
+                                 uint32_t flags, Sent sent, const char *expected)
+{
+        kbus_message_t *m = entire_new(name, data, data_len, flags);
+
+        m->id = sent.id;
+        m->in_reply_to = sent.in_reply_to;
+        m->to = sent.to;
+        m->from = sent.from;
+        assert_prints(m, expected);
+        kbus_msg_delete(&m);
+}
+
 /* ---- creating ---------------------------------------------------------- */
 
 static void test_create(void **state)
@@ -564,38 +598,23 @@ static void test_split_bind_event(void **state)
         uint8_t data[64];
         size_t len = bind_data(data, 1, 7, "$.Fred.X");
         kbus_message_t *m = NULL;
-        uint32_t is_bind = 99, binder = 99;
-        char *name = NULL;
 
         (void)state;
         assert_int_equal(len, 24);
         assert_int_equal(kbus_msg_create(&m, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 23, data,
                                          (uint32_t)len, KBUS_BIT_SYNTHETIC), 0);
-        assert_int_equal(kbus_msg_split_bind_event(m, &is_bind, &binder, &name), 0);
-        assert_int_equal(is_bind, 1);
-        assert_int_equal(binder, 7);
-        assert_string_equal(name, "$.Fred.X");
-        free(name);
-        name = NULL;
+        assert_splits(m, 1, 7, "$.Fred.X");
 
         /* Unpadded data that just fits is fine too. */
         bind_data(data, 0, 3, "$.Jim");
         m->data_len = 12 + 5;
-        assert_int_equal(kbus_msg_split_bind_event(m, &is_bind, &binder, &name), 0);
-        assert_int_equal(is_bind, 0);
-        assert_int_equal(binder, 3);
-        assert_string_equal(name, "$.Jim");
-        free(name);
+        assert_splits(m, 0, 3, "$.Jim");
         kbus_msg_delete(&m);
 
         /* And an entire one. */
         len = bind_data(data, 1, 12, "$.A.B");
         m = entire_new(KBUS_MSG_NAME_REPLIER_BIND_EVENT, data, (uint32_t)len, 0);
-        assert_int_equal(kbus_msg_split_bind_event(m, &is_bind, &binder, &name), 0);
-        assert_int_equal(is_bind, 1);
-        assert_int_equal(binder, 12);
-        assert_string_equal(name, "$.A.B");
-        free(name);
+        assert_splits(m, 1, 12, "$.A.B");
         kbus_msg_delete(&m);
 }
 
@@ -646,13 +665,12 @@ static void test_split_bind_event_errors(void **state)
 
 static void test_print_announcement(void **state)
 {
-        kbus_message_t *m = entire_new("$.Actor.Speak", "Ahem", 4, 0);
+        kbus_message_t *m = NULL;
 
         (void)state;
-        m->id = (kbus_msg_id_t){ 0, 338 };
-        m->from = 113;
-        assert_prints(m, "<Announcement '$.Actor.Speak' id=[0:338] from=113 data=Ahem>");
-        kbus_msg_delete(&m);
+        assert_entire_prints("$.Actor.Speak", "Ahem", 4, 0,
+                             (Sent){ .id = { 0, 338 }, .from = 113 },
+                             "<Announcement '$.Actor.Speak' id=[0:338] from=113 data=Ahem>");
 
         /* Nothing but the name. */
         assert_int_equal(kbus_msg_create(&m, "$.A", 3, NULL, 0, 0), 0);
@@ -701,16 +719,14 @@ static void test_print_request(void **state)
 
 static void test_print_reply(void **state)
 {
-        kbus_message_t *m = entire_new("$.Actor.Ask.Guildenstern", "Yes, yes I was", 14, 0);
+        kbus_message_t *m = NULL;
 
         (void)state;
-        m->id = (kbus_msg_id_t){ 0, 343 };
-        m->to = 113;
-        m->from = 115;
-        m->in_reply_to = (kbus_msg_id_t){ 0, 342 };
-        assert_prints(m, "<Reply '$.Actor.Ask.Guildenstern' id=[0:343] to=113 from=115 "
-                         "in_reply_to=[0:342] data=Yes, yes I was>");
-        kbus_msg_delete(&m);
+        assert_entire_prints("$.Actor.Ask.Guildenstern", "Yes, yes I was", 14, 0,
+                             (Sent){ .id = { 0, 343 }, .in_reply_to = { 0, 342 }, .to = 113,
+                                     .from = 115 },
+                             "<Reply '$.Actor.Ask.Guildenstern' id=[0:343] to=113 from=115 "
+                             "in_reply_to=[0:342] data=Yes, yes I was>");
 
         /* A reply named just "$.KBUS." is not a status. */
         assert_int_equal(kbus_msg_create(&m, "$.KBUS.", 7, NULL, 0, 0), 0);
@@ -721,31 +737,25 @@ static void test_print_reply(void **state)
 
 static void test_print_status(void **state)
 {
-        kbus_message_t *m = entire_new(KBUS_MSG_NAME_REPLIER_GONEAWAY, NULL, 0,
-                                       KBUS_BIT_SYNTHETIC);
-
         (void)state;
-        m->id = (kbus_msg_id_t){ 0, 6 };
-        m->to = 3;
-        m->from = 4;
-        m->in_reply_to = (kbus_msg_id_t){ 0, 5 };
-        assert_prints(m, "<Status '$.KBUS.Replier.GoneAway' id=[0:6] to=3 from=4 "
-                         "in_reply_to=[0:5] flags=00000004 SYN>");
-        kbus_msg_delete(&m);
+        assert_entire_prints(KBUS_MSG_NAME_REPLIER_GONEAWAY, NULL, 0, KBUS_BIT_SYNTHETIC,
+                             (Sent){ .id = { 0, 6 }, .in_reply_to = { 0, 5 }, .to = 3,
+                                     .from = 4 },
+                             "<Status '$.KBUS.Replier.GoneAway' id=[0:6] to=3 from=4 "
+                             "in_reply_to=[0:5] flags=00000004 SYN>");
 }
 
 static void test_print_bind_event(void **state)
 {
         uint8_t data[64];
         size_t len = bind_data(data, 1, 7, "$.Fred.X");
-        kbus_message_t *m = entire_new(KBUS_MSG_NAME_REPLIER_BIND_EVENT, data, (uint32_t)len,
-                                       KBUS_BIT_SYNTHETIC);
+        kbus_message_t *m = NULL;
 
         (void)state;
-        m->id = (kbus_msg_id_t){ 0, 9 };
-        assert_prints(m, "<ReplierBindEvent id=[0:9] flags=00000004 SYN "
-                         "data= [Bind '$.Fred.X' for 7]>");
-        kbus_msg_delete(&m);
+        assert_entire_prints(KBUS_MSG_NAME_REPLIER_BIND_EVENT, data, (uint32_t)len,
+                             KBUS_BIT_SYNTHETIC, (Sent){ .id = { 0, 9 } },
+                             "<ReplierBindEvent id=[0:9] flags=00000004 SYN "
+                             "data= [Bind '$.Fred.X' for 7]>");
 
         len = bind_data(data, 0, 12, "$.A");
         assert_int_equal(kbus_msg_create(&m, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 23, data,

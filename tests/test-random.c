@@ -43,13 +43,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
+#include "kbus-test.h"
 
 #define NSLOTS 3
 #define NREQUESTERS 4
@@ -57,16 +55,6 @@
 #define MAX_REPLIERS 400
 #define SEED_DEADLINE_MS 45000
 #define NAME_MAX_LEN 40
-
-static Kbusd kbusd;
-
-static long now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* splitmix64: small, good enough, and the same everywhere. */
 typedef struct Rng {
@@ -412,11 +400,11 @@ static void requester_main(unsigned idx, uint64_t seed, int report_fd, int ctl_f
         if (write(report_fd, "D", 1) != 1)
                 _exit(33);
         /* keep reading until the parent says every replier is gone and handled */
-        long deadline = now_ms() + SEED_DEADLINE_MS;
+        long deadline = harness_now_ms() + SEED_DEADLINE_MS;
         for (;;) {
                 struct pollfd p[2] = { { .fd = q.ks, .events = POLLIN },
                                        { .fd = ctl_fd, .events = POLLIN } };
-                if (now_ms() > deadline) {
+                if (harness_now_ms() > deadline) {
                         q.rep.timed_out = 1;
                         break;
                 }
@@ -763,12 +751,12 @@ static void run_seed(uint64_t seed)
                 run_spawn_requester(&run, i, seed);
         for (unsigned s = 0; s < NSLOTS; s++)
                 run_spawn_replier(&run, s);
-        long deadline = now_ms() + SEED_DEADLINE_MS;
+        long deadline = harness_now_ms() + SEED_DEADLINE_MS;
         /* start the requesters once every slot has had a replier */
         while (run.slot_bound[0] == 0 || run.slot_bound[1] == 0 || run.slot_bound[2] == 0) {
                 run_drain_events(&run);
                 run_poll(&run);
-                assert_true(now_ms() < deadline);
+                assert_true(harness_now_ms() < deadline);
         }
         for (unsigned i = 0; i < NREQUESTERS; i++)
                 assert_int_equal(write(run.req_ctl[i], "S", 1), 1);
@@ -779,9 +767,9 @@ static void run_seed(uint64_t seed)
                 if (run_finished(&run))
                         break;
                 run_poll(&run);
-                if (now_ms() > deadline)
+                if (harness_now_ms() > deadline)
                         run_dump(&run);
-                assert_true(now_ms() < deadline);
+                assert_true(harness_now_ms() < deadline);
         }
         for (unsigned i = 0; i < NREQUESTERS; i++)
                 assert_int_equal(write(run.req_ctl[i], "G", 1), 1);
@@ -810,18 +798,6 @@ static void test_seed_3(void **state)
         run_seed(20090101);
 }
 
-static int setup(void **state)
-{
-        (void)state;
-        return kbusd_start(&kbusd, NULL);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        return kbusd_stop(&kbusd);
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -831,5 +807,5 @@ int main(void)
         };
 
         alarm(120);
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, kt_setup, kt_teardown);
 }

@@ -24,89 +24,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/select.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "kbus/kbus.h"
+#include "kbus-test.h"
 
 #define READABLE_MS 1000  /* something is there: poll returns at once */
 #define QUIET_MS 100      /* nothing is there: poll must time out */
 #define SETTLE_ROUNDS 4   /* internal frames a ksock may still hold */
 #define BLOCKED_MS 300    /* how long the waiter must stay blocked */
 
-static Kbusd kbusd;
-
-static int setup(void **state)
-{
-        (void)state;
-        return kbusd_start(&kbusd, NULL);
-}
-
-static int teardown(void **state)
-{
-        (void)state;
-        return kbusd_stop(&kbusd);
-}
-
 /* ---- helpers ------------------------------------------------------------ */
-
-static kbus_ksock_t open_mode(int flags)
-{
-        kbus_ksock_t ks = kbus_ksock_open(0, flags);
-
-        assert_true(ks >= 0);
-        return ks;
-}
-
-static kbus_ksock_t open_rw(void)
-{
-        return open_mode(O_RDWR);
-}
-
-static uint32_t num_messages(kbus_ksock_t ks)
-{
-        uint32_t n = 0xdeadbeef;
-
-        assert_int_equal(kbus_ksock_num_messages(ks, &n), 0);
-        return n;
-}
-
-static kbus_msg_id_t send_flags(kbus_ksock_t ks, const char *name, const char *data,
-                                uint32_t flags)
-{
-        kbus_message_t *msg;
-        kbus_msg_id_t id = { 0, 0 };
-
-        assert_int_equal(kbus_msg_create(&msg, name, (uint32_t)strlen(name), data,
-                                         (uint32_t)strlen(data), flags), 0);
-        assert_int_equal(kbus_ksock_send_msg(ks, msg, &id), 0);
-        kbus_msg_delete(&msg);
-        assert_int_not_equal(id.serial_num, 0);
-        return id;
-}
-
-static kbus_msg_id_t send_ok(kbus_ksock_t ks, const char *name, const char *data)
-{
-        return send_flags(ks, name, data, 0);
-}
-
-/* Reads the next message, which must have serial @serial and data @data. */
-static void expect(kbus_ksock_t ks, uint32_t serial, const char *data)
-{
-        kbus_message_t *msg = NULL;
-
-        assert_int_equal(kbus_ksock_read_next_msg(ks, &msg), 0);
-        assert_non_null(msg);
-        assert_int_equal(msg->id.serial_num, serial);
-        assert_int_equal(msg->data_len, strlen(data));
-        assert_memory_equal(kbus_msg_data_ptr(msg), data, strlen(data));
-        kbus_msg_delete(&msg);
-}
 
 /* poll() for POLLIN: 1 readable, 0 timed out. */
 static int poll_in(int fd, int timeout_ms)
@@ -156,7 +87,7 @@ static void assert_settles(kbus_ksock_t ks)
                 if (rounds > SETTLE_ROUNDS)
                         fail_msg("ksock still readable after %d empty reads", rounds);
         }
-        assert_int_equal(num_messages(ks), 0);
+        assert_int_equal(kt_num_messages(ks), 0);
         assert_int_equal(poll_in(ks, 0), 0);
         assert_int_equal(select_in(ks, 0), 0);
 }
@@ -166,22 +97,22 @@ static void assert_settles(kbus_ksock_t ks)
 static void test_poll_empty_then_readable(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
 
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.One", 0), 0);
         assert_int_equal(poll_in(l, QUIET_MS), 0);
         assert_int_equal(select_in(l, QUIET_MS), 0);
         /* a message for someone else does not wake it */
-        send_ok(s, "$.Ready.Other", "x");
+        kt_send(s, "$.Ready.Other", "x", 0);
         assert_int_equal(poll_in(l, QUIET_MS), 0);
 
-        kbus_msg_id_t id = send_ok(s, "$.Ready.One", "one");
+        kbus_msg_id_t id = kt_send(s, "$.Ready.One", "one", 0);
         assert_int_equal(poll_in(l, READABLE_MS), 1);
         assert_int_equal(select_in(l, READABLE_MS), 1);
         /* polling does not consume */
         assert_int_equal(poll_in(l, READABLE_MS), 1);
-        assert_int_equal(num_messages(l), 1);
-        expect(l, id.serial_num, "one");
+        assert_int_equal(kt_num_messages(l), 1);
+        kt_expect(l, NULL, id, KT_ANY, "one", KT_ANY);
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
@@ -190,26 +121,26 @@ static void test_poll_empty_then_readable(void **state)
 static void test_readable_while_library_holds(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
 
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.Three", 0), 0);
-        kbus_msg_id_t a = send_ok(s, "$.Ready.Three", "a");
-        kbus_msg_id_t b = send_ok(s, "$.Ready.Three", "b");
-        kbus_msg_id_t c = send_ok(s, "$.Ready.Three", "c");
+        kbus_msg_id_t a = kt_send(s, "$.Ready.Three", "a", 0);
+        kbus_msg_id_t b = kt_send(s, "$.Ready.Three", "b", 0);
+        kbus_msg_id_t c = kt_send(s, "$.Ready.Three", "c", 0);
         assert_int_equal(poll_in(l, READABLE_MS), 1);
         /* this read takes all three off the socket; two wait in the library */
-        expect(l, a.serial_num, "a");
+        kt_expect(l, NULL, a, KT_ANY, "a", KT_ANY);
         assert_int_equal(poll_in(l, READABLE_MS), 1);
         assert_int_equal(select_in(l, READABLE_MS), 1);
-        expect(l, b.serial_num, "b");
+        kt_expect(l, NULL, b, KT_ANY, "b", KT_ANY);
         assert_int_equal(poll_in(l, READABLE_MS), 1);
-        expect(l, c.serial_num, "c");
+        kt_expect(l, NULL, c, KT_ANY, "c", KT_ANY);
         assert_settles(l);
 
         /* and it wakes up again for the next one */
-        kbus_msg_id_t d = send_ok(s, "$.Ready.Three", "d");
+        kbus_msg_id_t d = kt_send(s, "$.Ready.Three", "d", 0);
         assert_int_equal(poll_in(l, READABLE_MS), 1);
-        expect(l, d.serial_num, "d");
+        kt_expect(l, NULL, d, KT_ANY, "d", KT_ANY);
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
@@ -220,17 +151,17 @@ static void test_readable_while_library_holds(void **state)
 static void test_wait_readable_immediate(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
 
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.Wait", 0), 0);
-        kbus_msg_id_t id = send_ok(s, "$.Ready.Wait", "w");
+        kbus_msg_id_t id = kt_send(s, "$.Ready.Wait", "w", 0);
         assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE), KBUS_KSOCK_READABLE);
         assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE),
                          KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE);
         /* waiting does not take the message */
         assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE), KBUS_KSOCK_READABLE);
-        assert_int_equal(num_messages(l), 1);
-        expect(l, id.serial_num, "w");
+        assert_int_equal(kt_num_messages(l), 1);
+        kt_expect(l, NULL, id, KT_ANY, "w", KT_ANY);
         /* with nothing queued, READABLE|WRITABLE is just WRITABLE */
         assert_int_equal(kbus_wait_for_message(l, KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE),
                          KBUS_KSOCK_WRITABLE);
@@ -266,7 +197,7 @@ static void child_send_late(int go, int woke)
 static void test_wait_readable_blocks(void **state)
 {
         (void)state;
-        kbus_ksock_t l = open_rw();
+        kbus_ksock_t l = kt_open_rw();
         int go[2], woke[2], status;
         kbus_message_t *msg = NULL;
 
@@ -304,14 +235,12 @@ static void test_wait_readable_blocks(void **state)
 static void test_wait_writable(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_mode(O_RDWR | O_NONBLOCK), l = open_rw();
+        kbus_ksock_t s = kt_open(0, O_RDWR | O_NONBLOCK), l = kt_open_rw();
 
         assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.Write", 0), 0);
-        uint32_t v = 1;
-        assert_int_equal(kbus_ksock_max_messages(l, &v), 0);
-        assert_int_equal(v, 1);
-        kbus_msg_id_t fill = send_ok(s, "$.Ready.Write", "f");
+        kt_set_max(l, 1);
+        kbus_msg_id_t fill = kt_send(s, "$.Ready.Write", "f", 0);
         assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
 
         /* a held ALL_OR_WAIT send: not writable; discard makes it so again */
@@ -324,7 +253,7 @@ static void test_wait_writable(void **state)
         assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_WRITABLE), KBUS_KSOCK_WRITABLE);
         assert_int_equal(kbus_wait_for_message(s, KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE),
                          KBUS_KSOCK_WRITABLE);
-        expect(l, fill.serial_num, "f");
+        kt_expect(l, NULL, fill, KT_ANY, "f", KT_ANY);
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
@@ -335,24 +264,24 @@ static void test_wait_writable(void **state)
 static void test_num_messages_read_ahead(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
         kbus_msg_id_t id[5];
         static const char *const data[5] = { "0", "1", "2", "3", "4" };
 
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.Count", 0), 0);
         for (int i = 0; i < 5; i++)
-                id[i] = send_ok(s, "$.Ready.Count", data[i]);
-        assert_int_equal(num_messages(l), 5);
-        expect(l, id[0].serial_num, data[0]);
-        expect(l, id[1].serial_num, data[1]);
+                id[i] = kt_send(s, "$.Ready.Count", data[i], 0);
+        assert_int_equal(kt_num_messages(l), 5);
+        kt_expect(l, NULL, id[0], KT_ANY, data[0], KT_ANY);
+        kt_expect(l, NULL, id[1], KT_ANY, data[1], KT_ANY);
         /* the library holds all five; the application took two */
-        assert_int_equal(num_messages(l), 3);
+        assert_int_equal(kt_num_messages(l), 3);
         assert_int_equal(poll_in(l, READABLE_MS), 1);
-        expect(l, id[2].serial_num, data[2]);
-        assert_int_equal(num_messages(l), 2);
-        expect(l, id[3].serial_num, data[3]);
-        expect(l, id[4].serial_num, data[4]);
-        assert_int_equal(num_messages(l), 0);
+        kt_expect(l, NULL, id[2], KT_ANY, data[2], KT_ANY);
+        assert_int_equal(kt_num_messages(l), 2);
+        kt_expect(l, NULL, id[3], KT_ANY, data[3], KT_ANY);
+        kt_expect(l, NULL, id[4], KT_ANY, data[4], KT_ANY);
+        assert_int_equal(kt_num_messages(l), 0);
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
@@ -361,21 +290,21 @@ static void test_num_messages_read_ahead(void **state)
 static void test_urgent_after_read_ahead(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
 
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.Urgent", 0), 0);
-        kbus_msg_id_t a = send_ok(s, "$.Ready.Urgent", "A");
-        kbus_msg_id_t b = send_ok(s, "$.Ready.Urgent", "B");
-        expect(l, a.serial_num, "A"); /* B now waits in the library */
-        kbus_msg_id_t u1 = send_flags(s, "$.Ready.Urgent", "U1", KBUS_BIT_URGENT);
-        kbus_msg_id_t u2 = send_flags(s, "$.Ready.Urgent", "U2", KBUS_BIT_URGENT);
+        kbus_msg_id_t a = kt_send(s, "$.Ready.Urgent", "A", 0);
+        kbus_msg_id_t b = kt_send(s, "$.Ready.Urgent", "B", 0);
+        kt_expect(l, NULL, a, KT_ANY, "A", KT_ANY); /* B now waits in the library */
+        kbus_msg_id_t u1 = kt_send(s, "$.Ready.Urgent", "U1", KBUS_BIT_URGENT);
+        kbus_msg_id_t u2 = kt_send(s, "$.Ready.Urgent", "U2", KBUS_BIT_URGENT);
         assert_int_equal(u1.serial_num, b.serial_num + 1);
         assert_int_equal(u2.serial_num, b.serial_num + 2);
-        assert_int_equal(num_messages(l), 3);
+        assert_int_equal(kt_num_messages(l), 3);
         /* SPEC §8: urgent ones first, newest first */
-        expect(l, u2.serial_num, "U2");
-        expect(l, u1.serial_num, "U1");
-        expect(l, b.serial_num, "B");
+        kt_expect(l, NULL, u2, KT_ANY, "U2", KT_ANY);
+        kt_expect(l, NULL, u1, KT_ANY, "U1", KT_ANY);
+        kt_expect(l, NULL, b, KT_ANY, "B", KT_ANY);
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
@@ -384,22 +313,22 @@ static void test_urgent_after_read_ahead(void **state)
 static void test_urgent_nothing_read(void **state)
 {
         (void)state;
-        kbus_ksock_t s = open_rw(), l = open_rw();
+        kbus_ksock_t s = kt_open_rw(), l = kt_open_rw();
         kbus_message_t *msg = NULL;
 
         assert_int_equal(kbus_ksock_bind(l, "$.Ready.Urgent2", 0), 0);
-        kbus_msg_id_t a = send_ok(s, "$.Ready.Urgent2", "A");
-        kbus_msg_id_t u1 = send_flags(s, "$.Ready.Urgent2", "U1", KBUS_BIT_URGENT);
-        kbus_msg_id_t b = send_ok(s, "$.Ready.Urgent2", "B");
-        kbus_msg_id_t u2 = send_flags(s, "$.Ready.Urgent2", "U2", KBUS_BIT_URGENT);
+        kbus_msg_id_t a = kt_send(s, "$.Ready.Urgent2", "A", 0);
+        kbus_msg_id_t u1 = kt_send(s, "$.Ready.Urgent2", "U1", KBUS_BIT_URGENT);
+        kbus_msg_id_t b = kt_send(s, "$.Ready.Urgent2", "B", 0);
+        kbus_msg_id_t u2 = kt_send(s, "$.Ready.Urgent2", "U2", KBUS_BIT_URGENT);
         assert_int_equal(kbus_ksock_read_next_msg(l, &msg), 0);
         assert_non_null(msg);
         assert_int_equal(msg->id.serial_num, u2.serial_num);
         assert_true(msg->flags & KBUS_BIT_URGENT);
         kbus_msg_delete(&msg);
-        expect(l, u1.serial_num, "U1");
-        expect(l, a.serial_num, "A");
-        expect(l, b.serial_num, "B");
+        kt_expect(l, NULL, u1, KT_ANY, "U1", KT_ANY);
+        kt_expect(l, NULL, a, KT_ANY, "A", KT_ANY);
+        kt_expect(l, NULL, b, KT_ANY, "B", KT_ANY);
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
@@ -419,5 +348,5 @@ int main(void)
         };
 
         alarm(120);
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, kt_setup, kt_teardown);
 }

@@ -55,15 +55,33 @@ static ReplySlot *new_slot(RequesterBook *owed, ReplierBook *owing, struct Clien
         return s;
 }
 
+/* Empty books: two requesters' and two repliers'. */
+static void books_init(RequesterBook *qa, RequesterBook *qb, ReplierBook *rr, ReplierBook *rs)
+{
+        requester_book_init(qa);
+        requester_book_init(qb);
+        replier_book_init(rr);
+        replier_book_init(rs);
+}
+
+/* Empty books @qa and @rr, then three slots in them: requests [0:1], [0:2]
+ * and [0:3] that CL(0) (ksock 10) is owed by CL(2) (ksock 20). */
+static void three_slots(RequesterBook *qa, ReplierBook *rr, ReplySlot **s1, ReplySlot **s2,
+                        ReplySlot **s3)
+{
+        requester_book_init(qa);
+        replier_book_init(rr);
+        *s1 = new_slot(qa, rr, CL(0), 10, CL(2), 20, 0, 1);
+        *s2 = new_slot(qa, rr, CL(0), 10, CL(2), 20, 0, 2);
+        *s3 = new_slot(qa, rr, CL(0), 10, CL(2), 20, 0, 3);
+}
+
 static void test_new_and_find(void **state)
 {
         RequesterBook qa, qb;
         ReplierBook rr, rs;
 
-        requester_book_init(&qa);
-        requester_book_init(&qb);
-        replier_book_init(&rr);
-        replier_book_init(&rs);
+        books_init(&qa, &qb, &rr, &rs);
         assert_null(replier_book_first(&rr));
         assert_null(reply_slot_find(&rr, 0, 1));
 
@@ -118,10 +136,7 @@ static void test_duplicate_id(void **state)
         RequesterBook qa, qb;
         ReplierBook rr, rs;
 
-        requester_book_init(&qa);
-        requester_book_init(&qb);
-        replier_book_init(&rr);
-        replier_book_init(&rs);
+        books_init(&qa, &qb, &rr, &rs);
         ReplySlot *s1 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 3, 9);
 
         ReplySlot *ret = (ReplySlot *)&fake_clients[3];
@@ -157,12 +172,9 @@ static void test_mark_taken(void **state)
 {
         RequesterBook qa;
         ReplierBook rr;
+        ReplySlot *s1, *s2, *s3;
 
-        requester_book_init(&qa);
-        replier_book_init(&rr);
-        ReplySlot *s1 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 0, 1);
-        ReplySlot *s2 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 0, 2);
-        ReplySlot *s3 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 0, 3);
+        three_slots(&qa, &rr, &s1, &s2, &s3);
 
         reply_slot_mark_taken(&rr, s2);
         assert_true(s2->taken);
@@ -187,12 +199,9 @@ static void test_forget_requester(void **state)
 {
         RequesterBook qa;
         ReplierBook rr;
+        ReplySlot *s1, *s2, *s3;
 
-        requester_book_init(&qa);
-        replier_book_init(&rr);
-        ReplySlot *s1 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 0, 1);
-        ReplySlot *s2 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 0, 2);
-        ReplySlot *s3 = new_slot(&qa, &rr, CL(0), 10, CL(2), 20, 0, 3);
+        three_slots(&qa, &rr, &s1, &s2, &s3);
         reply_slot_mark_taken(&rr, s2);
 
         /* the requester goes: every slot it is owed loses its requester */

@@ -599,6 +599,7 @@ static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
                    "                  [--only rtt|send|pipe1|pipe10]\n"
+                   "       kbus-bench --help | --version\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
 }
 
@@ -611,11 +612,12 @@ static void parse(int argc, char **argv, Options *o)
                 { "quick", no_argument, NULL, 'q' },
                 { "only", required_argument, NULL, 'o' },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
                 { 0 },
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "k:r:m:qo:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "k:r:m:qo:hV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k': o->kbusd = optarg; break;
                 case 'r': o->rtt_n = atol(optarg); break;
@@ -623,8 +625,14 @@ static void parse(int argc, char **argv, Options *o)
                 case 'q': o->rtt_n = 5000; o->tput_n = 50000; break;
                 case 'o': o->only = optarg; break;
                 case 'h': usage(stdout); exit(0);
+                case 'V': printf("kbus-bench %s\n", kbus_version()); exit(0);
                 default: usage(stderr); exit(2);
                 }
+        }
+        if (o->only && strcmp(o->only, "rtt") != 0 && strcmp(o->only, "send") != 0 &&
+            strcmp(o->only, "pipe1") != 0 && strcmp(o->only, "pipe10") != 0) {
+                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1 or pipe10\n");
+                exit(2);
         }
         if (o->rtt_n < 100 || o->tput_n < 1000) {
                 fprintf(stderr, "kbus-bench: need at least 100 round trips and 1000 messages\n");

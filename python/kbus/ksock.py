@@ -1,0 +1,512 @@
+# SPDX-License-Identifier: MPL-2.0
+"""Ksock: one blocking connection to a bus, with the original KBUS Python API.
+
+Each call that needs kbusd writes one request frame and waits for its
+answer, keeping the messages kbusd pushes meanwhile.  Taking a message
+(``next_msg``, ``read_next_msg``, iteration, ``wait_for_msg``) first reads
+everything already in the socket, so that it sees every message kbusd has
+queued by then (kbusd writes a message to its recipients before it answers
+its sender), then tells kbusd with a TAKE frame, followed by a control
+request whose answer shows kbusd has applied it: when a read returns, the
+message has left the ksock's queue for every other ksock too, as NEXTMSG
+did with the kernel module.
+
+``fileno()`` is the socket, for select/poll/selectors.  Since the library
+reads ahead, messages may wait here while the socket is empty; then it
+sends kbusd a POKE, which kbusd answers with a NOP frame, so that the
+socket reads as readable while a message waits (docs/design.md, idea 6).
+A readable socket therefore means "a message may be waiting": call
+``read_next_msg()`` until it returns None.
+
+Before saying that there is no message, it asks kbusd how many are queued
+(one round trip, only then), so a message kbusd has queued is never missed.
+
+A ksock must not be used by two threads at once.
+"""
+
+import errno
+import fcntl
+import select
+import struct
+import termios
+import time
+from typing import Optional
+
+from . import errors, protocol, sockdir, transport, wire
+from .messages import Message, MessageId
+
+_CHUNK = 64 * 1024
+CLOSE_WAIT = 5.0
+HANDSHAKE_WAIT = 30.0
+_FIONREAD = struct.Struct('i')
+
+
+class Ksock(protocol.ClientCore):
+    """A connection to a bus: ``Ksock(which=0, mode='rw')``.
+
+    @which is a bus number, a bus socket path, or ``/dev/kbus<N>`` (bus N).
+    @mode is ``'r'`` (bind and read only: sending fails with EBADF) or
+    ``'rw'``.  Opening a bus nobody serves raises OSError ENOENT.
+    """
+
+    def __init__(self, which=0, mode='rw'):
+        if mode not in ('r', 'rw'):
+            raise ValueError("Ksock mode should be 'r' or 'rw', not '%s'" % (mode,))
+        super().__init__(mode == 'rw')
+        self._sock = None
+        path, self.name = sockdir.resolve(which)
+        self.which = which
+        self.mode = 'read/write' if mode == 'rw' else 'read'
+        self._answers = []
+        self._skip = 0
+        self._poke_pending = False
+        self._written = None
+        self._being_read = None
+        self._sock = transport.connect(path)
+        try:
+            self._handshake()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- the connection -----------------------------------------------
+
+    def _handshake(self) -> None:
+        """Say HELLO and wait for the WELCOME."""
+        self._write(wire.hello(self._can_write))
+        frames = []
+        while not frames:
+            data = self._recv_blocking()
+            if not data:
+                raise errors.kbus_error(errno.EPROTO, 'kbusd closed the connection during '
+                                                      'the handshake')
+            try:
+                frames = self._reader.feed(data)
+            except wire.ProtocolError:
+                raise errors.kbus_error(errno.EPROTO, 'the bus socket is not a kbusd') from None
+        ftype, _, body = frames[0]
+        self._welcomed(protocol.first_frame_welcome(ftype, body))
+        for ftype, flags, body in frames[1:]:
+            self._on_frame(ftype, flags, body)
+
+    def _recv_blocking(self) -> bytes:
+        """Wait (at most HANDSHAKE_WAIT seconds) for some bytes (b'' at end of stream)."""
+        deadline = time.monotonic() + HANDSHAKE_WAIT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._wait_readable(left):
+                raise errors.kbus_error(errno.EPROTO, 'no answer to the handshake')
+            try:
+                return self._sock.recv(_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                return b''
+
+    def _read_available(self) -> int:
+        """Read everything already in the socket, without waiting; return the byte count."""
+        total = 0
+        while not self._dead:
+            try:
+                data = self._sock.recv(_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                data = b''
+            if not data:
+                self._fail(errno.ECONNRESET)
+                break
+            total += len(data)
+            self._feed(data)
+        return total
+
+    def _wait_readable(self, timeout: Optional[float]) -> bool:
+        """Wait until the socket is readable or @timeout passes."""
+        readable, _, _ = select.select([self._sock], [], [], timeout)
+        return bool(readable)
+
+    def _wait_input(self) -> None:
+        """Wait until something arrives from kbusd, and read it."""
+        while not self._dead:
+            if self._read_available():
+                return
+            self._wait_readable(None)
+
+    def _write(self, data: bytes) -> None:
+        """Write all of @data, reading what kbusd sends meanwhile so neither side stalls."""
+        view = memoryview(data)
+        while view:
+            if self._dead:
+                raise errors.kbus_error(self._dead)
+            try:
+                view = view[self._sock.send(view):]
+            except BlockingIOError:
+                readable, _, _ = select.select([self._sock], [self._sock], [])
+                if readable:
+                    self._read_available()
+            except InterruptedError:
+                continue
+            except OSError:
+                self._fail(errno.ECONNRESET)
+
+    def _request(self, frame: bytes) -> wire.Answer:
+        """Write a request frame and wait for its answer (a transport failure raises)."""
+        self._check_open()
+        if self._dead:
+            raise errors.kbus_error(self._dead)
+        self._write(frame)
+        answered = False
+        try:
+            while True:
+                while not self._answers:
+                    if self._dead:
+                        raise errors.kbus_error(self._dead)
+                    self._wait_input()
+                answer = self._answers.pop(0)
+                if self._skip:
+                    self._skip -= 1  # the answer of a call that was interrupted
+                    continue
+                answered = True
+                return answer
+        finally:
+            if not answered:
+                self._skip += 1
+            self._keep_readable()
+
+    def _on_answer(self, answer: wire.Answer) -> None:
+        self._answers.append(answer)
+
+    def _on_nop(self) -> None:
+        self._poke_pending = False
+
+    def _keep_readable(self) -> None:
+        """POKE kbusd if messages wait here while the socket is empty (see above)."""
+        if self._sock is None or self._dead or not self._inbox or self._poke_pending:
+            return
+        try:
+            unread = _FIONREAD.unpack(fcntl.ioctl(self._sock.fileno(), termios.FIONREAD,
+                                                  bytes(_FIONREAD.size)))[0]
+        except OSError:
+            unread = 0
+        if unread > 0:
+            return
+        self._poke_pending = True
+        try:
+            self._write(wire.frame(wire.POKE))
+        except OSError:
+            pass
+
+    def _take(self, held) -> None:
+        """Tell kbusd the application took @held, and wait until kbusd has applied it.
+
+        The TAKE frame gets no answer, so a CTL round trip follows it: when
+        next_msg() returns, the message has left the queue for everyone on
+        the bus (room for other senders, GoneAway vs Ignored), as NEXTMSG
+        did in the kernel module and the shared page does for libkbus.
+        """
+        try:
+            self._request(wire.take(held.seq) + wire.ctl(wire.CTL_NUM_MESSAGES, 0))
+        except OSError:
+            pass  # kbusd has gone; the message is still ours
+
+    def _confirm_empty(self) -> None:
+        """Before saying "no message", ask kbusd how many it has queued for us.
+
+        Every MSG frame kbusd queued for us precedes that answer on our own
+        connection, so once it is in, every message kbusd counted is held
+        here.  (Reading the socket alone is not enough: a held ALL_OR_WAIT
+        send completed by our own TAKE can be reported to its sender before
+        our copy is written to us.)  One round trip, only when nothing is held.
+        """
+        self._ctl(wire.CTL_NUM_MESSAGES)
+
+    def _settle_poke(self) -> None:
+        """Nothing is held but a POKE is out: wait for its NOP.
+
+        Otherwise the NOP would make the socket readable later with no message
+        waiting.  kbusd answers a POKE at once, in order.
+        """
+        while self._poke_pending and not self._inbox and not self._dead:
+            self._wait_input()
+
+    def _check_open(self) -> None:
+        """Raise EBADF on a closed ksock."""
+        if self._sock is None:
+            raise errors.closed_error()
+
+    def _ctl(self, op: int, arg: int = 0) -> wire.Answer:
+        """A CTL request; raises on a failure status."""
+        answer = self._request(wire.ctl(op, arg))
+        if answer.status < 0:
+            raise errors.kbus_error(-answer.status)
+        return answer
+
+    # ---- identity, printing, closing ----------------------------------
+
+    def ksock_id(self) -> int:
+        """This ksock's id on its bus (never 0)."""
+        self._check_open()
+        return self._id
+
+    def fileno(self) -> int:
+        """The socket's file descriptor, for select/poll/selectors."""
+        self._check_open()
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        """Close the ksock; kbusd drops its bindings and settles what it owed (SPEC §9).
+
+        As with the kernel module, when close() returns kbusd has done so: the
+        library shuts its side of the socket and waits (at most CLOSE_WAIT
+        seconds) for kbusd to close the other.
+        """
+        if self._sock is not None:
+            transport.close_and_wait(self._sock, CLOSE_WAIT if not self._dead else 0)
+            self._sock = None
+        self._inbox.clear()
+        self._being_read = None
+        self._written = None
+
+    def __str__(self):
+        if self._sock is None:
+            return 'Ksock device %s (closed)' % self.bus
+        return 'Ksock device %d, id %d, mode %s' % (self.bus, self._id, self.mode)
+
+    def __repr__(self):
+        if self._sock is None:
+            return '<Ksock %s closed>' % self.name
+        return '<Ksock %s open for %s>' % (self.name, self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, value, tb):
+        self.close()
+        return False
+
+    def __del__(self):
+        if getattr(self, '_sock', None) is not None:
+            self._sock.close()
+
+    # ---- bindings -----------------------------------------------------
+
+    def bind(self, name, replier=False) -> None:
+        """Listen to @name (wildcards allowed), or become its one replier."""
+        flags = wire.BIND_REPLIER if replier else 0
+        frame = protocol.name_frame(wire.BIND, name, True, flags)
+        answer = self._request(frame)
+        if answer.status < 0:
+            raise errors.bind_error(-answer.status, _shown(name), bool(replier))
+
+    def unbind(self, name, replier=False) -> None:
+        """Remove the most recent binding that matches @name and @replier exactly.
+
+        The messages that binding queued are removed too (SPEC §6).
+        """
+        flags = wire.BIND_REPLIER if replier else 0
+        frame = protocol.name_frame(wire.UNBIND, name, True, flags)
+        answer = self._request(frame)
+        if answer.status < 0:
+            raise errors.bind_error(-answer.status, _shown(name), bool(replier), unbind=True)
+        self._inbox.drop_binding(answer.value0)
+        self._settle_poke()
+
+    def find_replier(self, name) -> Optional[int]:
+        """The ksock id of the replier a request named @name would reach, or None."""
+        answer = self._request(protocol.name_frame(wire.REPLIER, name, False))
+        if answer.status < 0:
+            raise errors.kbus_error(-answer.status)
+        return answer.value0 or None
+
+    # ---- reading ------------------------------------------------------
+
+    def next_msg(self) -> int:
+        """Take the next message (the old NEXTMSG); return its length, 0 if none.
+
+        The length is that of ``to_bytes()``; ``read_msg(length)`` returns
+        the message.  A message taken but not yet read is thrown away.
+        """
+        self._check_open()
+        self._being_read = None
+        if not self._dead:
+            self._read_available()
+        held = self._inbox.pop()
+        if held is None and not self._dead:
+            self._confirm_empty()
+            held = self._inbox.pop()
+        if held is None:
+            if self._dead:
+                raise errors.kbus_error(self._dead)
+            return 0
+        self._take(held)
+        self._being_read = [held.message, held.size, None, 0]
+        self._settle_poke()
+        self._keep_readable()
+        return held.size
+
+    def len_left(self) -> int:
+        """Bytes of the message taken by next_msg() not yet read (0 if none)."""
+        self._check_open()
+        if self._being_read is None:
+            return 0
+        return self._being_read[1] - self._being_read[3]
+
+    def read_msg(self, length) -> Optional[Message]:
+        """The message next_msg() took, given the length it returned; None if none.
+
+        A @length smaller than the message raises EMSGSIZE.
+        """
+        self._check_open()
+        if self._being_read is None:
+            return None
+        message, size = self._being_read[0], self._being_read[1]
+        if length < size:
+            raise errors.kbus_error(errno.EMSGSIZE, 'the message is %d bytes, not %d'
+                                    % (size, length))
+        self._being_read = None
+        return message
+
+    def read_data(self, count) -> bytes:
+        """The next @count bytes of the taken message's ``to_bytes()`` (b'' if none)."""
+        self._check_open()
+        if self._being_read is None:
+            return b''
+        state = self._being_read
+        if state[2] is None:
+            state[2] = state[0].to_bytes()
+        data = state[2][state[3]:state[3] + count]
+        state[3] += len(data)
+        if state[3] >= state[1]:
+            self._being_read = None
+        return data
+
+    def read_next_msg(self) -> Optional[Message]:
+        """Take and return the next message, or None if the queue is empty."""
+        length = self.next_msg()
+        return self.read_msg(length) if length else None
+
+    def wait_for_msg(self, timeout=None) -> Optional[Message]:
+        """Wait for the next message and return it; None if @timeout seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            message = self.read_next_msg()
+            if message is not None:
+                return message
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            self._wait_readable(left)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Message:
+        message = self.read_next_msg()
+        if message is None:
+            raise StopIteration
+        return message
+
+    # ---- writing ------------------------------------------------------
+
+    def _check_can_write(self) -> None:
+        if not self._can_write:
+            raise errors.kbus_error(errno.EBADF, "the ksock was opened read-only ('r'), so it "
+                                                 "cannot send")
+
+    def write_msg(self, message) -> None:
+        """Write @message, to be sent by send(); replaces anything written before."""
+        self._check_open()
+        self._check_can_write()
+        self._written = bytearray(protocol.encode_for_send(message))
+
+    def write_data(self, data) -> int:
+        """Append raw bytes of an encoded message (as to_bytes() makes) for send()."""
+        self._check_open()
+        self._check_can_write()
+        if self._written is None:
+            self._written = bytearray()
+        self._written += data
+        return len(data)
+
+    def send(self) -> MessageId:
+        """Send what was written; return the id kbusd gave it.
+
+        When it returns, the message is in every recipient's queue.  An
+        ALL_OR_WAIT message that must wait for room blocks until delivered.
+        """
+        self._check_open()
+        if not self._written:
+            raise errors.kbus_error(errno.ENOMSG)
+        self._check_can_write()
+        body = bytes(self._written)
+        self._written = None
+        answer = self._request(wire.frame(wire.SEND, body, wire.SEND_WAIT))
+        if answer.status < 0:
+            raise protocol.send_failure(answer.status, body)
+        return MessageId(answer.value0, answer.value1)
+
+    def send_msg(self, message) -> MessageId:
+        """write_msg(@message) then send(); return the id kbusd gave it."""
+        self.write_msg(message)
+        return self.send()
+
+    def discard(self) -> None:
+        """Throw away what was written and not sent."""
+        self._check_open()
+        self._written = None
+
+    def last_msg_id(self) -> MessageId:
+        """The id of the last message this ksock sent (MessageId(0, 0) if none)."""
+        answer = self._ctl(wire.CTL_LAST_SENT)
+        return MessageId(answer.value0, answer.value1)
+
+    # ---- controls (SPEC §5) -------------------------------------------
+
+    def max_messages(self) -> int:
+        """The length limit of this ksock's queue."""
+        return self._ctl(wire.CTL_MAX_MESSAGES, 0).value0
+
+    def set_max_messages(self, count) -> int:
+        """Set the queue length limit (0 only asks); return the limit in force."""
+        return self._ctl(wire.CTL_MAX_MESSAGES, protocol.check_u32(count, 'count')).value0
+
+    def num_messages(self) -> int:
+        """How many messages are queued for this ksock (not yet taken)."""
+        return self._ctl(wire.CTL_NUM_MESSAGES).value0
+
+    def num_unreplied_to(self) -> int:
+        """How many requests this ksock has taken as replier and not yet answered."""
+        return self._ctl(wire.CTL_UNREPLIED_TO).value0
+
+    def want_messages_once(self, only_once=False, just_ask=False) -> int:
+        """Receive one copy of a message however many bindings match; return the old state."""
+        return self._ctl(wire.CTL_ONLY_ONCE, protocol.switch_arg(only_once, just_ask)).value0
+
+    def report_replier_binds(self, report_events=True, just_ask=False) -> int:
+        """Ask for $.KBUS.ReplierBindEvent messages (SPEC §11); return this ksock's old state."""
+        arg = protocol.switch_arg(report_events, just_ask)
+        return self._ctl(wire.CTL_REPORT_BINDS, arg).value0
+
+    def kernel_module_verbose(self, verbose=True, just_ask=False) -> int:
+        """Switch kbusd's verbose logging (the original name is kept); return the old state."""
+        return self._ctl(wire.CTL_VERBOSE, protocol.switch_arg(verbose, just_ask)).value0
+
+    def new_device(self) -> int:
+        """Ask kbusd to open a new bus (the old NEWDEVICE); return its number."""
+        return self._ctl(wire.CTL_NEW_BUS).value0
+
+    def max_message_size(self) -> int:
+        """The bus's maximum message size (the encoded size, see Message.total_length())."""
+        return self._ctl(wire.CTL_MAX_MSG_SIZE, 0).value0
+
+    def set_max_message_size(self, size) -> int:
+        """Set the bus's maximum message size (100 to 16 MiB); return the value in force.
+
+        0 only asks; 1 asks the absolute maximum.  Out of range: EINVAL.
+        """
+        return self._ctl(wire.CTL_MAX_MSG_SIZE, protocol.check_u32(size, 'size')).value0
+
+
+def _shown(name) -> str:
+    """A name as error texts show it."""
+    return name if isinstance(name, str) else bytes(name).decode('utf-8', 'replace')

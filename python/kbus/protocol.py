@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: MPL-2.0
+"""The client side of the kbus protocol, without I/O (shared by Ksock and kbus.aio).
+
+kbusd pushes every message queued for a ksock to its socket at once (a MSG
+frame).  The message stays in the ksock's queue (SPEC §5) until the
+application *takes* it; this library then sends a TAKE frame naming the
+message's sequence number (the n-th MSG frame on a connection is number n).
+It does not ask for the shared page the C library uses.
+
+What this module keeps:
+
+* the Inbox: pushed messages not yet taken, URGENT ones put in front of
+  every other one held (SPEC §8), minus those of a binding just unbound
+  (kbusd removed them from the queue: SPEC §6);
+* the parsing of frames into calls of ``_on_msg``, ``_on_answer``,
+  ``_on_done`` and ``_on_nop``, which the blocking and asyncio front ends
+  implement.
+
+Every request frame gets exactly one answer (RESULT or ERROR), in order,
+except TAKE, WAKE, POKE (answered by NOP) and posted SENDs; so a client that
+remembers what it asked, in order, knows what each answer belongs to.
+"""
+
+import collections
+import errno
+from typing import NamedTuple, Optional, Tuple
+
+from . import errors, wire
+from .messages import Message
+from .names import name_bytes, name_errno
+
+
+class Held(NamedTuple):
+    """A pushed message the application has not taken yet."""
+    seq: int
+    binding_id: int
+    message: Message
+    size: int
+
+
+class Inbox:
+    """Pushed messages not yet taken, in the order the application will take them."""
+
+    def __init__(self):
+        self._held = collections.deque()
+        self.received = 0
+
+    def receive(self, binding_id: int, message: Message, size: int) -> Held:
+        """Number the next MSG frame's message (the n-th MSG frame is number n)."""
+        self.received += 1
+        return Held(self.received, binding_id, message, size)
+
+    def add(self, held: Held) -> None:
+        """Keep @held until it is taken; URGENT ones go to the front (SPEC §8)."""
+        if held.message.flags & Message.URGENT:
+            self._held.appendleft(held)
+        else:
+            self._held.append(held)
+
+    def pop(self) -> Optional[Held]:
+        """The next message to take, or None."""
+        return self._held.popleft() if self._held else None
+
+    def pop_where(self, predicate) -> Optional[Held]:
+        """The first held message for which @predicate is true, removed; or None."""
+        for held in self._held:
+            if predicate(held):
+                self._held.remove(held)
+                return held
+        return None
+
+    def drop_binding(self, binding_id: int) -> int:
+        """Forget the messages queued by one binding (it was unbound); return how many."""
+        kept = [h for h in self._held if h.binding_id != binding_id]
+        dropped = len(self._held) - len(kept)
+        self._held = collections.deque(kept)
+        return dropped
+
+    def clear(self) -> None:
+        """Forget everything held."""
+        self._held.clear()
+
+    def __len__(self):
+        return len(self._held)
+
+
+def check_welcome(w: wire.Welcome) -> None:
+    """Raise the right OSError if the WELCOME refuses us."""
+    if w.magic != wire.PROTO_MAGIC:
+        raise errors.kbus_error(errno.EPROTO, 'the bus socket is not a kbusd')
+    if w.status == -errno.EPROTONOSUPPORT:
+        raise errors.kbus_error(errno.EPROTO, 'kbusd speaks protocol version %d, not %d'
+                                % (w.version, wire.PROTO_VERSION))
+    if w.status < 0:
+        raise errors.kbus_error(-w.status, 'kbusd refused the connection')
+
+
+def first_frame_welcome(ftype: int, body: bytes) -> wire.Welcome:
+    """The WELCOME a connection must start with, checked."""
+    if ftype == wire.ERROR:
+        status, _, _, text = wire.decode_error(body)
+        raise errors.kbus_error(errno.EPROTO, 'kbusd refused the handshake: %s' % text)
+    if ftype != wire.WELCOME:
+        raise errors.kbus_error(errno.EPROTO, 'kbusd did not answer the handshake')
+    try:
+        welcome = wire.decode_welcome(body)
+    except wire.ProtocolError as e:
+        raise errors.kbus_error(errno.EPROTO, str(e)) from None
+    check_welcome(welcome)
+    return welcome
+
+
+def name_frame(ftype: int, name, wildcard: bool, flags: int = 0) -> bytes:
+    """A BIND, UNBIND or REPLIER frame for @name, after checking the name here."""
+    raw = name_bytes(name)
+    err = name_errno(raw, wildcard)
+    if err:
+        shown = name if isinstance(name, str) else raw.decode('utf-8', 'replace')
+        if err == errno.ENAMETOOLONG:
+            raise errors.kbus_error(err, 'message names are at most 1000 bytes long, '
+                                         'not %d' % len(raw))
+        raise errors.kbus_error(err, '%r is not a valid %s' % (
+            shown, 'binding' if wildcard else 'message name'))
+    return wire.frame(ftype, raw, flags)
+
+
+def encode_for_send(message: Message) -> bytes:
+    """The SEND body for @message, after the checks kbusd would make (SPEC §7 step 1)."""
+    if not isinstance(message, Message):
+        raise TypeError('send a Message, not %s' % type(message).__name__)
+    w = message._to_wire()
+    err = name_errno(w.name, False)
+    if err == errno.ENAMETOOLONG:
+        raise errors.kbus_error(err, 'message names are at most 1000 bytes long, not %d'
+                                % len(w.name))
+    if err:
+        raise errors.send_error(err, message.name)
+    all_or = Message.ALL_OR_WAIT | Message.ALL_OR_FAIL
+    if w.flags & all_or == all_or or (message.is_request() and message.is_reply()):
+        raise errors.send_error(errno.EINVAL, message.name)
+    if wire.message_size(len(w.name), len(w.data)) > wire.MSG_SIZE_ABS_MAX:
+        raise errors.kbus_error(errno.EMSGSIZE, 'the message is larger than any bus allows '
+                                               '(16 MiB)')
+    return wire.encode_message(w)
+
+
+def describe_send(body: bytes) -> Tuple[str, int, bool, bool]:
+    """(name, to, is_request, is_reply) of an encoded message, for error texts."""
+    try:
+        w = wire.decode_message(body)
+    except wire.ProtocolError:
+        return '', 0, False, False
+    return (w.name.decode('utf-8', 'replace'), w.to, bool(w.flags & Message.WANT_A_REPLY),
+            bool(w.irt_net or w.irt_serial))
+
+
+def send_failure(status: int, body: bytes) -> OSError:
+    """The OSError for a SEND kbusd refused with @status."""
+    name, to, is_request, is_reply = describe_send(body)
+    return errors.send_error(-status, name, to, is_request, is_reply)
+
+
+def check_u32(value, what: str) -> int:
+    """An argument that travels as a u32; EINVAL otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise errors.kbus_error(errno.EINVAL, '%s must be an integer from 0 to 4294967295, '
+                                              'not %r' % (what, value))
+    return value
+
+
+def switch_arg(on, just_ask: bool) -> int:
+    """The CTL argument of an on/off/ask switch."""
+    return wire.CTL_ASK if just_ask else (1 if on else 0)
+
+
+class ClientCore:
+    """What both front ends share: frame parsing, the inbox, the ksock's identity."""
+
+    def __init__(self, can_write: bool):
+        self._reader = wire.FrameReader()
+        self._inbox = Inbox()
+        self._can_write = can_write
+        self._dead = 0
+        self._id = 0
+        self.bus = None
+        self._max_msg_size = 0
+
+    def _welcomed(self, w: wire.Welcome) -> None:
+        """Remember what the WELCOME said."""
+        self._id = w.ksock_id
+        self.bus = w.bus
+        self._max_msg_size = w.max_msg_size
+
+    def _feed(self, data: bytes) -> None:
+        """Parse @data from kbusd and act on every complete frame."""
+        try:
+            frames = self._reader.feed(data)
+        except wire.ProtocolError:
+            self._fail(errno.EPROTO)
+            return
+        for ftype, flags, body in frames:
+            try:
+                self._on_frame(ftype, flags, body)
+            except wire.ProtocolError:
+                self._fail(errno.EPROTO)
+                return
+
+    def _on_frame(self, ftype: int, flags: int, body: bytes) -> None:
+        """Dispatch one frame; frames of unknown types are skipped."""
+        if ftype == wire.MSG:
+            binding_id, encoded = wire.decode_msg_prefix(body)
+            you = Message.WANT_YOU_TO_REPLY if flags & wire.MSG_YOU_REPLY else 0
+            message = Message._from_wire(wire.decode_message(encoded), you)
+            self._on_msg(self._inbox.receive(binding_id, message, len(encoded)))
+        elif ftype == wire.RESULT:
+            self._on_answer(wire.decode_result(body))
+        elif ftype == wire.ERROR:
+            status, about_type, about_flags, _ = wire.decode_error(body)
+            if about_type == wire.SEND and about_flags & wire.SEND_POST:
+                self._on_post_error(status)
+            else:
+                self._on_answer(wire.Answer(status))
+        elif ftype == wire.DONE:
+            self._on_done(*wire.decode_done(body))
+        elif ftype == wire.NOP:
+            self._on_nop()
+
+    def _on_msg(self, held: Held) -> None:
+        """A message was pushed: keep it until the application takes it."""
+        self._inbox.add(held)
+
+    def _on_answer(self, answer: wire.Answer) -> None:
+        """The answer to the oldest unanswered request."""
+
+    def _on_done(self, status: int, id_net: int, id_serial: int) -> None:
+        """A held ALL_OR_WAIT send completed."""
+
+    def _on_nop(self) -> None:
+        """kbusd answered a POKE."""
+
+    def _on_post_error(self, status: int) -> None:
+        """kbusd refused a posted message."""
+
+    def _fail(self, err: int) -> None:
+        """The connection can no longer be used."""
+        if not self._dead:
+            self._dead = err

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * common.c - the command line every kbus tool shares: its name, --version,
+ * usage errors (exit status 2), numbers and durations, and the --bus
+ * option with opening the ksock (SPEC §17).
+ *
+ * A bus that nobody serves is reported with the socket path the tool looked
+ * at, resolved as libkbus resolves it (sockdir.c, KBUS_SOCKET_DIR first),
+ * and at once: kbus_ksock_open() fails fast when nothing listens, so no
+ * tool hangs when kbusd is not running.
+ *
+ * The only state is the tool's name, set once by tool_init().
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/proto/sockdir.h"
+#include "errors.h"
+
+static const char *tool_progname = "kbus-tool";
+
+/**
+ * tool_init() - remember the tool's name for messages.
+ * @name: e.g. "kbus-send"; must stay valid
+ */
+void tool_init(const char *name)
+{
+        tool_progname = name;
+}
+
+/**
+ * tool_name() - the name given to tool_init().
+ *
+ * Return: the name.
+ */
+const char *tool_name(void)
+{
+        return tool_progname;
+}
+
+/**
+ * tool_print_version() - print "<tool> <libkbus version>" on stdout (--version).
+ */
+void tool_print_version(void)
+{
+        printf("%s %s\n", tool_progname, kbus_version());
+}
+
+/**
+ * tool_usage_error() - print a one-line usage error and exit with status 2.
+ * @fmt: printf() format of what is wrong
+ */
+void tool_usage_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "%s: ", tool_progname);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "; try '%s --help'\n", tool_progname);
+        exit(TOOL_EXIT_USAGE);
+}
+
+/* Whether @arg is "--NAME" or "--NAME=..." for a long option whose value is @val. */
+static bool tool_is_long_option(const char *arg, const struct option *opts, int val)
+{
+        size_t len = strcspn(arg, "=");
+
+        if (strncmp(arg, "--", 2) != 0)
+                return false;
+        for (; opts->name; opts++)
+                if (opts->val == val && strlen(opts->name) == len - 2 &&
+                    strncmp(opts->name, arg + 2, len - 2) == 0)
+                        return true;
+        return false;
+}
+
+/**
+ * tool_bad_option() - report what getopt_long() refused, and exit with status 2.
+ * @c:    getopt_long()'s answer: ':' (missing value) or '?' (unknown option)
+ * @argv: the arguments, as getopt_long() left them
+ * @opts: the long options given to getopt_long()
+ *
+ * The program must set opterr = 0 and start its optstring with ':'.
+ */
+void tool_bad_option(int c, char **argv, const struct option *opts)
+{
+        const char *arg = argv[optind - 1];
+        char shortopt[3] = { '-', (char)optopt, '\0' };
+
+        /* an unknown long option has optopt 0; otherwise optind may not have moved */
+        if (optopt != 0 && !tool_is_long_option(arg, opts, optopt))
+                arg = shortopt;
+        if (c == ':')
+                tool_usage_error("option '%.*s' needs a value", (int)strcspn(arg, "="), arg);
+        tool_usage_error("bad option '%.*s'", (int)strcspn(arg, "="), arg);
+}
+
+static bool tool_all_digits(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
+/**
+ * tool_parse_bus() - parse --bus: a number, "/dev/kbus<N>", or a socket path.
+ * @arg: the argument
+ * @ret: the bus
+ *
+ * Return: 0, or -EINVAL (empty, or a number too large).
+ */
+int tool_parse_bus(const char *arg, ToolBus *ret)
+{
+        unsigned n;
+        uint32_t number;
+
+        if (!*arg)
+                return -EINVAL;
+        if (tool_all_digits(arg)) {
+                if (tool_parse_u32(arg, 0, UINT32_MAX, &number) < 0)
+                        return -EINVAL;
+                *ret = (ToolBus){ .number = number, .path = NULL };
+                return 0;
+        }
+        if (sockdir_parse_dev_name(arg, &n) == 0) {
+                *ret = (ToolBus){ .number = n, .path = NULL };
+                return 0;
+        }
+        *ret = (ToolBus){ .number = 0, .path = arg };
+        return 0;
+}
+
+/**
+ * tool_bus_label() - "bus 3" or "bus /path/to/socket", for messages.
+ * @bus:    the bus
+ * @out:    where to write the label
+ * @outlen: size of @out
+ */
+void tool_bus_label(const ToolBus *bus, char *out, size_t outlen)
+{
+        if (bus->path)
+                snprintf(out, outlen, "bus %s", bus->path);
+        else
+                snprintf(out, outlen, "bus %u", bus->number);
+}
+
+/* The socket path a bus number resolves to, as libkbus resolves it. */
+static void tool_bus_path(const ToolBus *bus, char *out, size_t outlen)
+{
+        char dir[PATH_MAX];
+
+        if (bus->path)
+                snprintf(out, outlen, "%s", bus->path);
+        else if (sockdir_resolve(NULL, dir, sizeof(dir)) < 0 ||
+                 sockdir_bus_path(dir, bus->number, out, outlen) < 0)
+                snprintf(out, outlen, "(a path too long for a socket)");
+}
+
+/**
+ * tool_open() - open a ksock on @bus, printing the error line on failure.
+ * @bus:   the bus
+ * @flags: as for kbus_ksock_open()
+ * @ret:   the ksock
+ *
+ * When nothing listens on the bus socket the error says that kbusd is not
+ * running there, naming the socket path.
+ *
+ * Return: 0, or the negative errno of kbus_ksock_open() (already reported).
+ */
+int tool_open(const ToolBus *bus, int flags, kbus_ksock_t *ret)
+{
+        char label[PATH_MAX + 8], path[PATH_MAX];
+        kbus_ksock_t ks = bus->path ? kbus_ksock_open_by_name(bus->path, flags)
+                                    : kbus_ksock_open(bus->number, flags);
+
+        if (ks >= 0) {
+                *ret = ks;
+                return 0;
+        }
+        tool_bus_label(bus, label, sizeof(label));
+        if (ks == -ENOENT) {
+                tool_bus_path(bus, path, sizeof(path));
+                tool_fail(label, "ENOENT", "no such bus: kbusd is not running at %s", path);
+        } else {
+                tool_error(label, ks, TOOL_OP_OPEN);
+        }
+        return ks;
+}
+
+/**
+ * tool_parse_u32() - parse a decimal number from @min to @max.
+ * @s:   the text: digits only
+ * @min: the smallest value allowed
+ * @max: the largest value allowed
+ * @ret: the number; not written on failure
+ *
+ * Return: 0, or -EINVAL (not a number) or -ERANGE (outside [@min, @max]).
+ */
+int tool_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *ret)
+{
+        uint64_t v = 0;
+
+        if (!tool_all_digits(s))
+                return -EINVAL;
+        for (; *s; s++) {
+                v = v * 10 + (uint64_t)(*s - '0');
+                if (v > UINT32_MAX)
+                        return -ERANGE;
+        }
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+/**
+ * tool_parse_seconds() - parse a duration such as "5" or "0.25" (at most a
+ * year).
+ * @s:   the text: digits with at most one '.'
+ * @ret: the seconds; not written on failure
+ *
+ * Return: 0, or -EINVAL.
+ */
+int tool_parse_seconds(const char *s, double *ret)
+{
+        size_t digits = strspn(s, "0123456789");
+        const char *p = s + digits;
+        char *end;
+
+        if (*p == '.')
+                p += 1 + strspn(p + 1, "0123456789");
+        if (*p || p == s || (p == s + 1 && *s == '.'))
+                return -EINVAL;
+        double v = strtod(s, &end);
+        if (end != p || v > 365.0 * 24 * 3600)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
