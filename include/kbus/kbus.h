@@ -132,6 +132,12 @@ kbus_ksock_t kbus_ksock_open_by_name(const char *device_name, int flags);
  * outstanding work as SPEC §9 says.
  * @ksock: the ksock
  *
+ * kbusd acts when the connection ends, which is when the last copy of the
+ * descriptor is closed: a ksock inherited by a forked child stays open
+ * until both have closed it, as with the kernel module.  kbusd handles the
+ * close asynchronously, so another ksock may still see its bindings for a
+ * moment after this returns.
+ *
  * Return: 0, or -EBADF (not an open ksock).
  */
 int kbus_ksock_close(kbus_ksock_t ksock);

@@ -32,6 +32,7 @@ discards the held message.
 import asyncio
 import collections
 import errno
+import os
 import socket
 from typing import Optional
 
@@ -105,6 +106,7 @@ class AsyncKsock(protocol.ClientCore):
         super().__init__(can_write)
         self.name = name
         self._sock = sock
+        self._owner_pid = os.getpid()
         self._loop = loop
         self._closed = False
         self._out = bytearray()
@@ -557,7 +559,8 @@ class AsyncKsock(protocol.ClientCore):
         if not self._shut():
             return
         try:
-            if not self._dead:
+            # in a forked child only close: shutting down would end the parent's ksock
+            if not self._dead and os.getpid() == self._owner_pid:
                 self._sock.shutdown(socket.SHUT_WR)
                 await asyncio.wait_for(self._drain_to_eof(), timeout)
         except (OSError, asyncio.TimeoutError):

@@ -26,6 +26,7 @@ A ksock must not be used by two threads at once.
 
 import errno
 import fcntl
+import os
 import select
 import struct
 import termios
@@ -63,6 +64,7 @@ class Ksock(protocol.ClientCore):
         self._written = None
         self._being_read = None
         self._sock = transport.connect(path)
+        self._owner_pid = os.getpid()
         try:
             self._handshake()
         except BaseException:
@@ -261,7 +263,8 @@ class Ksock(protocol.ClientCore):
         seconds) for kbusd to close the other.
         """
         if self._sock is not None:
-            transport.close_and_wait(self._sock, CLOSE_WAIT if not self._dead else 0)
+            transport.close_and_wait(self._sock, CLOSE_WAIT if not self._dead else 0,
+                                         self._owner_pid)
             self._sock = None
         self._inbox.clear()
         self._being_read = None

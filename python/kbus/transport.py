@@ -2,6 +2,7 @@
 """Connecting to a bus socket (shared by Ksock and kbus.aio)."""
 
 import errno
+import os
 import select
 import socket
 import time
@@ -37,14 +38,19 @@ def connect(path: str) -> socket.socket:
     return sock
 
 
-def close_and_wait(sock: socket.socket, seconds: float) -> None:
+def close_and_wait(sock: socket.socket, seconds: float, owner_pid: int) -> None:
     """Close @sock after kbusd has seen the close: shut our side, read to its EOF.
 
     kbusd acts on a closed connection at once (drops bindings, sends
     statuses) and then closes its end; waiting for that makes close()
     synchronous, as closing a kernel file was.  Anything still arriving is
-    discarded.  Gives up after @seconds.
+    discarded.  Gives up after @seconds.  In a forked child (@owner_pid is
+    not us) the socket is only closed: shutting it down would end the
+    parent's connection too, and the ksock lives until every copy is closed.
     """
+    if os.getpid() != owner_pid:
+        sock.close()
+        return
     deadline = time.monotonic() + seconds
     try:
         sock.shutdown(socket.SHUT_WR)

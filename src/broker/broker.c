@@ -122,6 +122,7 @@ int broker_new(const BrokerConfig *cfg, Broker **ret)
         if (!b)
                 return -ENOMEM;
         TAILQ_INIT(&b->dirty);
+        TAILQ_INIT(&b->late);
         TAILQ_INIT(&b->closing);
         b->max_messages = cfg->max_messages;
         b->max_msg_size = cfg->max_msg_size;
@@ -264,6 +265,24 @@ void broker_mark_dirty(Broker *b, Client *c)
 }
 
 /**
+ * broker_mark_late() - like broker_mark_dirty(), but @c is written after
+ * every other client: it is being told that a send of its completed, and
+ * the message must reach its recipients' sockets first (SPEC §7).
+ * @b: the broker
+ * @c: the client
+ */
+void broker_mark_late(Broker *b, Client *c)
+{
+        if (c->closing || c->late)
+                return;
+        if (c->dirty)
+                TAILQ_REMOVE(&b->dirty, c, dirty_link);
+        c->dirty = true;
+        c->late = true;
+        TAILQ_INSERT_TAIL(&b->late, c, dirty_link);
+}
+
+/**
  * broker_defer_close() - free @c when the current callback is done with it.
  * @b: the broker
  * @c: a client marked closing
@@ -271,8 +290,8 @@ void broker_mark_dirty(Broker *b, Client *c)
 void broker_defer_close(Broker *b, Client *c)
 {
         if (c->dirty) {
-                TAILQ_REMOVE(&b->dirty, c, dirty_link);
-                c->dirty = false;
+                TAILQ_REMOVE(c->late ? &b->late : &b->dirty, c, dirty_link);
+                c->dirty = c->late = false;
         }
         TAILQ_INSERT_TAIL(&b->closing, c, closing_link);
 }
@@ -310,6 +329,11 @@ static void broker_flush(Broker *b, Client *last)
         }
         if (last_dirty && !last->closing)
                 client_flush(last);
+        while ((c = TAILQ_FIRST(&b->late))) {
+                TAILQ_REMOVE(&b->late, c, dirty_link);
+                c->dirty = c->late = false;
+                client_flush(c);
+        }
 }
 
 /**
@@ -324,7 +348,8 @@ void broker_settle(Broker *b, Client *last)
 
         for (int round = 0; round < BROKER_SETTLE_ROUNDS; round++) {
                 bool retried = broker_retry_waiting(b);
-                if (!retried && TAILQ_EMPTY(&b->dirty) && TAILQ_EMPTY(&b->closing))
+                if (!retried && TAILQ_EMPTY(&b->dirty) && TAILQ_EMPTY(&b->late) &&
+                    TAILQ_EMPTY(&b->closing))
                         return;
                 broker_flush(b, last);
                 while ((c = TAILQ_FIRST(&b->closing))) {

@@ -34,8 +34,9 @@ typedef struct Broker {
         uint32_t max_messages; /* default queue limit for new ksocks */
         uint32_t max_msg_size; /* default for new buses */
         struct Bus *buses[KBUS_BUSES_MAX];
-        TAILQ_HEAD(, Client) dirty;
-        TAILQ_HEAD(, Client) closing;
+        TAILQ_HEAD(ClientList, Client) dirty;
+        struct ClientList late; /* dirty, but written after every other client */
+        struct ClientList closing;
 } Broker;
 
 int broker_new(const BrokerConfig *cfg, Broker **ret);
@@ -44,6 +45,7 @@ int broker_run(Broker *b);
 int broker_open_bus(Broker *b, unsigned number, struct Bus **ret);
 int broker_new_bus(Broker *b, unsigned *ret_number);
 void broker_mark_dirty(Broker *b, struct Client *c);
+void broker_mark_late(Broker *b, struct Client *c);
 void broker_defer_close(Broker *b, struct Client *c);
 void broker_settle(Broker *b, struct Client *last);
 

@@ -31,7 +31,8 @@ typedef struct Client {
         bool greeted;     /* HELLO accepted */
         bool can_write;   /* opened 'rw' */
         bool closing;     /* being torn down: deliver nothing more */
-        bool dirty;       /* on the broker's dirty list */
+        bool dirty;       /* on the broker's dirty (or late) list */
+        bool late;        /* on the late list */
         bool paused;      /* not reading: its output is piling up */
         bool only_once;
         bool report_binds;

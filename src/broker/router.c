@@ -301,12 +301,14 @@ void router_drop_held(Bus *bus, HeldSend *h)
         bus->recheck = true; /* its reserved place is free again */
 }
 
+/* Tells the sender its held send is done, after the recipients are written. */
 static void router_complete_held(Client *s, bool wait, int32_t status, const Message *m)
 {
         if (wait)
                 client_answer(s, status, m->v.id_net, m->v.id_serial);
         else
                 client_send_done(s, status, m->v.id_net, m->v.id_serial);
+        broker_mark_late(s->bus->broker, s);
 }
 
 /* A held request that can no longer be delivered: it is sent, and answered. */
