@@ -13,7 +13,8 @@ meson install -C "$build" --destdir "$dest" --no-rebuild --quiet
 prefix=$(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-print(o["prefix"], o["bindir"], o["sbindir"], o["libdir"], o["includedir"], o["mandir"])')
+print(o["prefix"], o["bindir"], o["sbindir"], o["libdir"], o["includedir"], o["mandir"],
+      o["b_sanitize"])')
 set -- $prefix
 root=$dest$1
 check() { [ -e "$1" ] || { echo "install-test: missing $1" >&2; exit 1; }; }
@@ -33,7 +34,10 @@ soname=$(readelf -d "$root/$4/libkbus.so.1" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/
 
 # Compile the README's example against the installed headers and library only.
 export PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$root/$4/pkgconfig
-cc -Wall -Wextra -Werror "$src/examples/c/kitchen.c" $(pkg-config --cflags --libs kbus) \
+# a sanitized libkbus needs a program built with the same sanitizers
+san=
+[ "$7" = none ] || san=-fsanitize=$7
+cc -Wall -Wextra -Werror $san "$src/examples/c/kitchen.c" $(pkg-config --cflags --libs kbus) \
         -o "$dest/kitchen"
 
 # Run it against the installed kbusd.
