@@ -251,3 +251,29 @@ int tool_parse_seconds(const char *s, double *ret)
         return 0;
 }
 
+/**
+ * tool_option_bus() - parse --bus, or exit 2 with a usage error.
+ * @arg: the option's argument
+ * @ret: the bus
+ */
+void tool_option_bus(const char *arg, ToolBus *ret)
+{
+        if (tool_parse_bus(arg, ret) < 0)
+                tool_usage_error("--bus takes a bus number or socket path, not '%s'", arg);
+}
+
+/**
+ * tool_option_seconds() - parse a duration option, or exit 2 with a usage error.
+ * @opt: the option's name, for the message
+ * @arg: the option's argument
+ *
+ * Return: the duration in seconds.
+ */
+double tool_option_seconds(const char *opt, const char *arg)
+{
+        double v;
+
+        if (tool_parse_seconds(arg, &v) < 0)
+                tool_usage_error("%s takes seconds, such as 5 or 0.5, not '%s'", opt, arg);
+        return v;
+}

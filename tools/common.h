@@ -38,5 +38,7 @@ int tool_open(const ToolBus *bus, int flags, kbus_ksock_t *ret);
 
 int tool_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int tool_parse_seconds(const char *s, double *ret);
+void tool_option_bus(const char *arg, ToolBus *ret);
+double tool_option_seconds(const char *opt, const char *arg);
 
 #endif

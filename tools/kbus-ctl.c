@@ -81,9 +81,7 @@ static void ctl_parse(int argc, char **argv, CtlOptions *o)
         while ((c = getopt_long(argc, argv, ":b:jhV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'b':
-                        if (tool_parse_bus(optarg, &o->bus) < 0)
-                                tool_usage_error("--bus takes a bus number or socket path, not '%s'",
-                                                 optarg);
+                        tool_option_bus(optarg, &o->bus);
                         break;
                 case 'j': o->json = true; break;
                 case 'h': ctl_usage(stdout); exit(TOOL_EXIT_OK);

@@ -90,8 +90,7 @@ static void listen_option(int c, ListenOptions *o)
 {
         switch (c) {
         case 'b':
-                if (tool_parse_bus(optarg, &o->bus) < 0)
-                        tool_usage_error("--bus takes a bus number or socket path, not '%s'", optarg);
+                tool_option_bus(optarg, &o->bus);
                 break;
         case 'r': o->replier = true; break;
         case 'R': o->reply = optarg; break;
@@ -102,9 +101,7 @@ static void listen_option(int c, ListenOptions *o)
                                          UINT32_MAX, optarg);
                 break;
         case 't':
-                if (tool_parse_seconds(optarg, &o->timeout) < 0)
-                        tool_usage_error("--timeout takes seconds, such as 5 or 0.5, not '%s'",
-                                         optarg);
+                o->timeout = tool_option_seconds("--timeout", optarg);
                 o->timeout_given = true;
                 break;
         case 'j': o->json = true; break;

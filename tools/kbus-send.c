@@ -90,14 +90,11 @@ static void send_option(int c, SendOptions *o)
 {
         switch (c) {
         case 'b':
-                if (tool_parse_bus(optarg, &o->bus) < 0)
-                        tool_usage_error("--bus takes a bus number or socket path, not '%s'", optarg);
+                tool_option_bus(optarg, &o->bus);
                 break;
         case 'r': o->request = true; break;
         case 't':
-                if (tool_parse_seconds(optarg, &o->timeout) < 0)
-                        tool_usage_error("--timeout takes seconds, such as 5 or 0.5, not '%s'",
-                                         optarg);
+                o->timeout = tool_option_seconds("--timeout", optarg);
                 o->timeout_given = true;
                 break;
         case 'f': o->file = optarg; break;

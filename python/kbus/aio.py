@@ -122,20 +122,8 @@ class AsyncKsock(protocol.ClientCore):
     async def _handshake(self) -> None:
         """Say HELLO, wait for the WELCOME, then watch the socket."""
         await self._loop.sock_sendall(self._sock, wire.hello(self._can_write))
-        frames = []
-        while not frames:
-            data = await self._loop.sock_recv(self._sock, _CHUNK)
-            if not data:
-                raise errors.kbus_error(errno.EPROTO, 'kbusd closed the connection during '
-                                                      'the handshake')
-            try:
-                frames = self._reader.feed(data)
-            except wire.ProtocolError:
-                raise errors.kbus_error(errno.EPROTO, 'the bus socket is not a kbusd') from None
-        ftype, _, body = frames[0]
-        self._welcomed(protocol.first_frame_welcome(ftype, body))
-        for ftype, flags, body in frames[1:]:
-            self._on_frame(ftype, flags, body)
+        while not self._handshake_data(await self._loop.sock_recv(self._sock, _CHUNK)):
+            pass
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
 
     def _on_readable(self) -> None:

@@ -76,20 +76,8 @@ class Ksock(protocol.ClientCore):
     def _handshake(self) -> None:
         """Say HELLO and wait for the WELCOME."""
         self._write(wire.hello(self._can_write))
-        frames = []
-        while not frames:
-            data = self._recv_blocking()
-            if not data:
-                raise errors.kbus_error(errno.EPROTO, 'kbusd closed the connection during '
-                                                      'the handshake')
-            try:
-                frames = self._reader.feed(data)
-            except wire.ProtocolError:
-                raise errors.kbus_error(errno.EPROTO, 'the bus socket is not a kbusd') from None
-        ftype, _, body = frames[0]
-        self._welcomed(protocol.first_frame_welcome(ftype, body))
-        for ftype, flags, body in frames[1:]:
-            self._on_frame(ftype, flags, body)
+        while not self._handshake_data(self._recv_blocking()):
+            pass
 
     def _recv_blocking(self) -> bytes:
         """Wait (at most HANDSHAKE_WAIT seconds) for some bytes (b'' at end of stream)."""

@@ -191,6 +191,27 @@ class ClientCore:
         self.bus = w.bus
         self._max_msg_size = w.max_msg_size
 
+    def _handshake_data(self, data: bytes) -> bool:
+        """Take bytes read during the handshake; True once the WELCOME was handled.
+
+        Both front ends send HELLO, then feed what they read here until it
+        returns True; frames that came with the WELCOME are acted on too.
+        """
+        if not data:
+            raise errors.kbus_error(errno.EPROTO, 'kbusd closed the connection during '
+                                                  'the handshake')
+        try:
+            frames = self._reader.feed(data)
+        except wire.ProtocolError:
+            raise errors.kbus_error(errno.EPROTO, 'the bus socket is not a kbusd') from None
+        if not frames:
+            return False
+        ftype, _, body = frames[0]
+        self._welcomed(first_frame_welcome(ftype, body))
+        for ftype, flags, body in frames[1:]:
+            self._on_frame(ftype, flags, body)
+        return True
+
     def _feed(self, data: bytes) -> None:
         """Parse @data from kbusd and act on every complete frame."""
         try:
