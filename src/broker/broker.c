@@ -225,7 +225,7 @@ int broker_open_bus(Broker *b, unsigned number, Bus **ret)
                 return r;
         }
         b->buses[number] = bus;
-        log_info("bus %u listening on %s", number, path);
+        log_debug("bus %u listening on %s", number, path); /* main() prints it */
         if (ret)
                 *ret = bus;
         return 0;
@@ -245,6 +245,7 @@ int broker_new_bus(Broker *b, unsigned *ret_number)
                         continue;
                 if (broker_open_bus(b, i, NULL) < 0)
                         return -EIO;
+                log_info("bus %u opened on request, listening on %s", i, b->buses[i]->path);
                 *ret_number = i;
                 return 0;
         }
