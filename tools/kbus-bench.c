@@ -242,23 +242,44 @@ static void echo_loop(int fd)
         _exit(0);
 }
 
-static void ping_pong_rtt(int fd, long n, Figure *fig)
+/*
+ * Times @n round trips of @rt(@arg) after WARMUP untimed ones, into @fig:
+ * median, p99, and kbusd's CPU time over the timed ones.
+ */
+static void timed_round_trips(long n, void (*rt)(void *), void *arg, Figure *fig)
 {
-        char f[FRAME] = { 0 };
         double *us = malloc(sizeof(double) * (size_t)n);
+        double cpu0 = 0;
 
         if (!us)
                 die("malloc");
         for (long i = 0; i < WARMUP + n; i++) {
+                if (i == WARMUP)
+                        cpu0 = kbusd_cpu();
                 uint64_t t0 = now_ns();
-                write_all(fd, f, FRAME);
-                if (read_all(fd, f, FRAME) < 0)
-                        die("read");
+                rt(arg);
                 if (i >= WARMUP)
                         us[i - WARMUP] = (double)(now_ns() - t0) / 1000.0;
         }
+        fig->cpu_s = kbusd_cpu() - cpu0;
         summarize(us, n, fig);
         free(us);
+}
+
+static void ping_pong_once(void *arg)
+{
+        static char f[FRAME];
+        int fd = *(int *)arg;
+
+        write_all(fd, f, FRAME);
+        if (read_all(fd, f, FRAME) < 0)
+                die("read");
+}
+
+static void ping_pong_rtt(int fd, long n, Figure *fig)
+{
+        timed_round_trips(n, ping_pong_once, &fd, fig);
+        fig->cpu_s = 0; /* no kbusd in the ceiling */
 }
 
 static void ceiling_pingpong(const Options *o, Figure *fig)
@@ -435,35 +456,46 @@ static void kbus_replier(int ready, long arg)
         }
 }
 
+typedef struct BenchSend {
+        kbus_ksock_t ks;
+        kbus_message_t *msg;
+} BenchSend;
+
+/* One request and its reply. */
+static void kbus_request_once(void *arg)
+{
+        BenchSend *b = arg;
+        kbus_message_t *rep;
+
+        check(kbus_ksock_send_msg(b->ks, b->msg, NULL), "send request");
+        do {
+                check(kbus_wait_for_message(b->ks, KBUS_KSOCK_READABLE), "wait");
+                check(kbus_ksock_read_next_msg(b->ks, &rep), "read reply");
+        } while (!rep);
+        kbus_msg_delete(&rep);
+}
+
+/* One synchronous send. */
+static void kbus_send_once(void *arg)
+{
+        BenchSend *b = arg;
+
+        check(kbus_ksock_send_msg(b->ks, b->msg, NULL), "send");
+}
+
 static void kbus_request_rtt(const Options *o, Figure *fig)
 {
         static char data[PAYLOAD];
         kbus_ksock_t ks = bench_open();
-        kbus_message_t *req, *rep;
         int ready;
         pid_t pid = spawn(kbus_replier, 0, &ready);
-        double *us = malloc(sizeof(double) * (size_t)o->rtt_n);
+        BenchSend b = { .ks = ks };
 
         wait_ready(ready);
-        check(kbus_msg_create_request(&req, RNAME, sizeof(RNAME) - 1, data, PAYLOAD, 0), "create");
-        double cpu0 = 0;
-        for (long i = 0; i < WARMUP + o->rtt_n; i++) {
-                if (i == WARMUP)
-                        cpu0 = kbusd_cpu();
-                uint64_t t0 = now_ns();
-                check(kbus_ksock_send_msg(ks, req, NULL), "send request");
-                do {
-                        check(kbus_wait_for_message(ks, KBUS_KSOCK_READABLE), "wait");
-                        check(kbus_ksock_read_next_msg(ks, &rep), "read reply");
-                } while (!rep);
-                if (i >= WARMUP)
-                        us[i - WARMUP] = (double)(now_ns() - t0) / 1000.0;
-                kbus_msg_delete(&rep);
-        }
-        fig->cpu_s = kbusd_cpu() - cpu0;
-        summarize(us, o->rtt_n, fig);
-        free(us);
-        kbus_msg_delete(&req);
+        check(kbus_msg_create_request(&b.msg, RNAME, sizeof(RNAME) - 1, data, PAYLOAD, 0),
+              "create");
+        timed_round_trips(o->rtt_n, kbus_request_once, &b, fig);
+        kbus_msg_delete(&b.msg);
         kbus_ksock_close(ks);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -472,25 +504,12 @@ static void kbus_request_rtt(const Options *o, Figure *fig)
 static void kbus_send_rtt(const Options *o, Figure *fig)
 {
         static char data[PAYLOAD];
-        kbus_ksock_t ks = bench_open();
-        kbus_message_t *msg;
-        double *us = malloc(sizeof(double) * (size_t)o->rtt_n);
+        BenchSend b = { .ks = bench_open() };
 
-        check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
-        double cpu0 = 0;
-        for (long i = 0; i < WARMUP + o->rtt_n; i++) {
-                if (i == WARMUP)
-                        cpu0 = kbusd_cpu();
-                uint64_t t0 = now_ns();
-                check(kbus_ksock_send_msg(ks, msg, NULL), "send");
-                if (i >= WARMUP)
-                        us[i - WARMUP] = (double)(now_ns() - t0) / 1000.0;
-        }
-        fig->cpu_s = kbusd_cpu() - cpu0;
-        summarize(us, o->rtt_n, fig);
-        free(us);
-        kbus_msg_delete(&msg);
-        kbus_ksock_close(ks);
+        check(kbus_msg_create(&b.msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
+        timed_round_trips(o->rtt_n, kbus_send_once, &b, fig);
+        kbus_msg_delete(&b.msg);
+        kbus_ksock_close(b.ks);
 }
 
 static int g_result_fd = -1;

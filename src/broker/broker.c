@@ -78,6 +78,13 @@ static int broker_events(Broker *b)
         return 0;
 }
 
+static void broker_set_bus(Broker *b, unsigned number, Bus *bus)
+{
+        b->buses[number] = bus;
+        if (number >= b->buses_top)
+                b->buses_top = number + 1;
+}
+
 /* Serves each listening socket systemd passed (socket activation) as its bus. */
 static int broker_adopt_sockets(Broker *b)
 {
@@ -98,7 +105,7 @@ static int broker_adopt_sockets(Broker *b)
                 if (r == 0 && (r = listener_adopt(bus, fds[i], path)) < 0)
                         bus_free(bus);
                 if (r == 0)
-                        b->buses[number] = bus;
+                        broker_set_bus(b, number, bus);
                 else
                         log_err("bus %u from the service manager: %s", number, strerror(-r));
         }
@@ -224,7 +231,7 @@ int broker_open_bus(Broker *b, unsigned number, Bus **ret)
                 bus_free(bus);
                 return r;
         }
-        b->buses[number] = bus;
+        broker_set_bus(b, number, bus);
         log_debug("bus %u listening on %s", number, path); /* main() prints it */
         if (ret)
                 *ret = bus;
@@ -301,7 +308,7 @@ static bool broker_retry_waiting(Broker *b)
 {
         bool any = false;
 
-        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
+        for (unsigned i = 0; i < b->buses_top; i++) {
                 Bus *bus = b->buses[i];
                 if (!bus || !bus->recheck)
                         continue;

@@ -34,6 +34,7 @@ typedef struct Broker {
         uint32_t max_messages; /* default queue limit for new ksocks */
         uint32_t max_msg_size; /* default for new buses */
         struct Bus *buses[KBUS_BUSES_MAX];
+        unsigned buses_top; /* one past the highest open bus: what settling scans */
         TAILQ_HEAD(ClientList, Client) dirty;
         struct ClientList late; /* dirty, but written after every other client */
         struct ClientList closing;
