@@ -12,6 +12,7 @@
 #include "sockdir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,45 @@ static int sockdir_run_usable(void)
 }
 
 /**
+ * sockdir_resolve_source() - the socket directory this process should use,
+ * and where it came from.
+ * @option:     kbusd's --socket-dir, or NULL
+ * @out:        where to write the path
+ * @outlen:     size of @out
+ * @ret_source: which rule chose it (the per-user fallbacks need checking)
+ *
+ * Return: 0, or -ENAMETOOLONG.
+ */
+int sockdir_resolve_source(const char *option, char *out, size_t outlen,
+                           SockdirSource *ret_source)
+{
+        const char *env = getenv(KBUS_SOCKET_DIR_ENV);
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        int n;
+
+        if (option && *option) {
+                *ret_source = SOCKDIR_OPTION;
+                return sockdir_copy(out, outlen, option);
+        }
+        if (env && *env) {
+                *ret_source = SOCKDIR_ENV;
+                return sockdir_copy(out, outlen, env);
+        }
+        if (sockdir_run_usable()) {
+                *ret_source = SOCKDIR_RUN;
+                return sockdir_copy(out, outlen, KBUS_RUN_DIR);
+        }
+        if (xdg && *xdg) {
+                *ret_source = SOCKDIR_XDG;
+                n = snprintf(out, outlen, "%s/kbus", xdg);
+        } else {
+                *ret_source = SOCKDIR_TMP;
+                n = snprintf(out, outlen, "/tmp/kbus-%u", (unsigned)getuid());
+        }
+        return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/**
  * sockdir_resolve() - the socket directory this process should use.
  * @option: kbusd's --socket-dir, or NULL
  * @out:    where to write the path
@@ -44,21 +84,75 @@ static int sockdir_run_usable(void)
  */
 int sockdir_resolve(const char *option, char *out, size_t outlen)
 {
-        const char *env = getenv(KBUS_SOCKET_DIR_ENV);
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        SockdirSource source;
 
-        if (option && *option)
-                return sockdir_copy(out, outlen, option);
-        if (env && *env)
-                return sockdir_copy(out, outlen, env);
-        if (sockdir_run_usable())
-                return sockdir_copy(out, outlen, KBUS_RUN_DIR);
-        int n;
-        if (xdg && *xdg)
-                n = snprintf(out, outlen, "%s/kbus", xdg);
-        else
-                n = snprintf(out, outlen, "/tmp/kbus-%u", (unsigned)getuid());
-        return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+        return sockdir_resolve_source(option, out, outlen, &source);
+}
+
+/**
+ * sockdir_check_fd() - whether an open directory may hold bus sockets: it
+ * is a directory, owned by @uid or root, and neither group nor others may
+ * write to it (so nobody else can put, swap or remove a socket in it).
+ * @dirfd:   the open directory
+ * @uid:     the uid that may own it besides root
+ * @ret_why: on refusal, which check failed and how to fix it
+ *
+ * Return: 0; -EPERM (unsafe: see @ret_why); or the errno of fstat().
+ */
+int sockdir_check_fd(int dirfd, uid_t uid, const char **ret_why)
+{
+        struct stat st;
+
+        if (fstat(dirfd, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode)) {
+                *ret_why = "it is not a directory";
+                return -EPERM;
+        }
+        if (st.st_uid != uid && st.st_uid != 0) {
+                *ret_why = "it is owned by another user (it must belong to you or root)";
+                return -EPERM;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                *ret_why = "group or others may write to it (chmod go-w, or use another "
+                           "directory)";
+                return -EPERM;
+        }
+        return 0;
+}
+
+/**
+ * sockdir_open_checked() - open @path as a directory, refusing a symlink as
+ * its last component, and check it with sockdir_check_fd().
+ * @path:    the directory
+ * @uid:     the uid that may own it besides root
+ * @ret_fd:  the open directory (O_PATH is not used: it can be fstat()ed and
+ *           used with the *at() calls)
+ * @ret_why: on -EPERM, which check failed
+ *
+ * Return: 0; -EPERM (a symlink, or unsafe); or the errno of open().
+ */
+int sockdir_open_checked(const char *path, uid_t uid, int *ret_fd, const char **ret_why)
+{
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0) {
+                int err = errno;
+                struct stat st;
+                if ((err == ELOOP || err == ENOTDIR) && lstat(path, &st) == 0 &&
+                    S_ISLNK(st.st_mode)) {
+                        *ret_why = "it is a symbolic link";
+                        return -EPERM;
+                }
+                return -err;
+        }
+        int r = sockdir_check_fd(fd, uid, ret_why);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
 }
 
 /**
