@@ -222,6 +222,102 @@ static void test_name_errno(void **state)
         free(p);
 }
 
+/* name_relate() on exactly sized copies, checked both ways round. */
+static NameRelation relate(const char *a, const char *b)
+{
+        size_t alen = strlen(a), blen = strlen(b);
+        char *pa = malloc(alen), *pb = malloc(blen);
+
+        assert_non_null(pa);
+        assert_non_null(pb);
+        memcpy(pa, a, alen);
+        memcpy(pb, b, blen);
+        NameRelation r = name_relate(pa, alen, pb, blen);
+        NameRelation back = name_relate(pb, blen, pa, alen);
+        free(pa);
+        free(pb);
+        NameRelation mirror = r == NAME_INSIDE ? NAME_AROUND : r == NAME_AROUND ? NAME_INSIDE : r;
+        assert_int_equal(back, mirror);
+        return r;
+}
+
+static void test_relate(void **state)
+{
+        (void)state;
+        assert_int_equal(relate("$.a", "$.a"), NAME_SAME);
+        assert_int_equal(relate("$.a.*", "$.a.*"), NAME_SAME);
+        assert_int_equal(relate("$.a.%", "$.a.%"), NAME_SAME);
+        assert_int_equal(relate("$.*", "$.*"), NAME_SAME);
+        /* "*" matches every level below, "%" exactly one, neither the name itself */
+        assert_int_equal(relate("$.a.b", "$.a.*"), NAME_INSIDE);
+        assert_int_equal(relate("$.a.b.c.d", "$.a.*"), NAME_INSIDE);
+        assert_int_equal(relate("$.a", "$.a.*"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a", "$.a.%"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a.b", "$.a.%"), NAME_INSIDE);
+        assert_int_equal(relate("$.a.b.c", "$.a.%"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a.%", "$.a.*"), NAME_INSIDE);
+        assert_int_equal(relate("$.a.b.%", "$.a.*"), NAME_INSIDE);
+        assert_int_equal(relate("$.a.b.%", "$.a.%"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a.b.*", "$.a.%"), NAME_DISJOINT);
+        assert_int_equal(relate("$.KBUS.Replier.GoneAway", "$.*"), NAME_INSIDE);
+        assert_int_equal(relate("$.a", "$.%"), NAME_INSIDE);
+        assert_int_equal(relate("$.a.b", "$.%"), NAME_DISJOINT);
+        assert_int_equal(relate("$.%", "$.*"), NAME_INSIDE);
+        /* words are compared whole: "$.ab" is not below "$.a" */
+        assert_int_equal(relate("$.ab", "$.a.*"), NAME_DISJOINT);
+        assert_int_equal(relate("$.ab.c", "$.a.*"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a", "$.b"), NAME_DISJOINT);
+        assert_int_equal(relate("$.Sensors.*", "$.Sensor.*"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a.*", "$.b.*"), NAME_DISJOINT);
+        assert_int_equal(relate("$.a.b", "$.a.b.c"), NAME_DISJOINT);
+}
+
+/*
+ * Any two bindings are disjoint or nested.  Checked against brute force: a
+ * binding "matches" a concrete name when name_relate(name, binding) says
+ * INSIDE or SAME; over a small universe of names the relation must agree
+ * with the sets of names each binding matches.
+ */
+static void test_relate_laminar(void **state)
+{
+        static const char *const bindings[] = {
+                "$.*", "$.%", "$.a", "$.b", "$.a.*", "$.a.%", "$.a.b", "$.a.b.*", "$.a.b.%",
+                "$.a.b.c", "$.b.%", "$.b.c",
+        };
+        static const char *const names[] = {
+                "$.a", "$.b", "$.c", "$.a.b", "$.a.c", "$.b.c", "$.a.b.c", "$.a.b.d", "$.a.c.d",
+                "$.b.c.d", "$.a.b.c.d",
+        };
+        size_t nb = sizeof(bindings) / sizeof(bindings[0]), nn = sizeof(names) / sizeof(names[0]);
+
+        (void)state;
+        for (size_t i = 0; i < nb; i++) {
+                for (size_t j = 0; j < nb; j++) {
+                        bool in_i_only = false, in_j_only = false, in_both = false;
+                        for (size_t k = 0; k < nn; k++) {
+                                NameRelation ri = relate(names[k], bindings[i]);
+                                NameRelation rj = relate(names[k], bindings[j]);
+                                bool mi = ri == NAME_INSIDE || ri == NAME_SAME;
+                                bool mj = rj == NAME_INSIDE || rj == NAME_SAME;
+                                in_i_only |= mi && !mj;
+                                in_j_only |= mj && !mi;
+                                in_both |= mi && mj;
+                        }
+                        NameRelation r = relate(bindings[i], bindings[j]);
+                        if (r == NAME_DISJOINT)
+                                assert_false(in_both);
+                        else
+                                assert_true(in_both);
+                        if (r == NAME_SAME)
+                                assert_false(in_i_only || in_j_only);
+                        if (r == NAME_INSIDE)
+                                assert_false(in_i_only);
+                        if (r == NAME_AROUND)
+                                assert_false(in_j_only);
+                }
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -230,6 +326,8 @@ int main(void)
                 cmocka_unit_test(test_invalid_names),
                 cmocka_unit_test(test_wildcards),
                 cmocka_unit_test(test_name_errno),
+                cmocka_unit_test(test_relate),
+                cmocka_unit_test(test_relate_laminar),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,10 +9,15 @@
  * every level below) or "%" (exactly one word at that level); a wildcard
  * anywhere else is invalid, and a sent message may not have one at all.
  * This is pure code: no allocation, no I/O.
+ *
+ * The sets of names that bindings match form a laminar family: two of them
+ * are either disjoint or one contains the other (name_relate()).  That is
+ * what lets the policy decide a wildcard binding exactly, rule by rule.
  */
 #include "name.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "wire.h"
 
@@ -91,4 +96,74 @@ int name_errno(int r)
         if (r == NAME_E_TOO_LONG)
                 return -ENAMETOOLONG;
         return r ? -EBADMSG : 0;
+}
+
+/* A checked binding as the set it matches: the words before any wildcard, and the kind. */
+typedef struct NameSet {
+        const char *prefix; /* "$.a.b" (or "$" for "$.*" and "$.%") */
+        size_t len;
+        size_t depth;       /* words in prefix */
+        NameKind kind;
+} NameSet;
+
+static NameSet name_set(const char *name, size_t len)
+{
+        NameSet s = { .prefix = name, .len = len, .kind = NAME_PLAIN };
+
+        if (name[len - 1] == '*' || name[len - 1] == '%') {
+                s.kind = name[len - 1] == '*' ? NAME_STAR : NAME_PERCENT;
+                s.len = len - 2;
+        }
+        for (size_t i = 0; i < s.len; i++)
+                s.depth += name[i] == '.';
+        return s;
+}
+
+/* Whether the words of @a begin the words of @b. */
+static bool name_is_prefix(const NameSet *a, const NameSet *b)
+{
+        return a->len <= b->len && memcmp(a->prefix, b->prefix, a->len) == 0 &&
+               (a->len == b->len || b->prefix[a->len] == '.');
+}
+
+/* How @a relates to @b, given that @a's prefix is no deeper than @b's. */
+static NameRelation name_relate_sets(const NameSet *a, const NameSet *b)
+{
+        if (!name_is_prefix(a, b))
+                return NAME_DISJOINT;
+        if (a->depth == b->depth) {
+                if (a->kind == b->kind)
+                        return NAME_SAME;
+                if (a->kind == NAME_PLAIN || b->kind == NAME_PLAIN)
+                        return NAME_DISJOINT; /* "$.a" is neither "$.a.%" nor "$.a.*" */
+                return a->kind == NAME_STAR ? NAME_AROUND : NAME_INSIDE;
+        }
+        if (a->kind == NAME_STAR)
+                return NAME_AROUND; /* everything below a's prefix */
+        if (a->kind == NAME_PERCENT && b->kind == NAME_PLAIN && b->depth == a->depth + 1)
+                return NAME_AROUND; /* "$.a.%" matches "$.a.b" */
+        return NAME_DISJOINT;
+}
+
+/**
+ * name_relate() - how the names two bindings match are related.
+ * @a:    a binding (or a plain name) that passed name_check()
+ * @alen: its length
+ * @b:    another
+ * @blen: its length
+ *
+ * "$.a.*" matches every name below "$.a", "$.a.%" every name one word
+ * below it, and a plain name only itself.
+ *
+ * Return: NAME_DISJOINT, NAME_SAME, NAME_INSIDE (@a's names are all @b's)
+ * or NAME_AROUND (@b's names are all @a's).
+ */
+NameRelation name_relate(const char *a, size_t alen, const char *b, size_t blen)
+{
+        NameSet sa = name_set(a, alen), sb = name_set(b, blen);
+
+        if (sa.depth <= sb.depth)
+                return name_relate_sets(&sa, &sb);
+        NameRelation r = name_relate_sets(&sb, &sa);
+        return r == NAME_INSIDE ? NAME_AROUND : r == NAME_AROUND ? NAME_INSIDE : r;
 }

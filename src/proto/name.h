@@ -21,7 +21,16 @@ enum {
         NAME_E_TOO_LONG = 2, /* ENAMETOOLONG */
 };
 
+/* How the sets of names two bindings match are related (name_relate()). */
+typedef enum NameRelation {
+        NAME_DISJOINT = 0, /* no name matches both */
+        NAME_SAME = 1,     /* the same set */
+        NAME_INSIDE = 2,   /* every name the first matches, the second matches too */
+        NAME_AROUND = 3,   /* every name the second matches, the first matches too */
+} NameRelation;
+
 int name_check(const char *name, size_t len, bool allow_wildcard, NameKind *ret_kind);
 int name_errno(int r);
+NameRelation name_relate(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif
