@@ -7,15 +7,20 @@
  * `new-bus` and `max-message-size [N]` print one number (or one JSON
  * object).  kbus-ctl is a client of the bus while it asks, so its own ksock
  * appears in `stats` (the JSON "self" field and the summary line say
- * which).  It links libkbus's internal library for the queries, which the
- * shared libkbus does not export.
+ * which).  `policy` prints the policy kbusd enforces and `explain` asks it
+ * what that policy decides for a uid, and which rule decides.  It links
+ * libkbus's internal library for the queries, which the shared libkbus does
+ * not export.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/lib/query.h"
 #include "common.h"
@@ -23,9 +28,14 @@
 #include "format.h"
 #include "table.h"
 
+#define CTL_GROUPS_MAX 256
+
 typedef struct CtlOptions {
         ToolBus bus;
         bool json;
+        const char *uid;                   /* explain --uid */
+        const char *gids[CTL_GROUPS_MAX];  /* explain --gid, the first is the primary */
+        int ngids;
         const char *command;
         char **args;
         int nargs;
@@ -55,10 +65,19 @@ static void ctl_usage(FILE *f)
                 "  new-bus                open a new bus; print its number\n"
                 "  max-message-size [N]   print the bus's maximum message size, after setting\n"
                 "                         it to N bytes if given\n"
+                "  policy                 the policy kbusd enforces: its rules, in order, and\n"
+                "                         the quota limits\n"
+                "  explain [--uid U] [--gid G]... ACTION [NAME]\n"
+                "                         what the policy decides for uid U (default: you) in\n"
+                "                         groups G (default: U's), and the rule that decides;\n"
+                "                         ACTION is connect, listen, own (or bind), send, set\n"
+                "                         or newbus (exit status 1 if denied)\n"
                 "\n"
                 "Options:\n"
                 "  -b, --bus N            bus number, /dev/kbusN, or socket path (default 0)\n"
                 "  -j, --json             print one JSON object instead of text\n"
+                "  -u, --uid USER         explain: a user name or uid\n"
+                "  -g, --gid GROUP        explain: a group name or gid (repeatable)\n"
                 "  -h, --help             show this help and exit\n"
                 "  -V, --version          show the version and exit\n"
                 "\n"
@@ -71,6 +90,8 @@ static void ctl_parse(int argc, char **argv, CtlOptions *o)
         static const struct option opts[] = {
                 { "bus", required_argument, NULL, 'b' },
                 { "json", no_argument, NULL, 'j' },
+                { "uid", required_argument, NULL, 'u' },
+                { "gid", required_argument, NULL, 'g' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { 0 },
@@ -78,12 +99,18 @@ static void ctl_parse(int argc, char **argv, CtlOptions *o)
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":b:jhV", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":b:ju:g:hV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'b':
                         tool_option_bus(optarg, &o->bus);
                         break;
                 case 'j': o->json = true; break;
+                case 'u': o->uid = optarg; break;
+                case 'g':
+                        if (o->ngids == CTL_GROUPS_MAX)
+                                tool_usage_error("more than %d --gid options", CTL_GROUPS_MAX);
+                        o->gids[o->ngids++] = optarg;
+                        break;
                 case 'h': ctl_usage(stdout); exit(TOOL_EXIT_OK);
                 case 'V': tool_print_version(); exit(TOOL_EXIT_OK);
                 default: tool_bad_option(c, argv, opts);
@@ -188,7 +215,9 @@ static void ctl_stats_json_ksock(const KbusKsockStats *k)
                (unsigned long long)k->received, (unsigned long long)k->missed);
 }
 
-static void ctl_stats_json(const KbusBusStats *s, uint32_t self)
+static void ctl_users_json(const KbusQuotaStats *q);
+
+static void ctl_stats_json(const KbusBusStats *s, uint32_t self, const KbusQuotaStats *q)
 {
         printf("{\"bus\":%u,\"self\":%u,\"ksocks\":%u,\"bindings\":%u,\"max_message_size\":%u,"
                "\"held\":%u,\"set_aside\":%u,\"last_serial\":%u,\"reporting_binds\":%u,"
@@ -200,7 +229,9 @@ static void ctl_stats_json(const KbusBusStats *s, uint32_t self)
                         putchar(',');
                 ctl_stats_json_ksock(&s->ksocks_stats[i]);
         }
-        printf("]}\n");
+        putchar(']');
+        ctl_users_json(q);
+        printf("}\n");
 }
 
 static int ctl_stats_row(Table *t, const KbusKsockStats *k)
@@ -244,9 +275,78 @@ static int ctl_stats_table(const KbusBusStats *s, uint32_t self)
         return r;
 }
 
+static const char *const ctl_quota_names[KBUS_QUOTA_KINDS] = {
+        "connections", "bindings", "queued_bytes", "requests", "partial_bytes",
+};
+
+static void ctl_users_json_counts(const uint64_t *used, const uint64_t *refused)
+{
+        for (unsigned k = 0; k < KBUS_QUOTA_KINDS; k++)
+                printf("%s\"%s\":%llu,\"%s_refused\":%llu", k ? "," : "", ctl_quota_names[k],
+                       (unsigned long long)used[k], ctl_quota_names[k],
+                       (unsigned long long)refused[k]);
+}
+
+static void ctl_users_json(const KbusQuotaStats *q)
+{
+        printf(",\"quota\":{\"limits\":{");
+        for (unsigned k = 0; k < KBUS_QUOTA_KINDS; k++)
+                printf("%s\"%s_per_uid\":%llu,\"%s_total\":%llu", k ? "," : "",
+                       ctl_quota_names[k], (unsigned long long)q->per_uid[k], ctl_quota_names[k],
+                       (unsigned long long)q->total[k]);
+        printf("},\"total\":{");
+        ctl_users_json_counts(q->used, q->refused);
+        printf("},\"users\":[");
+        for (uint32_t i = 0; i < q->nusers; i++) {
+                printf("%s{\"uid\":%u,", i ? "," : "", q->users[i].uid);
+                ctl_users_json_counts(q->users[i].used, q->users[i].refused);
+                putchar('}');
+        }
+        printf("]}");
+}
+
+static int ctl_users_row(Table *t, uint32_t uid, const uint64_t *used, const uint64_t *refused)
+{
+        int r = uid == UINT32_MAX ? table_cell(t, "all") : table_cell(t, "%u", uid);
+
+        for (unsigned k = 0; r == 0 && k < KBUS_QUOTA_KINDS; k++)
+                r = table_cell(t, "%llu", (unsigned long long)used[k]);
+        uint64_t n = 0;
+        for (unsigned k = 0; k < KBUS_QUOTA_KINDS; k++)
+                n += refused[k];
+        return r ? r : table_cell(t, "%llu", (unsigned long long)n);
+}
+
+static int ctl_users_table(const KbusQuotaStats *q)
+{
+        static const char *const headers[] = { "UID", "CONNECTIONS", "BINDINGS", "QUEUED-BYTES",
+                                               "REQUESTS", "PARTIAL-BYTES", "REFUSED" };
+        Table *t;
+        int r = table_new(&t, 7, headers, 0x7f);
+
+        for (uint32_t i = 0; r == 0 && i < q->nusers; i++)
+                r = ctl_users_row(t, q->users[i].uid, q->users[i].used, q->users[i].refused);
+        if (r == 0)
+                r = ctl_users_row(t, UINT32_MAX, q->used, q->refused);
+        if (r == 0) {
+                printf("\nkbusd's quotas per uid (all buses); limits per uid / in total: "
+                       "%llu/%llu connections, %llu/%llu bindings, %llu/%llu queued bytes, "
+                       "%llu/%llu requests, %llu/%llu partial bytes\n",
+                       (unsigned long long)q->per_uid[0], (unsigned long long)q->total[0],
+                       (unsigned long long)q->per_uid[1], (unsigned long long)q->total[1],
+                       (unsigned long long)q->per_uid[2], (unsigned long long)q->total[2],
+                       (unsigned long long)q->per_uid[3], (unsigned long long)q->total[3],
+                       (unsigned long long)q->per_uid[4], (unsigned long long)q->total[4]);
+                table_print(t, stdout);
+        }
+        table_free(t);
+        return r;
+}
+
 static int ctl_stats(const CtlOptions *o, kbus_ksock_t ks)
 {
         KbusBusStats s;
+        KbusQuotaStats q;
         uint32_t self;
         int r = kbus_ksock_id(ks, &self);
 
@@ -254,10 +354,19 @@ static int ctl_stats(const CtlOptions *o, kbus_ksock_t ks)
                 r = kbus_query_stats(ks, &s);
         if (r < 0)
                 return ctl_fail(o, r);
-        if (o->json)
-                ctl_stats_json(&s, self);
-        else
+        r = kbus_query_users(ks, &q);
+        if (r < 0) {
+                kbus_query_stats_free(&s);
+                return ctl_fail(o, r);
+        }
+        if (o->json) {
+                ctl_stats_json(&s, self, &q);
+        } else {
                 r = ctl_stats_table(&s, self);
+                if (r == 0)
+                        r = ctl_users_table(&q);
+        }
+        kbus_query_users_free(&q);
         kbus_query_stats_free(&s);
         return r < 0 ? ctl_fail(o, r) : TOOL_EXIT_OK;
 }
@@ -352,12 +461,145 @@ static int ctl_max_message_size(const CtlOptions *o, kbus_ksock_t ks)
         return TOOL_EXIT_OK;
 }
 
+/* ---- policy, explain ------------------------------------------------------ */
+
+static int ctl_policy(const CtlOptions *o, kbus_ksock_t ks)
+{
+        char *text;
+        int r = kbus_query_policy(ks, &text);
+
+        if (r < 0)
+                return ctl_fail(o, r);
+        if (o->json) {
+                printf("{\"policy\":");
+                fmt_json_string(stdout, text, strlen(text));
+                printf("}\n");
+        } else {
+                fputs(text, stdout);
+        }
+        free(text);
+        return TOOL_EXIT_OK;
+}
+
+static const char *const ctl_actions[] = { "connect", "listen", "own", "send", "set",
+                                           "newbus" };
+
+static int ctl_action(const char *word)
+{
+        if (strcmp(word, "bind") == 0)
+                return 2;
+        for (int i = 0; i < 6; i++)
+                if (strcmp(word, ctl_actions[i]) == 0)
+                        return i;
+        return -1;
+}
+
+static void ctl_explain_check(const CtlOptions *o)
+{
+        int a = ctl_action(o->args[0]);
+        bool named = a == 1 || a == 2 || a == 3;
+
+        if (a < 0)
+                tool_usage_error("explain: ACTION is connect, listen, own, bind, send, set or "
+                                 "newbus, not '%s'", o->args[0]);
+        if (named && o->nargs != 2)
+                tool_usage_error("explain %s needs a NAME", o->args[0]);
+        if (!named && o->nargs != 1)
+                tool_usage_error("explain %s takes no NAME", o->args[0]);
+}
+
+static uint32_t ctl_lookup_uid(const char *s)
+{
+        struct passwd *pw = getpwnam(s);
+        uint32_t n;
+
+        if (pw)
+                return (uint32_t)pw->pw_uid;
+        if (tool_parse_u32(s, 0, UINT32_MAX - 1, &n) < 0)
+                tool_usage_error("--uid: no user '%s'", s);
+        return n;
+}
+
+static uint32_t ctl_lookup_gid(const char *s)
+{
+        struct group *gr = getgrnam(s);
+        uint32_t n;
+
+        if (gr)
+                return (uint32_t)gr->gr_gid;
+        if (tool_parse_u32(s, 0, UINT32_MAX - 1, &n) < 0)
+                tool_usage_error("--gid: no group '%s'", s);
+        return n;
+}
+
+/* Whom to ask about: --uid/--gid, else the user's own groups (or the caller's). */
+static uint32_t ctl_explain_groups(const CtlOptions *o, uint32_t uid, uint32_t *groups,
+                                   uint32_t *ret_gid)
+{
+        gid_t g[CTL_GROUPS_MAX];
+        int n = CTL_GROUPS_MAX;
+
+        if (o->ngids) {
+                *ret_gid = ctl_lookup_gid(o->gids[0]);
+                for (int i = 1; i < o->ngids; i++)
+                        groups[i - 1] = ctl_lookup_gid(o->gids[i]);
+                return (uint32_t)o->ngids - 1;
+        }
+        struct passwd *pw = getpwuid(uid);
+        if (!o->uid) {
+                *ret_gid = getgid();
+                n = getgroups(CTL_GROUPS_MAX, g);
+        } else if (pw) {
+                *ret_gid = pw->pw_gid;
+                if (getgrouplist(pw->pw_name, pw->pw_gid, g, &n) < 0)
+                        n = 0;
+        } else {
+                *ret_gid = uid; /* a uid with no passwd entry: no groups known */
+                n = 0;
+        }
+        for (int i = 0; i < n; i++)
+                groups[i] = g[i];
+        return n > 0 ? (uint32_t)n : 0;
+}
+
+static int ctl_explain(const CtlOptions *o, kbus_ksock_t ks)
+{
+        uint32_t groups[CTL_GROUPS_MAX], deny;
+        KbusExplain q = { .action = (uint32_t)ctl_action(o->args[0]), .groups = groups,
+                          .name = o->nargs > 1 ? o->args[1] : NULL };
+        char *text;
+
+        q.uid = o->uid ? ctl_lookup_uid(o->uid) : getuid();
+        q.ngroups = ctl_explain_groups(o, q.uid, groups, &q.gid);
+        int r = kbus_query_explain(ks, &q, &deny, &text);
+        if (r < 0)
+                return ctl_fail(o, r);
+        if (o->json) {
+                printf("{\"uid\":%u,\"gid\":%u,\"action\":\"%s\",\"name\":", q.uid, q.gid,
+                       ctl_actions[q.action]);
+                if (q.name)
+                        fmt_json_string(stdout, q.name, strlen(q.name));
+                else
+                        printf("null");
+                printf(",\"allowed\":%s,\"decision\":", deny ? "false" : "true");
+                fmt_json_string(stdout, text, strlen(text));
+                printf("}\n");
+        } else {
+                printf("uid %u %s%s%s: %s\n", q.uid, ctl_actions[q.action], q.name ? " " : "",
+                       q.name ? q.name : "", text);
+        }
+        free(text);
+        return deny ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+}
+
 static const CtlCommand ctl_commands[] = {
         { "bindings", 0, 0, NULL, ctl_bindings },
         { "stats", 0, 0, NULL, ctl_stats },
         { "replier", 1, 1, NULL, ctl_replier },
         { "new-bus", 0, 0, NULL, ctl_new_bus },
         { "max-message-size", 0, 1, ctl_max_message_size_check, ctl_max_message_size },
+        { "policy", 0, 0, NULL, ctl_policy },
+        { "explain", 1, 2, ctl_explain_check, ctl_explain },
 };
 
 static const CtlCommand *ctl_find(const CtlOptions *o)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../proto/sockdir.h"
 #include "bus.h"
@@ -37,6 +38,76 @@ static void broker_on_signal(evutil_socket_t sig, short what, void *arg)
         (void)what;
         log_info("signal %d: shutting down", (int)sig);
         event_base_loopbreak(b->base);
+}
+
+/* Reads the policy in force: the file given, else the default file if there is one. */
+static int broker_read_policy(const Broker *b, Policy **ret, char *err, size_t errlen)
+{
+        const char *path = b->policy_path ? b->policy_path : KBUS_POLICY_DEFAULT;
+
+        if (!b->policy_path && access(path, F_OK) < 0 && errno == ENOENT)
+                return policy_new_default(geteuid(), ret);
+        return policy_load(path, geteuid(), ret, err, errlen);
+}
+
+/* The quota limits: built in, then the policy file's, then the command line's. */
+static void broker_apply_limits(Broker *b)
+{
+        b->quota.limits = b->policy->limits;
+        for (QuotaKind k = 0; k < QUOTA_NKINDS; k++) {
+                if (b->cli_limits_set[k] & 1u)
+                        b->quota.limits.per_uid[k] = b->cli_limits.per_uid[k];
+                if (b->cli_limits_set[k] & 2u)
+                        b->quota.limits.total[k] = b->cli_limits.total[k];
+        }
+}
+
+static void broker_use_policy(Broker *b, Policy *p)
+{
+        policy_free(b->policy);
+        b->policy = p;
+        b->policy_gen++;
+        broker_apply_limits(b);
+}
+
+/**
+ * broker_reload_policy() - read the policy file again (SIGHUP) and apply it
+ * to what exists: connections and bindings it no longer allows end.  A file
+ * that does not parse leaves the policy in force as it was.
+ * @b: the broker
+ *
+ * Return: 0, or the negative errno of reading the file (logged).
+ */
+int broker_reload_policy(Broker *b)
+{
+        char err[1024] = "";
+        Policy *p;
+        int r = broker_read_policy(b, &p, err, sizeof(err));
+
+        if (r < 0) {
+                log_err("policy not reloaded, the one in force stays: %s",
+                        err[0] ? err : strerror(-r));
+                return r;
+        }
+        broker_use_policy(b, p);
+        log_info("policy reloaded from %s: %zu rules", p->path ? p->path : "(built in)",
+                 p->nrules);
+        for (unsigned i = 0; i < b->buses_top; i++) {
+                Client *c, *next;
+                if (!b->buses[i])
+                        continue;
+                TAILQ_FOREACH_SAFE(c, &b->buses[i]->clients, bus_link, next)
+                        client_recheck(c);
+        }
+        broker_settle(b, NULL);
+        return 0;
+}
+
+static void broker_on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+        (void)sig;
+        (void)what;
+        broker_reload_policy(arg);
 }
 
 static int broker_mkdir_p(const char *dir)
@@ -72,8 +143,10 @@ static int broker_events(Broker *b)
         b->settle_ev = event_new(b->base, -1, 0, broker_on_settle, b);
         b->sigterm = evsignal_new(b->base, SIGTERM, broker_on_signal, b);
         b->sigint = evsignal_new(b->base, SIGINT, broker_on_signal, b);
-        if (!b->settle_ev || !b->sigterm || !b->sigint || evsignal_add(b->sigterm, NULL) < 0 ||
-            evsignal_add(b->sigint, NULL) < 0)
+        b->sighup = evsignal_new(b->base, SIGHUP, broker_on_sighup, b);
+        if (!b->settle_ev || !b->sigterm || !b->sigint || !b->sighup ||
+            evsignal_add(b->sigterm, NULL) < 0 || evsignal_add(b->sigint, NULL) < 0 ||
+            evsignal_add(b->sighup, NULL) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -124,10 +197,23 @@ static int broker_adopt_sockets(Broker *b)
 int broker_new(const BrokerConfig *cfg, Broker **ret)
 {
         Broker *b = calloc(1, sizeof(*b));
+        char err[1024] = "";
+        Policy *policy;
         int r;
 
         if (!b)
                 return -ENOMEM;
+        b->policy_path = cfg->policy_path;
+        b->cli_limits = cfg->limits;
+        memcpy(b->cli_limits_set, cfg->limits_set, sizeof(b->cli_limits_set));
+        r = broker_read_policy(b, &policy, err, sizeof(err));
+        if (r < 0) {
+                log_err("policy: %s", err[0] ? err : strerror(-r));
+                free(b);
+                return r;
+        }
+        quota_init(&b->quota, &policy->limits);
+        broker_use_policy(b, policy);
         TAILQ_INIT(&b->dirty);
         TAILQ_INIT(&b->late);
         TAILQ_INIT(&b->closing);
@@ -183,10 +269,14 @@ Broker *broker_free(Broker *b)
                 event_free(b->sigterm);
         if (b->sigint)
                 event_free(b->sigint);
+        if (b->sighup)
+                event_free(b->sighup);
         if (b->settle_ev)
                 event_free(b->settle_ev);
         if (b->base)
                 event_base_free(b->base);
+        quota_deinit(&b->quota);
+        policy_free(b->policy);
         free(b);
         return NULL;
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "limits.h"
+#include "policy.h"
+#include "quota.h"
 
 struct Bus;
 struct Client;
@@ -23,16 +25,28 @@ typedef struct BrokerConfig {
         uint32_t max_msg_size;
         uint32_t max_messages;
         bool verbose;
+        const char *policy_path; /* NULL: KBUS_POLICY_DEFAULT if it exists */
+        QuotaLimits limits;      /* --limit: those marked in limits_set */
+        unsigned limits_set[QUOTA_NKINDS]; /* bit 0 per uid, bit 1 total */
 } BrokerConfig;
+
+#define KBUS_POLICY_DEFAULT "/etc/kbus/policy.conf"
 
 typedef struct Broker {
         struct event_base *base;
         struct event *sigterm;
         struct event *sigint;
+        struct event *sighup;    /* reloads the policy */
         struct event *settle_ev; /* finishes settling on the next loop turn */
         char sockdir[PATH_MAX];
         uint32_t max_messages; /* default queue limit for new ksocks */
         uint32_t max_msg_size; /* default for new buses */
+        Policy *policy;
+        uint64_t policy_gen;   /* changes with every policy loaded */
+        Quota quota;
+        const char *policy_path;           /* what SIGHUP reloads (NULL: the default) */
+        QuotaLimits cli_limits;            /* --limit, which outrank the policy file */
+        unsigned cli_limits_set[QUOTA_NKINDS];
         struct Bus *buses[KBUS_BUSES_MAX];
         unsigned buses_top; /* one past the highest open bus: what settling scans */
         TAILQ_HEAD(ClientList, Client) dirty;
@@ -49,5 +63,6 @@ void broker_mark_dirty(Broker *b, struct Client *c);
 void broker_mark_late(Broker *b, struct Client *c);
 void broker_defer_close(Broker *b, struct Client *c);
 void broker_settle(Broker *b, struct Client *last);
+int broker_reload_policy(Broker *b);
 
 #endif

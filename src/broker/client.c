@@ -41,12 +41,111 @@
 
 static void client_on_read(evutil_socket_t fd, short what, void *arg);
 static void client_on_write(evutil_socket_t fd, short what, void *arg);
+static void client_refuse(Client *c);
 
 /**
- * client_new() - start serving a new connection on @bus.
+ * client_quota_refused() - log that a quota refused @c something; a uid that
+ * keeps hitting its limit is logged at its 1st, 2nd, 4th, 8th... refusal.
+ * @c: the client
+ * @k: the quota
+ * @r: QUOTA_E_USER or QUOTA_E_TOTAL
+ */
+void client_quota_refused(Client *c, QuotaKind k, int r)
+{
+        uint64_t n = c->quser->refused[k];
+
+        if (n & (n - 1))
+                return;
+        log_info("bus %u: ksock %u (pid %d uid %u): %s %s: refused (%llu time%s for this uid)",
+                 c->bus->number, c->id, (int)c->pid, (unsigned)c->uid, quota_kind_name(k),
+                 r == QUOTA_E_USER ? "quota of the uid used up" : "limit of kbusd reached",
+                 (unsigned long long)n, n == 1 ? "" : "s");
+}
+
+/**
+ * client_policy_refused() - log, once per client, that the policy refused it
+ * something, naming the rule.
+ * @c:      the client
+ * @action: what it asked
+ * @name:   the name it asked about, or NULL
+ * @len:    its length
+ * @d:      the decision
+ */
+void client_policy_refused(Client *c, PolicyAction action, const char *name, size_t len,
+                           const PolicyDecision *d)
+{
+        char why[1400];
+
+        if (c->refusal_logged)
+                return;
+        c->refusal_logged = true;
+        policy_decision_format(c->bus->broker->policy, d, why, sizeof(why));
+        log_info("bus %u: ksock %u (pid %d uid %u) may not %s%s%.*s: %s (logged once per ksock)",
+                 c->bus->number, c->id, (int)c->pid, (unsigned)c->uid,
+                 policy_action_name(action), name ? " " : "", name ? (int)len : 0,
+                 name ? name : "", why);
+}
+
+/* Who is at the other end: SO_PEERCRED, and the groups from SO_PEERGROUPS. */
+static int client_read_creds(Client *c)
+{
+        struct ucred cred = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+        socklen_t len = sizeof(cred);
+        gid_t few[32];
+
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        c->pid = cred.pid;
+        c->uid = cred.uid;
+        c->gid = cred.gid;
+        len = sizeof(few);
+        int r = getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, few, &len);
+        if (r < 0 && errno != ERANGE)
+                return 0; /* an old kernel: the primary group alone */
+        c->groups = malloc(r < 0 ? len : len ? len : 1);
+        if (!c->groups)
+                return -ENOMEM;
+        if (r == 0)
+                memcpy(c->groups, few, len);
+        else if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) < 0)
+                len = 0;
+        c->ngroups = len / sizeof(gid_t);
+        return 0;
+}
+
+/* Whether policy and quota let this connection in; 0 or the WELCOME status. */
+static int client_admit(Client *c)
+{
+        Broker *b = c->bus->broker;
+        PolicyPeer peer = client_peer(c);
+        PolicyDecision d;
+        char why[1400];
+        int r = quota_user_ref(&b->quota, c->uid, &c->quser);
+
+        if (r < 0)
+                return r;
+        if (policy_may_connect(b->policy, &peer, c->bus->number, &d) < 0) {
+                policy_decision_format(b->policy, &d, why, sizeof(why));
+                log_info("bus %u: pid %d uid %u may not connect: %s", c->bus->number, (int)c->pid,
+                         (unsigned)c->uid, why);
+                return d.result;
+        }
+        r = quota_charge(c->quser, QUOTA_CONNECTIONS, 1);
+        if (r) {
+                client_quota_refused(c, QUOTA_CONNECTIONS, r);
+                return quota_errno(r);
+        }
+        c->charged = true;
+        return 0;
+}
+
+/**
+ * client_new() - start serving a new connection on @bus, if its peer may
+ * connect (a connection that may not is answered with a WELCOME carrying
+ * -EPERM, -EDQUOT or -ENOBUFS and closed at once).
  * @bus: the bus
  * @fd:  the accepted socket (non-blocking); owned by the client from now on
- * @ret: the client
+ * @ret: the client (possibly closing already)
  *
  * Return: 0, or -ENOMEM (@fd is closed).
  */
@@ -73,12 +172,40 @@ int client_new(Bus *bus, int fd, Client **ret)
         bus->nclients++;
         c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, client_on_read, c);
         c->write_ev = event_new(base, fd, EV_WRITE, client_on_write, c);
-        if (!c->read_ev || !c->write_ev || event_add(c->read_ev, NULL) < 0) {
+        int r = client_read_creds(c);
+        if (r < 0 || !c->read_ev || !c->write_ev || event_add(c->read_ev, NULL) < 0) {
                 client_free(c);
                 return -ENOMEM;
         }
+        c->refused = client_admit(c);
+        if (c->refused < 0)
+                client_refuse(c);
         *ret = c;
         return 0;
+}
+
+/**
+ * client_recheck() - after the policy changed: close the client if it may no
+ * longer connect, and drop the bindings it may no longer hold.
+ * @c: the client
+ */
+void client_recheck(Client *c)
+{
+        Broker *b = c->bus->broker;
+        PolicyPeer peer = client_peer(c);
+        PolicyDecision d;
+        char why[1400];
+
+        if (c->closing)
+                return;
+        if (policy_may_connect(b->policy, &peer, c->bus->number, &d) < 0) {
+                policy_decision_format(b->policy, &d, why, sizeof(why));
+                log_info("bus %u: ksock %u (pid %d uid %u) may no longer connect: %s",
+                         c->bus->number, c->id, (int)c->pid, (unsigned)c->uid, why);
+                client_close(c, "the policy no longer allows it");
+                return;
+        }
+        request_recheck_bindings(c);
 }
 
 /**
@@ -108,6 +235,11 @@ Client *client_free(Client *c)
         buf_deinit(&c->in);
         buf_deinit(&c->out);
         queue_deinit(&c->queue);
+        if (c->charged)
+                quota_release(c->quser, QUOTA_CONNECTIONS, 1);
+        quota_user_unref(c->quser);
+        free(c->groups);
+        free(c->send_ok);
         free(c);
         return NULL;
 }
@@ -152,7 +284,7 @@ void client_close(Client *c, const char *why)
         if (c->greeted)
                 log_debug("bus %u: ksock %u (pid %d) closed: %s", c->bus->number, c->id,
                           (int)c->pid, why);
-        else
+        else if (!c->refused) /* refusals are logged where they are decided */
                 log_info("bus %u: connection from pid %d closed before hello: %s",
                          c->bus->number, (int)c->pid, why);
         c->closing = true; /* from now on nothing is delivered to it */
@@ -350,6 +482,20 @@ static int client_send_welcome(Client *c, const Welcome *w, int shm_fd)
         }
         ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         return n == (ssize_t)sizeof(frame) ? 0 : -EIO;
+}
+
+/*
+ * A connection that may not be served is told why at once, before its HELLO
+ * is read (a WELCOME with the status), and closed: it never holds more than
+ * the moment it takes to answer.
+ */
+static void client_refuse(Client *c)
+{
+        Welcome w = { .magic = KBUS_PROTO_MAGIC, .version = KBUS_PROTO_VERSION,
+                      .status = c->refused, .bus = c->bus->number };
+
+        (void)client_send_welcome(c, &w, -1);
+        client_close(c, strerror(-c->refused));
 }
 
 static int client_hello(Client *c, const FrameHdr *h, const uint8_t *body)

@@ -14,7 +14,9 @@
 #include "../proto/codec.h"
 #include "../proto/shm.h"
 #include "bus.h"
+#include "policy.h"
 #include "queue.h"
+#include "quota.h"
 #include "reply.h"
 #include "trie.h"
 
@@ -28,6 +30,13 @@ typedef struct Client {
         uint32_t id;
         pid_t pid;
         uid_t uid;
+        gid_t gid;
+        gid_t *groups;    /* supplementary groups, from SO_PEERGROUPS */
+        size_t ngroups;
+        QuotaUser *quser; /* its uid's books (see quota.c) */
+        int refused;      /* not admitted at accept: the WELCOME status */
+        bool charged;     /* its connection is charged to quser */
+        bool refusal_logged;
         bool greeted;     /* HELLO accepted */
         bool can_write;   /* opened 'rw' */
         bool closing;     /* being torn down: deliver nothing more */
@@ -53,12 +62,19 @@ typedef struct Client {
         uint64_t skip;      /* bytes of an oversized frame still to discard */
         FrameHdr skip_hdr;
         uint64_t nsent, nreceived, nmissed;
+        char *send_ok;    /* the last name the policy let it send (request.c) */
+        uint32_t send_ok_len;
+        uint64_t send_ok_gen;
         TAILQ_ENTRY(Client) bus_link;
         TAILQ_ENTRY(Client) dirty_link;
         TAILQ_ENTRY(Client) closing_link;
 } Client;
 
 int client_new(Bus *bus, int fd, Client **ret);
+void client_recheck(Client *c);
+void client_quota_refused(Client *c, QuotaKind k, int r);
+void client_policy_refused(Client *c, PolicyAction action, const char *name, size_t len,
+                           const PolicyDecision *d);
 Client *client_free(Client *c);
 void client_close(Client *c, const char *why);
 int client_flush(Client *c);
@@ -68,5 +84,12 @@ void client_send_done(Client *c, int32_t status, uint32_t net, uint32_t serial);
 void client_nop(Client *c);
 void client_send_error(Client *c, int err, uint16_t about_type, uint16_t about_flags,
                        const char *text);
+
+/* Who the client is, for the policy. */
+static inline PolicyPeer client_peer(const Client *c)
+{
+        return (PolicyPeer){ .uid = c->uid, .gid = c->gid, .groups = c->groups,
+                             .ngroups = c->ngroups };
+}
 
 #endif

@@ -34,23 +34,17 @@ static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
 
         (void)what;
         for (int i = 0; i < LISTENER_ACCEPTS_PER_WAKEUP; i++) {
-                struct ucred cred = { 0 };
-                socklen_t len = sizeof(cred);
                 Client *c;
                 int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
                         if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                                 log_warn("bus %u: accept: %s", bus->number, strerror(errno));
-                        return;
+                        break;
                 }
-                getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-                if (client_new(bus, cfd, &c) < 0) {
+                if (client_new(bus, cfd, &c) < 0)
                         log_err("bus %u: no memory for a new connection", bus->number);
-                        continue;
-                }
-                c->pid = cred.pid;
-                c->uid = cred.uid;
         }
+        broker_settle(bus->broker, NULL); /* frees the connections refused at once */
 }
 
 /* Whether a kbusd still answers at @addr: connect() tells. */

@@ -31,11 +31,15 @@ static void main_usage(FILE *f)
                 "  -b, --buses N                 open buses 0..N-1 (default 1, at most %u)\n"
                 "  -s, --max-message-size BYTES  largest message per bus (default %u, %u..%u)\n"
                 "  -m, --max-messages N          default queue length of a ksock (default %u)\n"
+                "  -p, --policy FILE             who may do what (default %s, if it exists;\n"
+                "                                SIGHUP reloads it); see kbus-policy(5)\n"
+                "  -l, --limit NAME=VALUE        a quota, e.g. bindings-per-uid=1000 (repeatable;\n"
+                "                                overrides the policy file's limit lines)\n"
                 "  -v, --verbose                 log every bind, unbind, open and close\n"
                 "  -h, --help                    show this help\n"
                 "  -V, --version                 show the version\n",
                 KBUS_BUSES_MAX, KBUS_MSG_SIZE_DEFAULT, KBUS_MSG_SIZE_MIN, KBUS_MSG_SIZE_ABS_MAX,
-                KBUS_QUEUE_LEN_DEFAULT);
+                KBUS_QUEUE_LEN_DEFAULT, KBUS_POLICY_DEFAULT);
 }
 
 static int main_number(const char *opt, const char *s, unsigned long lo, unsigned long hi,
@@ -54,6 +58,33 @@ static int main_number(const char *opt, const char *s, unsigned long lo, unsigne
         return 0;
 }
 
+/* --limit NAME=VALUE */
+static int main_limit(const char *arg, BrokerConfig *cfg)
+{
+        char name[64];
+        const char *eq = strchr(arg, '='), *why;
+        QuotaKind kind;
+        bool total;
+        uint64_t value;
+
+        if (!eq || (size_t)(eq - arg) >= sizeof(name)) {
+                fprintf(stderr, "kbusd: --limit takes NAME=VALUE, not '%s'\n", arg);
+                return -EINVAL;
+        }
+        memcpy(name, arg, (size_t)(eq - arg));
+        name[eq - arg] = '\0';
+        if (quota_limit_parse(name, eq + 1, &kind, &total, &value, &why) < 0) {
+                fprintf(stderr, "kbusd: --limit %s: %s\n", arg, why);
+                return -EINVAL;
+        }
+        if (total)
+                cfg->limits.total[kind] = value;
+        else
+                cfg->limits.per_uid[kind] = value;
+        cfg->limits_set[kind] |= total ? 2u : 1u;
+        return 0;
+}
+
 /* Returns 0 to run, 1 to exit successfully (help, version), 2 on bad usage. */
 static int main_parse(int argc, char **argv, BrokerConfig *cfg)
 {
@@ -62,6 +93,8 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
                 { "buses", required_argument, NULL, 'b' },
                 { "max-message-size", required_argument, NULL, 's' },
                 { "max-messages", required_argument, NULL, 'm' },
+                { "policy", required_argument, NULL, 'p' },
+                { "limit", required_argument, NULL, 'l' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -71,7 +104,7 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
         int o;
 
         opterr = 0; /* one line of our own instead of getopt's */
-        while ((o = getopt_long(argc, argv, ":d:b:s:m:vhV", opts, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, ":d:b:s:m:p:l:vhV", opts, NULL)) != -1) {
                 switch (o) {
                 case 'd': cfg->socket_dir = optarg; break;
                 case 'b':
@@ -87,6 +120,11 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
                 case 'm':
                         if (main_number("--max-messages", optarg, 1, KBUS_QUEUE_LEN_MAX,
                                         &cfg->max_messages) < 0)
+                                return 2;
+                        break;
+                case 'p': cfg->policy_path = optarg; break;
+                case 'l':
+                        if (main_limit(optarg, cfg) < 0)
                                 return 2;
                         break;
                 case 'v': cfg->verbose = true; break;

@@ -3,8 +3,8 @@
  * message.c - a message being routed.
  *
  * A Message holds the encoded bytes exactly as they will be written to each
- * recipient, plus the decoded fields.  kbusd changes only id, from and flags
- * (SPEC §4), and does so once, before delivery, through the setters here,
+ * recipient, plus the decoded fields.  kbusd changes only id, from, flags and
+ * extra (SPEC §4), and does so once, before delivery, through the setters here,
  * which keep bytes and fields in step.  Per-recipient differences (the
  * WANT_YOU_TO_REPLY bit, the binding) travel in the MSG frame's header and
  * prefix, so one Message serves every recipient.  Reference counted: a held
@@ -115,23 +115,18 @@ void message_set_id(Message *m, uint32_t net, uint32_t serial)
 }
 
 /**
- * message_set_from() - set the sender.
+ * message_own_fields() - set what kbusd owns in a message a client sent
+ * (docs/protocol.md, "Fields kbusd owns"): the sender, and no SYNTHETIC,
+ * WANT_YOU_TO_REPLY or extra; everything else is the sender's.
  * @m:    the message
- * @from: sender ksock id
+ * @from: the sender's ksock id
  */
-void message_set_from(Message *m, uint32_t from)
+void message_own_fields(Message *m, uint32_t from)
 {
         m->v.from = from;
+        m->v.flags &= ~(KBUS_FLAG_SYNTHETIC | KBUS_FLAG_WANT_YOU_TO_REPLY);
+        m->v.extra = 0;
         put_le32(m->wire + WMSG_FROM, from);
-}
-
-/**
- * message_set_flags() - set the flags.
- * @m:     the message
- * @flags: the flags
- */
-void message_set_flags(Message *m, uint32_t flags)
-{
-        m->v.flags = flags;
-        put_le32(m->wire + WMSG_FLAGS, flags);
+        put_le32(m->wire + WMSG_FLAGS, m->v.flags);
+        put_le32(m->wire + WMSG_EXTRA, 0);
 }

@@ -23,8 +23,7 @@ int message_new_synthetic(const char *name, uint32_t to, uint32_t from, uint32_t
 Message *message_ref(Message *m);
 Message *message_unref(Message *m);
 void message_set_id(Message *m, uint32_t net, uint32_t serial);
-void message_set_from(Message *m, uint32_t from);
-void message_set_flags(Message *m, uint32_t flags);
+void message_own_fields(Message *m, uint32_t from);
 
 static inline int message_is_request(const Message *m)
 {

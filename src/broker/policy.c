@@ -28,6 +28,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ static const char *const policy_action_names[POLICY_NACTIONS] = {
 static const char policy_builtin_reserved[] =
         "built in: deny * own,send $.KBUS.* (only kbusd sends $.KBUS messages)";
 static const char policy_builtin_allow[] = "built in: allow * connect,listen,own,send $.*";
-static const char policy_builtin_admin[] = "built in: allow root and kbusd's user set,newbus";
+static const char policy_builtin_admin[] = "built in: allow root and kbusd's own uid set,newbus";
 static const char policy_builtin_deny_admin[] = "built in: deny * set,newbus";
 
 enum {
@@ -375,4 +376,30 @@ int policy_decision_format(const Policy *p, const PolicyDecision *d, char *out, 
         policy_rule_format(d->rule, rule, sizeof(rule));
         return snprintf(out, outlen, "%s (%s:%u: %s)", verdict, p->path ? p->path : "?",
                         d->rule->line, rule);
+}
+
+/**
+ * policy_describe() - the policy in force, as `kbus-ctl policy` shows it: the
+ * built-in rules and the file's, in the order they apply, and the limits.
+ * @p:      the policy
+ * @limits: the quota limits in force (the file's, overridden by --limit)
+ * @f:      where to write
+ */
+void policy_describe(const Policy *p, const QuotaLimits *limits, FILE *f)
+{
+        char rule[1200];
+
+        fprintf(f, "# policy: %s (first match wins; SIGHUP reloads it)\n",
+                p->path ? p->path : "no file, built-in rules only");
+        fprintf(f, "# %s\n", policy_builtin_reserved);
+        for (size_t i = 0; i < p->nrules; i++) {
+                policy_rule_format(&p->rules[i], rule, sizeof(rule));
+                fprintf(f, "%-60s # %s:%u\n", rule, p->path, p->rules[i].line);
+        }
+        fprintf(f, "# %s\n# %s (kbusd runs as uid %u)\n# %s\n", policy_builtin_allow,
+                policy_builtin_admin, (unsigned)p->admin_uid, policy_builtin_deny_admin);
+        for (QuotaKind k = 0; k < QUOTA_NKINDS; k++)
+                fprintf(f, "limit %s-per-uid %" PRIu64 "\nlimit %s-total %" PRIu64 "\n",
+                        quota_kind_name(k), limits->per_uid[k], quota_kind_name(k),
+                        limits->total[k]);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "quota.h"
@@ -98,5 +99,6 @@ const char *policy_action_name(PolicyAction a);
 int policy_action_parse(const char *word, PolicyAction *ret);
 int policy_rule_format(const PolicyRule *r, char *out, size_t outlen);
 int policy_decision_format(const Policy *p, const PolicyDecision *d, char *out, size_t outlen);
+void policy_describe(const Policy *p, const QuotaLimits *limits, FILE *f);
 
 #endif

@@ -9,9 +9,13 @@
 #include "query.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "../proto/buf.h"
 #include "../proto/codec.h"
+#include "../proto/name.h"
+#include "broker.h"
 #include "client.h"
 #include "inbox.h"
 
@@ -106,30 +110,146 @@ static void query_stats(QueryOut *q, Bus *bus)
         }
 }
 
+/* The policy in force, as text (`kbus-ctl policy`). */
+static void query_policy(QueryOut *q, Client *c)
+{
+        Broker *b = c->bus->broker;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f) {
+                q->err = -ENOMEM;
+                return;
+        }
+        policy_describe(b->policy, &b->quota.limits, f);
+        if (fclose(f) != 0 || buf_append(&q->buf, text, len) < 0)
+                q->err = -ENOMEM;
+        free(text);
+}
+
+/* Decodes the peer and name of an EXPLAIN question; *ret_groups is malloc()ed. */
+static int query_explain_args(const uint8_t *p, size_t len, PolicyAction *ret_action,
+                              PolicyPeer *peer, gid_t **ret_groups, const char **ret_name,
+                              size_t *ret_name_len)
+{
+        if (len < QUERY_EXPLAIN_FIXED_LEN)
+                return -EINVAL;
+        uint32_t action = get_le32(p + 4), ngroups = get_le32(p + 16);
+        if (action >= POLICY_NACTIONS || ngroups > QUERY_EXPLAIN_GROUPS_MAX ||
+            len < QUERY_EXPLAIN_FIXED_LEN + 4ull * ngroups)
+                return -EINVAL;
+        gid_t *groups = calloc(ngroups ? ngroups : 1, sizeof(*groups));
+        if (!groups)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < ngroups; i++)
+                groups[i] = get_le32(p + QUERY_EXPLAIN_FIXED_LEN + 4 * i);
+        *peer = (PolicyPeer){ .uid = get_le32(p + 8), .gid = get_le32(p + 12), .groups = groups,
+                              .ngroups = ngroups };
+        *ret_action = action;
+        *ret_groups = groups;
+        *ret_name = (const char *)p + QUERY_EXPLAIN_FIXED_LEN + 4 * ngroups;
+        *ret_name_len = len - QUERY_EXPLAIN_FIXED_LEN - 4 * ngroups;
+        return 0;
+}
+
+/* What the policy would decide for someone (`kbus-ctl explain`). */
+static void query_explain(QueryOut *q, Client *c, const uint8_t *body, size_t len)
+{
+        const Policy *p = c->bus->broker->policy;
+        PolicyAction action;
+        PolicyPeer peer;
+        PolicyDecision d;
+        gid_t *groups = NULL;
+        const char *name;
+        size_t name_len;
+        char text[1400];
+
+        q->err = query_explain_args(body, len, &action, &peer, &groups, &name, &name_len);
+        bool named = action == POLICY_LISTEN || action == POLICY_OWN || action == POLICY_SEND;
+        if (q->err == 0 && named)
+                q->err = name_errno(name_check(name, name_len, action != POLICY_SEND, NULL));
+        else if (q->err == 0 && name_len)
+                q->err = -EINVAL;
+        if (q->err == 0) {
+                policy_decide(p, &peer, action, c->bus->number, named ? name : NULL, name_len,
+                              &d);
+                int n = policy_decision_format(p, &d, text, sizeof(text));
+                query_put32(q, d.result == 0 ? 0 : 1);
+                if (buf_append(&q->buf, text, n < (int)sizeof(text) ? (size_t)n
+                                                                    : sizeof(text) - 1) < 0)
+                        q->err = -ENOMEM;
+        }
+        free(groups);
+}
+
+static void query_user(const QuotaUser *u, void *ctx)
+{
+        QueryOut *q = ctx;
+
+        query_put32(q, (uint32_t)u->uid);
+        for (QuotaKind k = 0; k < QUOTA_NKINDS; k++) {
+                query_put64(q, u->used[k]);
+                query_put64(q, u->refused[k]);
+        }
+        q->count++;
+}
+
+/* The quota books: the limits and totals, then every uid's. */
+static void query_users(QueryOut *q, Client *c)
+{
+        const Quota *quota = &c->bus->broker->quota;
+
+        query_put32(q, QUOTA_NKINDS);
+        for (QuotaKind k = 0; k < QUOTA_NKINDS; k++) {
+                query_put64(q, quota->limits.per_uid[k]);
+                query_put64(q, quota->limits.total[k]);
+                query_put64(q, quota->used[k]);
+                query_put64(q, quota->refused[k]);
+        }
+        size_t at = buf_len(&q->buf);
+        query_put32(q, 0); /* the count, filled in below */
+        quota_foreach(quota, query_user, q);
+        if (q->err == 0)
+                put_le32(buf_head(&q->buf) + at, q->count);
+}
+
 /**
  * query_answer() - answer a QUERY frame.
  * @c:    the asking client
- * @what: QUERY_BINDINGS or QUERY_STATS
+ * @body: the frame body: u32 what (QUERY_*), then its arguments
+ * @len:  its length (at least 4)
  *
- * The payload starts with a u32 record count.
+ * Bindings and stats payloads start with a u32 record count; the policy is
+ * text; an explanation is a u32 verdict (0 allow, 1 deny) and text.
  *
  * Return: 0 (answered, possibly with -EINVAL or -ENOMEM).
  */
-int query_answer(Client *c, uint32_t what)
+int query_answer(Client *c, const uint8_t *body, size_t len)
 {
         QueryOut q = { .buf = BUF_INIT };
+        uint32_t what = get_le32(body);
 
-        query_put32(&q, 0); /* the count, filled in below */
-        if (what == QUERY_BINDINGS)
+        if (what == QUERY_BINDINGS || what == QUERY_STATS)
+                query_put32(&q, 0); /* the count, filled in below */
+        if (what != QUERY_EXPLAIN && len != 4)
+                q.err = -EINVAL;
+        else if (what == QUERY_BINDINGS)
                 trie_walk(&c->bus->trie, query_binding, &q);
         else if (what == QUERY_STATS)
                 query_stats(&q, c->bus);
+        else if (what == QUERY_POLICY)
+                query_policy(&q, c);
+        else if (what == QUERY_EXPLAIN)
+                query_explain(&q, c, body, len);
+        else if (what == QUERY_USERS)
+                query_users(&q, c);
         else
                 q.err = -EINVAL;
-        if (q.err == 0) {
+        if (q.err == 0 && (what == QUERY_BINDINGS || what == QUERY_STATS))
                 put_le32(buf_head(&q.buf), q.count);
+        if (q.err == 0)
                 q.err = client_answer_payload(c, 0, buf_head(&q.buf), buf_len(&q.buf));
-        }
         if (q.err < 0)
                 client_answer(c, q.err, 0, 0);
         buf_deinit(&q.buf);

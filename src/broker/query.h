@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * query.h - the introspection queries (SPEC §12).
+ * query.h - the introspection queries (SPEC §12), the policy and the quotas.
  */
 #ifndef KBUS_BROKER_QUERY_H
 #define KBUS_BROKER_QUERY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct Client;
 
-int query_answer(struct Client *c, uint32_t what);
+int query_answer(struct Client *c, const uint8_t *body, size_t len);
 
 #endif

@@ -12,6 +12,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../proto/name.h"
@@ -42,6 +43,39 @@ static int request_check_message(Client *c, const Message *m)
                 return -EINVAL;
         if (message_is_request(m) && message_is_reply(m))
                 return -EINVAL;
+        return 0;
+}
+
+/*
+ * Whether the policy lets @c send a message named like @m.  The reserved
+ * space is checked on every send (a few bytes); the rules only when the
+ * policy has send rules, and then once per name in a row: a client that
+ * sends the same name again reuses the answer until the policy changes.
+ */
+static int request_may_send(Client *c, const Message *m)
+{
+        Broker *b = c->bus->broker;
+        const char *name = m->v.name;
+        uint32_t len = m->v.name_len;
+        PolicyPeer peer = client_peer(c);
+        PolicyDecision d;
+
+        if (!policy_is_reserved(name, len) && !(b->policy->used_actions & (1u << POLICY_SEND)))
+                return 0;
+        if (c->send_ok && c->send_ok_gen == b->policy_gen && c->send_ok_len == len &&
+            memcmp(c->send_ok, name, len) == 0)
+                return 0;
+        if (policy_may_send(b->policy, &peer, c->bus->number, name, len, &d) < 0) {
+                client_policy_refused(c, POLICY_SEND, name, len, &d);
+                return d.result;
+        }
+        char *copy = realloc(c->send_ok, len);
+        if (copy) { /* without it, the next send is decided again */
+                memcpy(copy, name, len);
+                c->send_ok = copy;
+                c->send_ok_len = len;
+                c->send_ok_gen = b->policy_gen;
+        }
         return 0;
 }
 
@@ -77,10 +111,10 @@ static int request_send(Client *c, const FrameHdr *h, const uint8_t *body, size_
                 r = request_check_message(c, m);
         if (r == 0 && (h->flags & FRAME_SEND_POST) && !request_post_allowed(m))
                 r = -EINVAL;
+        if (r == 0)
+                r = request_may_send(c, m);
         if (r == 0) {
-                message_set_from(m, c->id);
-                message_set_flags(m, m->v.flags &
-                                             ~(KBUS_FLAG_SYNTHETIC | KBUS_FLAG_WANT_YOU_TO_REPLY));
+                message_own_fields(m, c->id);
                 r = router_send(c->bus, c, m, h->flags & FRAME_SEND_WAIT, &res);
         }
         if (r == ROUTER_HELD) {
@@ -100,6 +134,29 @@ static int request_name(const uint8_t *body, size_t len, bool wildcard)
         return name_errno(name_check((const char *)body, len, wildcard, NULL));
 }
 
+/* Whether the policy lets @c bind @name (a listener, or a replier: owning it). */
+static int request_may_bind(Client *c, const char *name, size_t len, bool replier)
+{
+        Broker *b = c->bus->broker;
+        PolicyPeer peer = client_peer(c);
+        PolicyAction action = replier ? POLICY_OWN : POLICY_LISTEN;
+        PolicyDecision d;
+
+        if (policy_decide(b->policy, &peer, action, c->bus->number, name, len, &d) == 0)
+                return 0;
+        client_policy_refused(c, action, name, len, &d);
+        return d.result;
+}
+
+static int request_charge_binding(Client *c)
+{
+        int r = quota_charge(c->quser, QUOTA_BINDINGS, 1);
+
+        if (r)
+                client_quota_refused(c, QUOTA_BINDINGS, r);
+        return quota_errno(r);
+}
+
 static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
 {
         static const char event_name[] = KBUS_MSG_NAME_REPLIER_BIND_EVENT;
@@ -110,9 +167,17 @@ static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_
 
         if (r == 0 && replier && len == sizeof(event_name) - 1 && !memcmp(name, event_name, len))
                 r = -EBADMSG;
+        if (r == 0)
+                r = request_may_bind(c, name, len, replier);
         if (r == 0 && replier && trie_replier_of(&c->bus->trie, name, len))
                 r = -EADDRINUSE;
-        if (r == 0 && replier)
+        if (r == 0)
+                r = request_charge_binding(c);
+        if (r < 0) {
+                client_answer(c, r, 0, 0);
+                return 0;
+        }
+        if (replier)
                 r = router_bind_event(c->bus, c, name, (uint32_t)len);
         if (r == 0) {
                 r = trie_add(&c->bus->trie, name, len, replier, c, c->next_binding_id + 1, &b);
@@ -120,6 +185,7 @@ static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_
                         r = -EADDRINUSE;
         }
         if (r < 0) {
+                quota_release(c->quser, QUOTA_BINDINGS, 1);
                 client_answer(c, r, 0, 0);
                 return 0;
         }
@@ -162,6 +228,26 @@ void request_remove_binding(Client *c, Binding *b)
                         bus->recheck = true; /* a held request may have lost its replier */
         }
         trie_remove(&bus->trie, b);
+        quota_release(c->quser, QUOTA_BINDINGS, 1);
+}
+
+/**
+ * request_recheck_bindings() - after the policy changed: remove each binding
+ * of @c the policy no longer allows, as an unbind would (SPEC §6).
+ * @c: the client
+ */
+void request_recheck_bindings(Client *c)
+{
+        Binding *b, *next;
+
+        TAILQ_FOREACH_SAFE(b, &c->bindings, client_link, next) {
+                if (request_may_bind(c, b->name, b->name_len, b->replier) == 0)
+                        continue;
+                log_info("bus %u: ksock %u (pid %d uid %u): %s %s removed: the policy no longer "
+                         "allows it", c->bus->number, c->id, (int)c->pid, (unsigned)c->uid,
+                         b->replier ? "replier binding" : "binding", b->name);
+                request_remove_binding(c, b);
+        }
 }
 
 static int request_unbind(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
@@ -227,6 +313,19 @@ static int request_ctl_max_messages(Client *c, uint32_t arg)
         return (int)c->max_messages;
 }
 
+/* Whether the policy lets @c change a bus-wide setting, or open a bus. */
+static int request_may_admin(Client *c, PolicyAction action)
+{
+        Broker *b = c->bus->broker;
+        PolicyPeer peer = client_peer(c);
+        PolicyDecision d;
+
+        if (policy_decide(b->policy, &peer, action, c->bus->number, NULL, 0, &d) == 0)
+                return 0;
+        client_policy_refused(c, action, NULL, 0, &d);
+        return d.result;
+}
+
 static int request_ctl_max_msg_size(Client *c, uint32_t arg)
 {
         if (arg == 0)
@@ -235,6 +334,9 @@ static int request_ctl_max_msg_size(Client *c, uint32_t arg)
                 return (int)KBUS_MSG_SIZE_ABS_MAX;
         if (arg < KBUS_MSG_SIZE_MIN || arg > KBUS_MSG_SIZE_ABS_MAX)
                 return -EINVAL;
+        int r = request_may_admin(c, POLICY_SET);
+        if (r < 0)
+                return r;
         c->bus->max_msg_size = arg;
         return (int)arg;
 }
@@ -254,10 +356,14 @@ static int request_ctl_report_binds(Client *c, uint32_t arg)
         return r;
 }
 
-static int request_ctl_verbose(uint32_t arg)
+static int request_ctl_verbose(Client *c, uint32_t arg)
 {
         bool state = log_is_verbose();
-        int r = request_switch(arg, &state);
+        int r = arg == 0 || arg == 1 ? request_may_admin(c, POLICY_SET) : 0;
+
+        if (r < 0)
+                return r;
+        r = request_switch(arg, &state);
 
         if (r >= 0)
                 log_set_verbose(state);
@@ -283,9 +389,11 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
         case CTL_REPORT_BINDS:
                 return request_ctl_report_binds(c, arg);
         case CTL_VERBOSE:
-                return request_ctl_verbose(arg);
+                return request_ctl_verbose(c, arg);
         case CTL_NEW_BUS:
-                r = broker_new_bus(c->bus->broker, &bus);
+                r = request_may_admin(c, POLICY_NEWBUS);
+                if (r == 0)
+                        r = broker_new_bus(c->bus->broker, &bus);
                 return r < 0 ? r : (int)bus;
         case CTL_MAX_MSG_SIZE:
                 return request_ctl_max_msg_size(c, arg);
@@ -342,9 +450,9 @@ static int request_discard(Client *c, const FrameHdr *h, const uint8_t *body, si
 
 static int request_query(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
 {
-        if (len != 4)
-                return request_malformed(c, h, "QUERY body must be 4 bytes");
-        return query_answer(c, get_le32(body));
+        if (len < 4)
+                return request_malformed(c, h, "QUERY body must start with 4 bytes");
+        return query_answer(c, body, len);
 }
 
 /*

@@ -12,5 +12,6 @@ struct Binding;
 
 int request_dispatch(struct Client *c, const FrameHdr *h, const uint8_t *body);
 void request_remove_binding(struct Client *c, struct Binding *b);
+void request_recheck_bindings(struct Client *c);
 
 #endif

@@ -42,7 +42,9 @@ static uint64_t rd64(Reader *r)
         return lo | (uint64_t)rd32(r) << 32;
 }
 
-static int query_fetch(kbus_ksock_t ksock, uint32_t what, Reader *rd)
+/* Asks QUERY @what, with @args (@len bytes) after it. */
+static int query_fetch_args(kbus_ksock_t ksock, uint32_t what, const void *args, size_t len,
+                            Reader *rd)
 {
         Conn *c = table_get(ksock);
         uint8_t body[4];
@@ -51,11 +53,31 @@ static int query_fetch(kbus_ksock_t ksock, uint32_t what, Reader *rd)
         if (!c)
                 return -EBADF;
         put_le32(body, what);
-        int r = conn_request(c, FRAME_QUERY, 0, body, sizeof(body), NULL, 0, &res);
+        int r = conn_request(c, FRAME_QUERY, 0, body, sizeof(body), args, len, &res);
         conn_keep_readable(c);
         if (r < 0 || res.status < 0)
                 return r < 0 ? r : res.status;
         *rd = (Reader){ .p = buf_head(&c->payload), .left = buf_len(&c->payload) };
+        return 0;
+}
+
+static int query_fetch(kbus_ksock_t ksock, uint32_t what, Reader *rd)
+{
+        return query_fetch_args(ksock, what, NULL, 0, rd);
+}
+
+/* The rest of the payload as a NUL-terminated string. */
+static int query_text(Reader *rd, char **ret)
+{
+        char *text = strndup((const char *)rd->p, rd->left);
+
+        if (!text)
+                return -ENOMEM;
+        if (strlen(text) != rd->left) {
+                free(text);
+                return -EPROTO;
+        }
+        *ret = text;
         return 0;
 }
 
@@ -187,4 +209,114 @@ void kbus_query_stats_free(KbusBusStats *s)
 {
         free(s->ksocks_stats);
         s->ksocks_stats = NULL;
+}
+
+/**
+ * kbus_query_policy() - the policy in force on the ksock's bus, as text.
+ * @ksock: the ksock
+ * @ret:   a malloc()ed string
+ *
+ * Return: 0, or -EBADF, -EPROTO, -ENOMEM, -ECONNRESET.
+ */
+int kbus_query_policy(kbus_ksock_t ksock, char **ret)
+{
+        Reader rd;
+        int r = query_fetch(ksock, QUERY_POLICY, &rd);
+
+        return r < 0 ? r : query_text(&rd, ret);
+}
+
+/**
+ * kbus_query_explain() - what the policy decides for someone.
+ * @ksock:    the ksock (the question is about its bus)
+ * @q:        who, which action and which name
+ * @ret_deny: 0 if allowed, 1 if denied
+ * @ret_text: the decision and the rule that made it (malloc()ed)
+ *
+ * Return: 0, or -EINVAL (a bad action or name), -EBADMSG, -ENAMETOOLONG,
+ * -EBADF, -EPROTO, -ENOMEM, -ECONNRESET.
+ */
+int kbus_query_explain(kbus_ksock_t ksock, const KbusExplain *q, uint32_t *ret_deny,
+                       char **ret_text)
+{
+        size_t name_len = q->name ? strlen(q->name) : 0;
+        size_t len = QUERY_EXPLAIN_FIXED_LEN - 4 + 4 * q->ngroups + name_len;
+        uint8_t *args;
+        Reader rd;
+
+        if (q->ngroups > QUERY_EXPLAIN_GROUPS_MAX)
+                return -EINVAL;
+        args = malloc(len);
+        if (!args)
+                return -ENOMEM;
+        put_le32(args, q->action);
+        put_le32(args + 4, q->uid);
+        put_le32(args + 8, q->gid);
+        put_le32(args + 12, q->ngroups);
+        for (uint32_t i = 0; i < q->ngroups; i++)
+                put_le32(args + 16 + 4 * i, q->groups[i]);
+        if (name_len)
+                memcpy(args + 16 + 4 * q->ngroups, q->name, name_len);
+        int r = query_fetch_args(ksock, QUERY_EXPLAIN, args, len, &rd);
+        free(args);
+        if (r < 0)
+                return r;
+        *ret_deny = rd32(&rd);
+        if (rd.err || *ret_deny > 1)
+                return -EPROTO;
+        return query_text(&rd, ret_text);
+}
+
+/**
+ * kbus_query_users() - the quota limits, totals and every uid's books.
+ * @ksock: the ksock
+ * @ret:   filled in (free with kbus_query_users_free())
+ *
+ * Return: 0, or -EBADF, -EPROTO, -ENOMEM, -ECONNRESET.
+ */
+int kbus_query_users(kbus_ksock_t ksock, KbusQuotaStats *ret)
+{
+        KbusQuotaStats s = { 0 };
+        Reader rd;
+        int r = query_fetch(ksock, QUERY_USERS, &rd);
+
+        if (r < 0)
+                return r;
+        if (rd32(&rd) != KBUS_QUOTA_KINDS || rd.err)
+                return -EPROTO;
+        for (unsigned k = 0; k < KBUS_QUOTA_KINDS; k++) {
+                s.per_uid[k] = rd64(&rd);
+                s.total[k] = rd64(&rd);
+                s.used[k] = rd64(&rd);
+                s.refused[k] = rd64(&rd);
+        }
+        s.nusers = rd32(&rd);
+        if (rd.err || s.nusers > rd.left / (4 + 16 * KBUS_QUOTA_KINDS))
+                return -EPROTO;
+        s.users = calloc(s.nusers ? s.nusers : 1, sizeof(*s.users));
+        if (!s.users)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < s.nusers; i++) {
+                s.users[i].uid = rd32(&rd);
+                for (unsigned k = 0; k < KBUS_QUOTA_KINDS; k++) {
+                        s.users[i].used[k] = rd64(&rd);
+                        s.users[i].refused[k] = rd64(&rd);
+                }
+        }
+        if (rd.err) {
+                kbus_query_users_free(&s);
+                return rd.err;
+        }
+        *ret = s;
+        return 0;
+}
+
+/**
+ * kbus_query_users_free() - free what kbus_query_users() allocated.
+ * @s: the books
+ */
+void kbus_query_users_free(KbusQuotaStats *s)
+{
+        free(s->users);
+        s->users = NULL;
 }

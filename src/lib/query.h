@@ -29,9 +29,39 @@ typedef struct KbusBusStats {
         KbusKsockStats *ksocks_stats;
 } KbusBusStats;
 
+/* A question for the policy: may this uid (in these groups) do this? */
+typedef struct KbusExplain {
+        uint32_t action; /* 0 connect, 1 listen, 2 own, 3 send, 4 set, 5 newbus */
+        uint32_t uid, gid;
+        const uint32_t *groups;
+        uint32_t ngroups;
+        const char *name; /* for listen, own and send; else NULL */
+} KbusExplain;
+
+/* The quota kinds, in kbusd's order: connections, bindings, queued bytes,
+ * requests, bytes of partly received frames. */
+#define KBUS_QUOTA_KINDS 5
+
+typedef struct KbusQuotaUser {
+        uint32_t uid;
+        uint64_t used[KBUS_QUOTA_KINDS], refused[KBUS_QUOTA_KINDS];
+} KbusQuotaUser;
+
+typedef struct KbusQuotaStats {
+        uint64_t per_uid[KBUS_QUOTA_KINDS], total[KBUS_QUOTA_KINDS];
+        uint64_t used[KBUS_QUOTA_KINDS], refused[KBUS_QUOTA_KINDS];
+        uint32_t nusers;
+        KbusQuotaUser *users;
+} KbusQuotaStats;
+
 int kbus_query_bindings(kbus_ksock_t ksock, KbusBindingInfo **ret, size_t *ret_count);
 void kbus_query_bindings_free(KbusBindingInfo *b, size_t count);
 int kbus_query_stats(kbus_ksock_t ksock, KbusBusStats *ret);
 void kbus_query_stats_free(KbusBusStats *s);
+int kbus_query_policy(kbus_ksock_t ksock, char **ret);
+int kbus_query_explain(kbus_ksock_t ksock, const KbusExplain *q, uint32_t *ret_deny,
+                       char **ret_text);
+int kbus_query_users(kbus_ksock_t ksock, KbusQuotaStats *ret);
+void kbus_query_users_free(KbusQuotaStats *s);
 
 #endif

@@ -72,11 +72,16 @@ enum {
 };
 #define CTL_ASK 0xffffffffu
 
-/* FRAME_QUERY subjects (SPEC §12). */
+/* FRAME_QUERY subjects (SPEC §12, and the policy and quotas of SPEC §18). */
 enum {
         QUERY_BINDINGS = 1,
         QUERY_STATS = 2,
+        QUERY_POLICY = 3,  /* the policy in force, as text */
+        QUERY_EXPLAIN = 4, /* body goes on: action, uid, gid, ngroups, groups, name */
+        QUERY_USERS = 5,   /* the quota books of every uid */
 };
+#define QUERY_EXPLAIN_FIXED_LEN 20u /* what, action, uid, gid, ngroups */
+#define QUERY_EXPLAIN_GROUPS_MAX 1024u
 
 /* Message flags (SPEC §4). */
 #define KBUS_FLAG_WANT_A_REPLY 0x1u

@@ -798,15 +798,32 @@ class TestCtl(KbusdTestCase):
         self.assertEqual(out[1].split(), ['KSOCK', 'PID', 'UID', 'QUEUED', 'MAX', 'RESERVED',
                                           'UNREPLIED', 'SENT', 'RECEIVED', 'MISSED', 'HELD',
                                           'SET-ASIDE', 'BINDINGS'])
-        rows = {int(l.split()[0]): l.split() for l in out[2:]}
+        blank = out.index('')
+        ksocks, users = out[2:blank], out[blank + 1:]
+        rows = {int(l.split()[0]): l.split() for l in ksocks}
         self.assertEqual(rows[lst.ksock], [str(lst.ksock), str(lst.pid), str(os.getuid()), '0',
                                            '100', '0', '0', '0', '2', '0', '0', '0', '2'])
         self.assertEqual(sorted(rows), sorted([lst.ksock, int(m.group(1))]))
-        self.assertTrue(all(len(l) == len(out[1]) for l in out[2:]), 'not aligned')
+        self.assertTrue(all(len(l) == len(out[1]) for l in ksocks), 'not aligned')
+        # the quota books: the two connections and two bindings of this uid, and the total
+        self.assertTrue(users[0].startswith("kbusd's quotas per uid (all buses); limits per uid "
+                                            "/ in total: 16384/65536 connections"), users[0])
+        self.assertEqual(users[1].split(), ['UID', 'CONNECTIONS', 'BINDINGS', 'QUEUED-BYTES',
+                                            'REQUESTS', 'PARTIAL-BYTES', 'REFUSED'])
+        self.assertEqual([l.split() for l in users[2:]],
+                         [[str(os.getuid()), '2', '2', '0', '0', '0', '0'],
+                          ['all', '2', '2', '0', '0', '0', '0']])
         j = json.loads(self.ok('kbus-ctl', '--json', 'stats')[0])
         self.assertEqual(list(j), ['bus', 'self', 'ksocks', 'bindings', 'max_message_size',
                                    'held', 'set_aside', 'last_serial', 'reporting_binds',
-                                   'ksock_stats'])
+                                   'ksock_stats', 'quota'])
+        self.assertEqual(j['quota']['users'], [{
+            'uid': os.getuid(), 'connections': 2, 'connections_refused': 0, 'bindings': 2,
+            'bindings_refused': 0, 'queued_bytes': 0, 'queued_bytes_refused': 0, 'requests': 0,
+            'requests_refused': 0, 'partial_bytes': 0, 'partial_bytes_refused': 0}])
+        self.assertEqual(j['quota']['limits']['bindings_per_uid'], 65536)
+        self.assertEqual(j['quota']['limits']['partial_bytes_total'], 256 << 20)
+        self.assertEqual(j['quota']['total']['connections'], 2)
         self.assertEqual((j['bus'], j['ksocks'], j['bindings'], j['max_message_size'],
                           j['last_serial']), (0, 2, 2, 65536, 2))
         mine = [k for k in j['ksock_stats'] if k['ksock'] == lst.ksock][0]
@@ -850,6 +867,103 @@ class TestCtl(KbusdTestCase):
                                               "number from 100 to 16777216, not '%s'" % bad))
         self.assertEqual(self.stats()['max_message_size'], 1000)
         self.assertEqual(self.ok('kbus-ctl', 'max-message-size', '16777216'), ['16777216'])
+
+
+class TestPolicy(ToolTestCase):
+    """kbus-ctl policy and explain, against a kbusd with a policy file."""
+
+    POLICY = ('# only the sensors service owns or hears sensor names\n'
+              'only user:nobody own,listen $.Sensors.*\n'
+              'deny group:nogroup send $.Quiet bus 0\n'
+              'allow uid:1234 set\n'
+              'limit bindings-per-uid 500\n')
+
+    def setUp(self):
+        super().setUp()
+        self.policy_dir = tempfile.mkdtemp(prefix='kbus-policy-')
+        self.addCleanup(shutil.rmtree, self.policy_dir, True)
+        self.policy = os.path.join(self.policy_dir, 'policy.conf')
+        with open(self.policy, 'w') as f:
+            f.write(self.POLICY)
+        self.kbusd = Kbusd('--policy', self.policy, '--limit', 'requests-total=999')
+        self.addCleanup(self.kbusd.stop)
+        os.environ['KBUS_SOCKET_DIR'] = self.kbusd.dir
+
+    def test_policy(self):
+        out = self.ok('kbus-ctl', 'policy')
+        self.assertEqual(out[0], '# policy: %s (first match wins; SIGHUP reloads it)'
+                         % self.policy)
+        self.assertEqual(out[1], '# built in: deny * own,send $.KBUS.* (only kbusd sends '
+                                 '$.KBUS messages)')
+        rules = [l.split('#') for l in out[2:5]]
+        self.assertEqual([(r.strip(), w.strip()) for r, w in rules], [
+            ('only user:nobody listen,own $.Sensors.*', '%s:2' % self.policy),
+            ('deny group:nogroup send $.Quiet bus 0', '%s:3' % self.policy),
+            ('allow uid:1234 set', '%s:4' % self.policy)])
+        self.assertIn('limit bindings-per-uid 500', out)
+        self.assertIn('limit requests-total 999', out)
+        self.assertIn('limit connections-per-uid 16384', out)
+        j = json.loads(self.ok('kbus-ctl', '--json', 'policy')[0])
+        self.assertEqual(j['policy'].splitlines(), out)
+
+    def explain(self, *args):
+        r = self.run_tool('kbus-ctl', 'explain', *args)
+        self.assertEqual(r.stderr.decode(), '')
+        return r.returncode, r.stdout.decode().rstrip('\n')
+
+    def test_explain(self):
+        rule2 = '%s:2: only user:nobody listen,own $.Sensors.*' % self.policy
+        self.assertEqual(self.explain('--uid', '1001', 'own', '$.Sensors.Kitchen'),
+                         (1, 'uid 1001 own $.Sensors.Kitchen: deny (%s)' % rule2))
+        self.assertEqual(self.explain('--uid', 'nobody', 'bind', '$.Sensors.Kitchen'),
+                         (0, 'uid 65534 own $.Sensors.Kitchen: allow (%s)' % rule2))
+        self.assertEqual(self.explain('--uid', '1001', 'listen', '$.*'),
+                         (1, 'uid 1001 listen $.*: deny (%s)' % rule2))
+        self.assertEqual(self.explain('--uid', '1001', 'listen', '$.Other.*'),
+                         (0, 'uid 1001 listen $.Other.*: allow (built in: allow * '
+                             'connect,listen,own,send $.*)'))
+        # groups: nogroup by --gid, or looked up for the user
+        self.assertEqual(self.explain('--uid', '1001', '--gid', 'nogroup', 'send', '$.Quiet'),
+                         (1, 'uid 1001 send $.Quiet: deny (%s:3: deny group:nogroup send '
+                             '$.Quiet bus 0)' % self.policy))
+        self.assertEqual(self.explain('--uid', 'nobody', 'send', '$.Quiet')[0], 1)
+        self.assertEqual(self.explain('--uid', '1001', '--gid', '1001', 'send', '$.Quiet')[0], 0)
+        self.assertEqual(self.explain('--uid', '1234', 'set'),
+                         (0, 'uid 1234 set: allow (%s:4: allow uid:1234 set)' % self.policy))
+        self.assertEqual(self.explain('--uid', '1235', 'newbus'),
+                         (1, 'uid 1235 newbus: deny (built in: deny * set,newbus)'))
+        self.assertEqual(self.explain('--uid', 'root', 'send', '$.KBUS.Replier.GoneAway'),
+                         (1, 'uid 0 send $.KBUS.Replier.GoneAway: deny (built in: deny * '
+                             'own,send $.KBUS.* (only kbusd sends $.KBUS messages))'))
+        j = json.loads(self.ok('kbus-ctl', '--json', 'explain', '--uid', '7', 'connect')[0])
+        self.assertEqual(j, {'uid': 7, 'gid': 7, 'action': 'connect', 'name': None,
+                             'allowed': True, 'decision': 'allow (built in: allow * '
+                                                          'connect,listen,own,send $.*)'})
+
+    def test_explain_errors(self):
+        self.assertEqual(self.fails('kbus-ctl', 'explain', 'lsten', '$.A', status=2)[1],
+                         "kbus-ctl: explain: ACTION is connect, listen, own, bind, send, set or "
+                         "newbus, not 'lsten'; try 'kbus-ctl --help'")
+        self.assertEqual(self.fails('kbus-ctl', 'explain', 'listen', status=2)[1],
+                         "kbus-ctl: explain listen needs a NAME; try 'kbus-ctl --help'")
+        self.assertEqual(self.fails('kbus-ctl', 'explain', 'set', '$.A', status=2)[1],
+                         "kbus-ctl: explain set takes no NAME; try 'kbus-ctl --help'")
+        self.assertEqual(self.fails('kbus-ctl', 'explain', '--uid', 'no-such-user-x', 'set',
+                                    status=2)[1], "kbus-ctl: --uid: no user 'no-such-user-x'; try "
+                                                 "'kbus-ctl --help'")
+        self.assertEqual(self.fails('kbus-ctl', 'explain', 'send', '$.A.*')[1],
+                         'kbus-ctl: bus 0: EBADMSG: not a valid message name (a message name '
+                         'has no wildcard)')
+
+    def test_refusals(self):
+        out, err = self.fails('kbus-listen', '$.*')
+        self.assertEqual(err, "kbus-listen: $.*: EPERM: kbusd's policy does not allow it "
+                              "('kbus-ctl explain' says which rule)")
+        out, err = self.fails('kbus-send', '$.KBUS.Replier.GoneAway')
+        self.assertEqual(err, "kbus-send: $.KBUS.Replier.GoneAway: EPERM: kbusd's policy does "
+                              "not allow it ('kbus-ctl explain' says which rule)")
+        self.ok('kbus-send', '$.Quiet')  # root is not in nogroup
+        self.assertEqual(self.ok('kbus-ctl', 'max-message-size', '200'), ['200'])
 
 
 if __name__ == '__main__':
