@@ -235,6 +235,10 @@ Client *client_free(Client *c)
         buf_deinit(&c->in);
         buf_deinit(&c->out);
         queue_deinit(&c->queue);
+        if (c->queued_charged)
+                quota_release(c->quser, QUOTA_QUEUED_BYTES, c->queued_charged);
+        if (c->in_claim)
+                quota_release(c->quser, QUOTA_PARTIAL_BYTES, c->in_claim);
         if (c->charged)
                 quota_release(c->quser, QUOTA_CONNECTIONS, 1);
         quota_user_unref(c->quser);
@@ -259,8 +263,11 @@ static void client_teardown(Client *c)
                               slot->taken ? KBUS_MSG_NAME_REPLIER_IGNORED
                                           : KBUS_MSG_NAME_REPLIER_GONEAWAY,
                               c->id);
-        while ((slot = TAILQ_FIRST(&c->owed.slots)))
+        while ((slot = TAILQ_FIRST(&c->owed.slots))) {
+                if (slot->charged)
+                        reply_slot_charge(slot, slot->replier->quser);
                 reply_slot_forget_requester(&c->owed, slot);
+        }
         while ((b = TAILQ_FIRST(&c->bindings)))
                 request_remove_binding(c, b);
         router_forget_set_aside(bus, c, 0);
@@ -539,9 +546,33 @@ static uint64_t client_frame_max(const Client *c, const FrameHdr *h)
         return KBUS_FRAME_HDR_LEN + KBUS_SMALL_FRAME_MAX;
 }
 
-/* An oversized frame has been skipped: answer it as its type deserves. */
-static void client_skipped(Client *c, const FrameHdr *h)
+/* The answer to a frame whose bytes were skipped because a quota refused them. */
+static void client_skipped_quota(Client *c, const FrameHdr *h, int err)
 {
+        switch (h->type) {
+        case FRAME_SEND:
+                if (h->flags & FRAME_SEND_POST)
+                        client_send_error(c, -err, h->type, h->flags, "partial-bytes quota");
+                else
+                        client_answer(c, err, 0, 0);
+                break;
+        case FRAME_TAKE:
+        case FRAME_WAKE:
+        case FRAME_POKE:
+                client_send_error(c, -err, h->type, h->flags, "partial-bytes quota");
+                break;
+        default:
+                client_answer(c, err, 0, 0);
+        }
+}
+
+/* A refused frame has been skipped: answer it as its type deserves. */
+static void client_skipped(Client *c, const FrameHdr *h, int err)
+{
+        if (err) {
+                client_skipped_quota(c, h, err);
+                return;
+        }
         switch (h->type) {
         case FRAME_SEND:
                 if (h->flags & FRAME_SEND_POST)
@@ -568,8 +599,42 @@ static bool client_skip(Client *c)
         c->skip -= n;
         if (c->skip > 0)
                 return true;
-        client_skipped(c, &c->skip_hdr);
+        client_skipped(c, &c->skip_hdr, c->skip_err);
         return false;
+}
+
+/* Starts skipping the frame @h (answered with @err once skipped); 1 if done already. */
+static int client_start_skip(Client *c, const FrameHdr *h, int err)
+{
+        c->skip = h->len;
+        c->skip_hdr = *h;
+        c->skip_err = err;
+        return client_skip(c) ? 0 : 1;
+}
+
+/*
+ * A frame that has begun to arrive charges its declared length to the uid's
+ * partial-bytes quota until it is whole: its bytes are buffered only as they
+ * come, but the declared length is what it may grow to.
+ */
+static int client_claim_frame(Client *c, const FrameHdr *h)
+{
+        if (c->in_claim)
+                return 0;
+        int r = quota_charge(c->quser, QUOTA_PARTIAL_BYTES, h->len);
+        if (r) {
+                client_quota_refused(c, QUOTA_PARTIAL_BYTES, r);
+                return quota_errno(r);
+        }
+        c->in_claim = h->len;
+        return 0;
+}
+
+static void client_unclaim_frame(Client *c)
+{
+        if (c->in_claim)
+                quota_release(c->quser, QUOTA_PARTIAL_BYTES, c->in_claim);
+        c->in_claim = 0;
 }
 
 /* Acts on the next frame; returns 1 if one was handled, 0 if more bytes are needed. */
@@ -588,16 +653,13 @@ static int client_next_frame(Client *c)
                 client_close(c, "first frame is not a kbus HELLO");
                 return 0;
         }
-        if (h.len > client_frame_max(c, &h)) {
-                c->skip = h.len;
-                c->skip_hdr = h;
-                return client_skip(c) ? 0 : 1;
-        }
+        if (h.len > client_frame_max(c, &h))
+                return client_start_skip(c, &h, 0);
         if (buf_len(&c->in) < h.len) {
-                if (buf_reserve(&c->in, h.len - buf_len(&c->in)) < 0)
-                        client_close(c, "out of memory for its input");
-                return 0;
+                r = client_claim_frame(c, &h);
+                return r < 0 ? client_start_skip(c, &h, r) : 0;
         }
+        client_unclaim_frame(c);
         const uint8_t *body = buf_head(&c->in) + KBUS_FRAME_HDR_LEN;
         r = c->greeted ? request_dispatch(c, &h, body) : client_hello(c, &h, body);
         buf_consume(&c->in, h.len);
@@ -611,11 +673,14 @@ static void client_process_input(Client *c, unsigned max_frames)
 {
         unsigned frames = 0;
 
-        while (!c->closing && frames < max_frames) {
-                if (c->skip && client_skip(c))
+        while (!c->closing) {
+                if (frames == max_frames) {
+                        if (buf_len(&c->in) >= KBUS_FRAME_HDR_LEN) /* more: after the others */
+                                event_active(c->read_ev, EV_READ, 0);
                         return;
-                if (!client_next_frame(c))
-                        return;
+                }
+                if ((c->skip && client_skip(c)) || !client_next_frame(c))
+                        break;
                 frames++;
                 if (max_frames != UINT_MAX && buf_len(&c->out) > KBUS_OUT_PAUSE_BYTES) {
                         c->paused = true;
@@ -623,8 +688,7 @@ static void client_process_input(Client *c, unsigned max_frames)
                         return;
                 }
         }
-        if (!c->closing && buf_len(&c->in) >= KBUS_FRAME_HDR_LEN)
-                event_active(c->read_ev, EV_READ, 0); /* more frames: after the others */
+        buf_shrink(&c->in, 0); /* once empty: an idle ksock holds no input buffer */
 }
 
 static int client_read(Client *c)

@@ -36,6 +36,8 @@ typedef struct Client {
         QuotaUser *quser; /* its uid's books (see quota.c) */
         int refused;      /* not admitted at accept: the WELCOME status */
         bool charged;     /* its connection is charged to quser */
+        uint64_t queued_charged; /* queued bytes charged to quser (inbox.c) */
+        uint64_t in_claim;       /* declared bytes of a frame being received, charged */
         bool refusal_logged;
         bool greeted;     /* HELLO accepted */
         bool can_write;   /* opened 'rw' */
@@ -59,8 +61,9 @@ typedef struct Client {
         uint32_t set_aside; /* SetAside entries addressed to this client */
         uint64_t route_stamp;
         uint32_t last_net, last_serial;
-        uint64_t skip;      /* bytes of an oversized frame still to discard */
+        uint64_t skip;      /* bytes of a refused frame still to discard */
         FrameHdr skip_hdr;
+        int skip_err;       /* why it was refused: 0 too long, else a quota errno */
         uint64_t nsent, nreceived, nmissed;
         char *send_ok;    /* the last name the policy let it send (request.c) */
         uint32_t send_ok_len;

@@ -6,7 +6,9 @@
  * once (the socket write happens when the broker settles, once per batch)
  * and adds a LIVE queue entry.  The queue is full when its LIVE messages
  * plus the reply places reserved for the client's outstanding requests
- * reach its limit (SPEC §7), or when it holds KBUS_QUEUE_BYTES_MAX bytes.
+ * reach its limit (SPEC §7), when it holds KBUS_QUEUE_BYTES_MAX bytes, or
+ * when the bytes queued for its uid reach that uid's share or kbusd's total
+ * (quota.c): queued bytes are charged to the uid that must read them.
  *
  * What the application has taken is learnt lazily: the take log is applied
  * only when a queue looks full, when the entry ring needs room, and before
@@ -45,7 +47,24 @@ uint32_t inbox_reserved(const Client *c)
 static bool inbox_looks_full(const Client *c)
 {
         return (uint64_t)c->queue.live + inbox_reserved(c) >= c->max_messages ||
-               c->queue.live_bytes >= KBUS_QUEUE_BYTES_MAX;
+               c->queue.live_bytes >= KBUS_QUEUE_BYTES_MAX ||
+               quota_is_spent(c->quser, QUOTA_QUEUED_BYTES);
+}
+
+/**
+ * inbox_charge() - bring the queued bytes charged to @c's uid in line with
+ * its queue, after messages were queued, taken or removed.
+ * @c: the client
+ */
+void inbox_charge(Client *c)
+{
+        uint64_t now = c->queue.live_bytes;
+
+        if (now > c->queued_charged)
+                quota_force(c->quser, QUOTA_QUEUED_BYTES, now - c->queued_charged);
+        else if (now < c->queued_charged)
+                quota_release(c->quser, QUOTA_QUEUED_BYTES, c->queued_charged - now);
+        c->queued_charged = now;
 }
 
 /**
@@ -54,8 +73,8 @@ static bool inbox_looks_full(const Client *c)
  */
 void inbox_reconcile(Client *c)
 {
-        if (c->shm)
-                queue_reconcile(&c->queue, c->shm, inbox_on_taken, c);
+        if (c->shm && queue_reconcile(&c->queue, c->shm, inbox_on_taken, c))
+                inbox_charge(c);
 }
 
 /**
@@ -128,6 +147,7 @@ int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                 __atomic_store_n(&c->shm->pushed, seq, __ATOMIC_RELEASE);
         }
         c->nreceived++;
+        inbox_charge(c); /* room was checked: this may pass the share by one message */
         broker_mark_dirty(c->bus->broker, c);
         return 0;
 }
@@ -140,7 +160,8 @@ int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
 void inbox_take(Client *c, uint32_t seq)
 {
         inbox_reconcile(c);
-        queue_take(&c->queue, seq, inbox_on_taken, c);
+        if (queue_take(&c->queue, seq, inbox_on_taken, c))
+                inbox_charge(c);
 }
 
 /**

@@ -130,6 +130,21 @@ void reply_slot_forget_requester(RequesterBook *owed, ReplySlot *s)
 }
 
 /**
+ * reply_slot_charge() - count the slot against @u's requests quota from now
+ * on (the requester's while it lives, then the replier's, who alone can end
+ * it); the move is never refused.
+ * @s: the slot
+ * @u: the new payer
+ */
+void reply_slot_charge(ReplySlot *s, QuotaUser *u)
+{
+        if (s->charged)
+                quota_release(s->charged, QUOTA_REQUESTS, 1);
+        quota_force(u, QUOTA_REQUESTS, 1);
+        s->charged = u;
+}
+
+/**
  * reply_slot_free() - the request has its reply or status; forget it.
  * @owed:  the requester's book, or NULL if the requester has gone
  * @owing: the replier's book
@@ -143,6 +158,8 @@ ReplySlot *reply_slot_free(RequesterBook *owed, ReplierBook *owing, ReplySlot *s
                 reply_slot_forget_requester(owed, s);
         if (s->taken)
                 owing->taken--;
+        if (s->charged)
+                quota_release(s->charged, QUOTA_REQUESTS, 1);
         RB_REMOVE(ReplyTree, &owing->slots, s);
         free(s);
         return NULL;

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "quota.h"
+
 struct Client;
 
 typedef struct ReplySlot {
@@ -20,6 +22,7 @@ typedef struct ReplySlot {
         uint32_t replier_id;
         uint64_t seq;                /* the replier copy's seq in the replier's queue */
         bool taken;                  /* the replier's application took the request */
+        QuotaUser *charged;          /* whose requests quota it counts against, or NULL */
         TAILQ_ENTRY(ReplySlot) requester_link;
         RB_ENTRY(ReplySlot) replier_link;
 } ReplySlot;
@@ -48,6 +51,7 @@ int reply_slot_new(RequesterBook *owed, ReplierBook *owing, struct Client *reque
 ReplySlot *reply_slot_find(ReplierBook *owing, uint32_t id_net, uint32_t id_serial);
 void reply_slot_mark_taken(ReplierBook *owing, ReplySlot *s);
 void reply_slot_forget_requester(RequesterBook *owed, ReplySlot *s);
+void reply_slot_charge(ReplySlot *s, QuotaUser *u);
 ReplySlot *reply_slot_free(RequesterBook *owed, ReplierBook *owing, ReplySlot *s);
 ReplySlot *replier_book_first(ReplierBook *owing);
 

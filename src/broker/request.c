@@ -218,8 +218,10 @@ void request_remove_binding(Client *c, Binding *b)
         Bus *bus = c->bus;
 
         inbox_reconcile(c);
-        if (queue_remove_binding(&c->queue, b->id, request_unbound, c) > 0)
+        if (queue_remove_binding(&c->queue, b->id, request_unbound, c) > 0) {
+                inbox_charge(c);
                 bus->recheck = true;
+        }
         router_forget_set_aside(bus, c, b->id);
         TAILQ_REMOVE(&c->bindings, b, client_link);
         if (b->replier) {

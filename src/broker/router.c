@@ -100,7 +100,26 @@ static void router_deliver_listeners(Bus *bus, const Message *m, uint64_t stamp)
         }
 }
 
-/* The replier's copy of a request, with its reply slot. */
+/*
+ * Charges a request to its sender's uid (quota.c).  The charge goes with the
+ * request: to its reply slot once delivered, to the held send while held;
+ * whoever drops the request releases it.
+ */
+static int router_charge_request(Client *s)
+{
+        int r = quota_charge(s->quser, QUOTA_REQUESTS, 1);
+
+        if (r)
+                client_quota_refused(s, QUOTA_REQUESTS, r);
+        return quota_errno(r);
+}
+
+static void router_uncharge_request(Client *s)
+{
+        quota_release(s->quser, QUOTA_REQUESTS, 1);
+}
+
+/* The replier's copy of a request, with its reply slot (which takes the charge). */
 static int router_deliver_request(Bus *bus, Client *s, const Message *m, Binding *rb,
                                   uint64_t stamp)
 {
@@ -109,8 +128,11 @@ static int router_deliver_request(Bus *bus, Client *s, const Message *m, Binding
         int r = reply_slot_new(&s->owed, &p->owing, s, s->id, p, p->id, m->v.id_net,
                                m->v.id_serial, &slot);
 
-        if (r < 0)
+        if (r < 0) {
+                router_uncharge_request(s);
                 return r;
+        }
+        slot->charged = s->quser;
         r = inbox_push(p, m, rb->id, true, slot);
         if (r < 0) {
                 reply_slot_free(&s->owed, &p->owing, slot);
@@ -155,8 +177,11 @@ static int router_hold(Bus *bus, Client *s, Message *m, Binding *rb, bool wait)
 {
         HeldSend *h = calloc(1, sizeof(*h));
 
-        if (!h)
+        if (!h) {
+                if (rb)
+                        router_uncharge_request(s);
                 return -ENOMEM;
+        }
         h->msg = message_ref(m);
         h->sender = s;
         h->wait = wait;
@@ -235,19 +260,23 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
                 if (m->v.id_net != 0 &&
                     reply_slot_find(&rb->client->owing, m->v.id_net, m->v.id_serial))
                         return -EINVAL;
+                if ((r = router_charge_request(s)) < 0)
+                        return r;
         }
         r = router_collect(bus, m, NULL);
+        if (r == 0)
+                r = router_blocked(bus, m, rb);
+        if (r == ROUTE_ROOM)
+                return router_deliver(bus, s, m, rb, ret);
+        if (r > 0 && (m->v.flags & KBUS_FLAG_ALL_OR_WAIT))
+                return router_hold(bus, s, m, rb, wait);
+        if (rb)
+                router_uncharge_request(s);
         if (r < 0)
                 return r;
-        r = router_blocked(bus, m, rb);
-        if (r != ROUTE_ROOM) {
-                if (m->v.flags & KBUS_FLAG_ALL_OR_WAIT)
-                        return router_hold(bus, s, m, rb, wait);
-                if (r == ROUTE_REPLIER_FULL)
-                        router_use_id(bus, s, m); /* SPEC §7: this one uses an id */
-                return -EBUSY;
-        }
-        return router_deliver(bus, s, m, rb, ret);
+        if (r == ROUTE_REPLIER_FULL)
+                router_use_id(bus, s, m); /* SPEC §7: this one uses an id */
+        return -EBUSY;
 }
 
 /**
@@ -297,6 +326,8 @@ static Message *router_unhold(Bus *bus, HeldSend *h)
  */
 void router_drop_held(Bus *bus, HeldSend *h)
 {
+        if (h->reserved)
+                router_uncharge_request(h->sender);
         message_unref(router_unhold(bus, h));
         bus->recheck = true; /* its reserved place is free again */
 }
@@ -311,14 +342,16 @@ static void router_complete_held(Client *s, bool wait, int32_t status, const Mes
         broker_mark_late(s->bus->broker, s);
 }
 
-/* A held request that can no longer be delivered: it is sent, and answered. */
+/* A held request that can no longer be delivered: it is sent, and answered with a status. */
 static void router_fail_held(Bus *bus, HeldSend *h, const char *status)
 {
         Client *s = h->sender;
-        bool wait = h->wait;
+        bool wait = h->wait, charged = h->reserved;
         Message *m = router_unhold(bus, h);
         Message *st;
 
+        if (charged)
+                router_uncharge_request(s);
         router_use_id(bus, s, m);
         if (message_new_synthetic(status, s->id, 0, m->v.id_net, m->v.id_serial, NULL, 0,
                                   &st) == 0) {

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TRIE_SLOTS_MIN 64u
+
 struct TrieNode {
         TrieNode *parent;
         uint64_t hash;
@@ -77,7 +79,7 @@ static bool trie_node_is_empty(const TrieNode *n)
 int trie_init(Trie *t)
 {
         *t = TRIE_INIT;
-        t->nslots = 64;
+        t->nslots = TRIE_SLOTS_MIN;
         t->slots = calloc(t->nslots, sizeof(*t->slots));
         t->root = trie_node_new(NULL, "$", 1, 0);
         if (!t->slots || !t->root) {
@@ -100,16 +102,17 @@ static TrieNode **trie_slot_find(const Trie *t, const TrieNode *parent, const ch
         }
 }
 
-static int trie_grow(Trie *t)
+/* Moves every node to a table of @nslots (a power of two, over twice the nodes). */
+static int trie_rehash(Trie *t, size_t nslots)
 {
         size_t old_n = t->nslots;
         TrieNode **old = t->slots;
-        TrieNode **slots = calloc(old_n * 2, sizeof(*slots));
+        TrieNode **slots = calloc(nslots, sizeof(*slots));
 
         if (!slots)
                 return -ENOMEM;
         t->slots = slots;
-        t->nslots = old_n * 2;
+        t->nslots = nslots;
         for (size_t i = 0; i < old_n; i++)
                 if (old[i])
                         *trie_slot_find(t, old[i]->parent, old[i]->word, old[i]->word_len,
@@ -153,7 +156,7 @@ static int trie_child_add(Trie *t, TrieNode *parent, const char *word, size_t le
                 return 0;
         }
         if ((t->nnodes + 1) * 2 > t->nslots) {
-                if (trie_grow(t) < 0)
+                if (trie_rehash(t, t->nslots * 2) < 0)
                         return -ENOMEM;
                 slot = trie_slot_find(t, parent, word, len, hash);
         }
@@ -167,7 +170,11 @@ static int trie_child_add(Trie *t, TrieNode *parent, const char *word, size_t le
         return 0;
 }
 
-/* Frees @n and its ancestors for as long as nothing is bound at or below them. */
+/*
+ * Frees @n and its ancestors for as long as nothing is bound at or below
+ * them; a table left mostly empty is halved, so that the memory of many
+ * bindings comes back when they go.
+ */
 static void trie_prune(Trie *t, TrieNode *n)
 {
         while (n != t->root && trie_node_is_empty(n)) {
@@ -178,6 +185,8 @@ static void trie_prune(Trie *t, TrieNode *n)
                 free(n);
                 n = parent;
         }
+        if (t->nslots > TRIE_SLOTS_MIN && t->nnodes * 8 < t->nslots)
+                (void)trie_rehash(t, t->nslots / 2); /* without memory, it stays as it is */
 }
 
 /* The length of the word starting at @p (up to '.' or @end). */
