@@ -104,6 +104,11 @@ static void harness_exec(const Kbusd *k, int out[2], const char *const *args)
         int n = harness_wrapper_args(argv, 24);
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (k->keep_log) {
+                int log = open(k->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (log >= 0)
+                        dup2(log, STDERR_FILENO);
+        }
         dup2(out[1], STDOUT_FILENO);
         close(out[0]);
         close(out[1]);
@@ -130,6 +135,7 @@ int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args)
         int out[2];
 
         snprintf(k->dir, sizeof(k->dir), "%s", dir);
+        snprintf(k->log_path, sizeof(k->log_path), "%s.log", dir);
         k->buses = harness_count_buses(args);
         setenv("KBUS_SOCKET_DIR", k->dir, 1);
         if (pipe2(out, O_CLOEXEC) < 0)
@@ -239,5 +245,47 @@ int kbusd_stop(Kbusd *k)
                         clean = 0;
         }
         harness_rmdir(k->dir);
+        if (k->keep_log)
+                unlink(k->log_path);
         return clean ? 0 : -EIO;
+}
+
+/**
+ * kbusd_log() - what kbusd has logged so far (started with keep_log set).
+ * @k: the kbusd
+ *
+ * Return: a malloc()ed string (empty if nothing), or NULL without memory.
+ */
+char *kbusd_log(const Kbusd *k)
+{
+        FILE *f = fopen(k->log_path, "re");
+        char *text = calloc(1, 1 << 20);
+
+        if (f && text)
+                text[fread(text, 1, (1 << 20) - 1, f)] = '\0';
+        if (f)
+                fclose(f);
+        return text;
+}
+
+/**
+ * harness_rss_kb() - the resident set size of a process.
+ * @pid: the process
+ *
+ * Return: VmRSS in KiB, or -1.
+ */
+long harness_rss_kb(pid_t pid)
+{
+        char path[64], line[256];
+        long kb = -1;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+                        break;
+        fclose(f);
+        return kb;
 }

@@ -13,7 +13,9 @@ typedef struct Kbusd {
         pid_t pid;
         int out_fd;          /* kbusd's stdout */
         unsigned buses;
+        bool keep_log;       /* set before starting: stderr goes to log_path */
         char dir[PATH_MAX];  /* its socket directory (also $KBUS_SOCKET_DIR) */
+        char log_path[PATH_MAX + 16];
 } Kbusd;
 
 int kbusd_start(Kbusd *k, const char *const *args);
@@ -23,5 +25,7 @@ int kbusd_kill(Kbusd *k, int sig);
 const char *kbusd_path(void);
 int harness_wait_exit(pid_t pid, int timeout_ms);
 long harness_now_ms(void);
+char *kbusd_log(const Kbusd *k);
+long harness_rss_kb(pid_t pid);
 
 #endif
