@@ -11,7 +11,9 @@
  * messages.  A ksock whose close must be known to kbusd before the test goes
  * on is closed with close_synced(), which waits for the GoneAway status its
  * close makes (SPEC §9) instead of sleeping.  The ECONNRESET test starts a
- * second, private kbusd and SIGKILLs it.
+ * second, private kbusd and SIGKILLs it; the quota tests start one with low
+ * limits.  EPERM and the quota errnos are tested as other users would meet
+ * them in test-security.c and test-quotas.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -877,6 +879,86 @@ static void test_econnreset(void **state)
         kbus_ksock_close(c);
 }
 
+/* The reserved $.KBUS space: root too may not send there or own a name there. */
+static void test_eperm(void **state)
+{
+        (void)state;
+        kbus_ksock_t a = kt_open_rw(), spy = kt_open_rw();
+        kbus_msg_id_t before, after;
+
+        assert_int_equal(kbus_ksock_bind(spy, "$.KBUS.*", 0), 0);
+        assert_int_equal(kbus_ksock_bind(a, "$.KBUS.Replier.Unbound", 1), -EPERM);
+        assert_int_equal(kbus_ksock_last_msg_id(a, &before), 0);
+        assert_int_equal(kt_try_send(a, "$.KBUS.Replier.Unbound", "", 0, NULL), -EPERM);
+        assert_int_equal(kt_try_send(a, "$.KBUS.Anything", "", KBUS_BIT_WANT_A_REPLY, NULL), -EPERM);
+        assert_int_equal(try_reply(a, "$.KBUS.Replier.GoneAway", KT_ID(1), kt_id(spy)), -EPERM);
+        assert_int_equal(kbus_ksock_last_msg_id(a, &after), 0);
+        assert_int_equal(after.serial_num, before.serial_num); /* no id used */
+        kt_expect_quiet(spy, KT_QUIET_MS);
+        kt_send(a, "$.Errno.Perm.Fine", "", 0); /* the ksock is still usable */
+        KT_CLOSE(a, spy);
+}
+
+/* A kbusd of our own, with @args, for a quota test. */
+static void start_limited(Kbusd *k, const char *const *args)
+{
+        assert_int_equal(kbusd_start(k, args), 0);
+}
+
+static void stop_limited(Kbusd *k)
+{
+        assert_int_equal(kbusd_stop(k), 0);
+        setenv("KBUS_SOCKET_DIR", kt_kbusd.dir, 1); /* back to the shared kbusd */
+}
+
+/* A uid's share of a quota is used up: EDQUOT, and nothing is made. */
+static void test_edquot(void **state)
+{
+        static const char *const args[] = { "--limit", "bindings-per-uid=2", "--limit",
+                                            "connections-per-uid=3", NULL };
+        Kbusd k;
+
+        (void)state;
+        start_limited(&k, args);
+        kbus_ksock_t a = kt_open_rw(), b = kt_open_rw(), c = kt_open_rw();
+        assert_int_equal(kbus_ksock_open(0, O_RDWR), -EDQUOT);
+        assert_int_equal(kbus_ksock_bind(a, "$.Errno.Q.One", 0), 0);
+        assert_int_equal(kbus_ksock_bind(b, "$.Errno.Q.Two", 1), 0);
+        assert_int_equal(kbus_ksock_bind(c, "$.Errno.Q.Three", 0), -EDQUOT);
+        assert_int_equal(kbus_ksock_bind(c, "$.Errno.Q.Three", 1), -EDQUOT);
+        assert_int_equal(kt_replier_of(c, "$.Errno.Q.Three"), 0);
+        assert_int_equal(kbus_ksock_unbind(a, "$.Errno.Q.One", 0), 0);
+        assert_int_equal(kbus_ksock_bind(c, "$.Errno.Q.Three", 0), 0);
+        KT_CLOSE(a, b, c);
+        stop_limited(&k);
+}
+
+/* kbusd's total of a quota is used up: ENOBUFS. */
+static void test_enobufs(void **state)
+{
+        static const char *const args[] = { "--limit", "requests-total=1", NULL };
+        Kbusd k;
+
+        (void)state;
+        start_limited(&k, args);
+        kbus_ksock_t asker = kt_open_rw(), replier = kt_open_rw();
+        assert_int_equal(kbus_ksock_bind(replier, "$.Errno.Q.Ask", 1), 0);
+        kt_send(asker, "$.Errno.Q.Ask", "", KBUS_BIT_WANT_A_REPLY);
+        assert_int_equal(kt_try_send(asker, "$.Errno.Q.Ask", "", KBUS_BIT_WANT_A_REPLY, NULL),
+                         -ENOBUFS);
+        uint32_t n = 0;
+        assert_int_equal(kbus_ksock_num_messages(replier, &n), 0);
+        assert_int_equal(n, 1); /* the refused request went nowhere */
+        kbus_message_t *req = kt_take(replier);
+        kt_reply(replier, req, "", 0);
+        kbus_msg_delete(&req);
+        kbus_message_t *rep = kt_take(asker);
+        kbus_msg_delete(&rep);
+        kt_send(asker, "$.Errno.Q.Ask", "", KBUS_BIT_WANT_A_REPLY); /* room again */
+        KT_CLOSE(asker, replier);
+        stop_limited(&k);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -900,6 +982,9 @@ int main(void)
                 cmocka_unit_test(test_eagain_all_or_wait),
                 cmocka_unit_test(test_eagain_bind_event),
                 cmocka_unit_test(test_econnreset),
+                cmocka_unit_test(test_eperm),
+                cmocka_unit_test(test_edquot),
+                cmocka_unit_test(test_enobufs),
         };
 
         alarm(120);

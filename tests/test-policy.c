@@ -346,6 +346,59 @@ static void test_load_file(void **state)
         rmdir(dir);
 }
 
+/* @text with every "user:X" and "group:X" naming a user or group every Debian system has. */
+static char *example_with_real_names(const char *text)
+{
+        char *out = calloc(1, 2 * strlen(text) + 1), *o = out;
+
+        assert_non_null(out);
+        while (*text) {
+                const char *name = !strncmp(text, "user:", 5)    ? "user:nobody"
+                                   : !strncmp(text, "group:", 6) ? "group:nogroup"
+                                                                 : NULL;
+                if (!name) {
+                        *o++ = *text++;
+                        continue;
+                }
+                o = stpcpy(o, name);
+                text += strcspn(text, " \t\n");
+        }
+        return out;
+}
+
+/* The shipped example reads as intended. */
+static void test_example_file(void **state)
+{
+        const char *src = getenv("KBUS_SOURCE_ROOT");
+        char path[4096], err[512];
+        Policy *p = NULL;
+
+        (void)state;
+        assert_non_null(src);
+        snprintf(path, sizeof(path), "%s/examples/policy/policy.conf", src);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char *text = calloc(1, 65536);
+        assert_non_null(text);
+        assert_true(fread(text, 1, 65535, f) > 0);
+        fclose(f);
+        char *real = example_with_real_names(text);
+        assert_int_equal(policy_parse(path, real, ADMIN_UID, &p, err, sizeof(err)), 0);
+        free(real);
+        assert_int_equal(p->nrules, 5);
+        assert_int_equal(decide(p, &alice, POLICY_LISTEN, "$.*"), -EPERM);
+        assert_int_equal(decide(p, &nobody, POLICY_LISTEN, "$.Sensors.Kitchen"), 0);
+        assert_int_equal(decide(p, &alice, POLICY_SEND, "$.Sensors.Kitchen"), 0);
+        assert_int_equal(decide(p, &alice, POLICY_SEND, "$.Door.Command.Open"), -EPERM);
+        assert_int_equal(decide(p, &nobody, POLICY_SEND, "$.Door.Command.Open"), 0);
+        PolicyDecision d;
+        assert_int_equal(policy_may_connect(p, &alice, 1, &d), -EPERM);
+        assert_int_equal(policy_may_connect(p, &alice, 0, &d), 0);
+        assert_int_equal(policy_may_set(p, &nobody, 0, &d), 0);
+        policy_free(p);
+        free(text);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -359,6 +412,7 @@ int main(void)
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_load_file),
+                cmocka_unit_test(test_example_file),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -710,6 +710,33 @@ static void test_churn(void **state)
         trie_deinit(&t);
 }
 
+/* Many bindings come and go: the table grows with them and shrinks back. */
+static void test_table_shrinks(void **state)
+{
+        enum { N = 20000 };
+        static Binding *b[N];
+        char name[32];
+        Trie t;
+
+        (void)state;
+        assert_int_equal(trie_init(&t), 0);
+        size_t empty = t.nslots;
+        for (unsigned i = 0; i < N; i++) {
+                snprintf(name, sizeof(name), "$.s%u.leaf", i);
+                b[i] = add(&t, name, false, CL(0), i + 1);
+        }
+        assert_int_equal(t.nnodes, 2 * N);
+        assert_true(t.nslots >= 4 * N);
+        for (unsigned i = 0; i < N; i++) {
+                trie_remove(&t, b[i]);
+                assert_true(t.nnodes * 2 <= t.nslots); /* still room for every node */
+        }
+        assert_int_equal(t.nnodes, 0);
+        assert_int_equal(t.nbindings, 0);
+        assert_int_equal(t.nslots, empty);
+        trie_deinit(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -728,6 +755,7 @@ int main(void)
                 cmocka_unit_test(test_walk),
                 cmocka_unit_test(test_many),
                 cmocka_unit_test(test_churn),
+                cmocka_unit_test(test_table_shrinks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
