@@ -11,6 +11,9 @@
  * Every function returns >= 0 on success or a negative errno; the errnos and
  * their KBUS meanings are in SPEC §15 and listed per function below.  Any call
  * that talks to kbusd may also return -ECONNRESET (kbusd went away) or -ENOMEM.
+ * kbusd's policy may refuse an action with -EPERM (kbus-policy(5); `kbus-ctl
+ * explain` says which rule), and its quotas with -EDQUOT (the caller's uid
+ * has used its share) or -ENOBUFS (kbusd's total for all users is reached).
  * The library never prints (except kbus_msg_print()), never aborts, and keeps
  * no global state visible to callers.  One ksock must not be used by two
  * threads at once; different ksocks are independent.
@@ -149,8 +152,10 @@ int kbus_ksock_close(kbus_ksock_t ksock);
  * @is_replier: non-zero to bind as replier
  *
  * Return: 0, or -EBADMSG (bad name, or replier for $.KBUS.ReplierBindEvent),
- * -ENAMETOOLONG, -EADDRINUSE (a replier is already bound to @name), -EAGAIN
- * (replier bind events are on and a listener's queue is full).
+ * -ENAMETOOLONG, -EPERM (the policy refuses it; owning a $.KBUS name always),
+ * -EADDRINUSE (a replier is already bound to @name), -EDQUOT or -ENOBUFS (the
+ * bindings quota), -EAGAIN (replier bind events are on and a listener's
+ * queue is full).
  */
 int kbus_ksock_bind(kbus_ksock_t ksock, const char *name, uint32_t is_replier);
 
@@ -227,7 +232,8 @@ int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *msg);
  *
  * Return: 0, or -ENOMSG (nothing written), -EALREADY, -EBADF (read-only),
  * -EBADMSG, -ENAMETOOLONG, -EMSGSIZE, -EINVAL (both ALL_OR_* flags),
- * -EADDRNOTAVAIL (request: no replier; reply: requester gone), -EPIPE
+ * -EPERM (the policy refuses this name; a $.KBUS name always), -EDQUOT or
+ * -ENOBUFS (request: the requests quota), -EADDRNOTAVAIL (request: no replier; reply: requester gone), -EPIPE
  * (stateful request: replier changed), -ENOLCK (no room to reserve the
  * reply), -EBUSY (replier queue full, or ALL_OR_FAIL and a queue full),
  * -ECONNREFUSED (reply answers nothing owed), -EAGAIN (ALL_OR_WAIT on an
@@ -328,7 +334,8 @@ int kbus_ksock_report_replier_binds(kbus_ksock_t ksock, uint32_t request);
  * @ksock:   the ksock
  * @request: 1 on, 0 off, 0xFFFFFFFF ask
  *
- * Return: the state before the call (0 or 1), or -EINVAL.
+ * Return: the state before the call (0 or 1), or -EINVAL, -EPERM (switching:
+ * by default only root and kbusd's own user may; asking is always allowed).
  */
 int kbus_ksock_kernel_module_verbose(kbus_ksock_t ksock, uint32_t request);
 
@@ -341,7 +348,8 @@ int kbus_ksock_kernel_module_verbose(kbus_ksock_t ksock, uint32_t request);
  * The size of a message is its encoded size: 56 bytes, plus the name padded
  * to a multiple of 4 with at least one NUL, plus the data.
  *
- * Return: 0, or -EINVAL (outside [100, absolute maximum]).
+ * Return: 0, or -EINVAL (outside [100, absolute maximum]), -EPERM (setting:
+ * by default only root and kbusd's own user may).
  */
 int kbus_ksock_max_message_size(kbus_ksock_t ksock, uint32_t *max_message_size);
 
@@ -351,7 +359,7 @@ int kbus_ksock_max_message_size(kbus_ksock_t ksock, uint32_t *max_message_size);
  * @device_number: the new bus's number; it is listening when this returns
  *
  * Return: 0, or -ENFILE (256 buses already), -EIO (kbusd could not create
- * the socket).
+ * the socket), -EPERM (by default only root and kbusd's own user may).
  */
 int kbus_ksock_new_device(kbus_ksock_t ksock, uint32_t *device_number);
 
