@@ -47,6 +47,9 @@ MEANINGS = {
     errno.EPROTO: 'kbusd sent something this library does not understand',
     errno.ENFILE: 'kbusd already serves as many buses as it can',
     errno.EIO: 'kbusd could not do it',
+    errno.EPERM: "kbusd's policy does not allow it ('kbus-ctl explain' says which rule)",
+    errno.EDQUOT: "this user's quota in kbusd is used up ('kbus-ctl stats' shows it)",
+    errno.ENOBUFS: "kbusd's total limit for all users is reached",
 }
 
 

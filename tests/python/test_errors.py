@@ -190,6 +190,41 @@ class KbusdGoneTest(KbusdTestCase):
         listener.close()
         self.assertRaisesErrno(errno.ENOENT, Ksock, 0)
 
+    def test_eperm_reserved_names(self):
+        ks, spy = self.open(), self.open()
+        spy.bind('$.KBUS.*')  # listening there is allowed
+        e = self.assertRaisesErrno(errno.EPERM, ks.bind, '$.KBUS.Replier.GoneAway', True)
+        self.assertIsInstance(e, PermissionError)
+        self.assertEqual(str(e), "[Errno 1] Operation not permitted: kbusd's policy does not "
+                                 "allow it ('kbus-ctl explain' says which rule)")
+        self.assertRaisesErrno(errno.EPERM, ks.send_msg, Message('$.KBUS.Replier.GoneAway'))
+        self.assertRaisesErrno(errno.EPERM, ks.send_msg, Request('$.KBUS.Private'))
+        self.assertRaisesErrno(errno.EBADMSG, ks.bind, '$.KBUS.ReplierBindEvent', True)
+        self.assertIsNone(spy.read_next_msg())
+        ks.send_msg(Message('$.KBUSY'))  # an ordinary name: the ksock is still usable
+
+
+class QuotaErrnoTest(KbusdTestCase):
+
+    kbusd_args = ('--limit', 'bindings-per-uid=2', '--limit', 'requests-total=1')
+
+    def test_edquot(self):
+        ks = self.open()
+        ks.bind('$.Q.A')
+        ks.bind('$.Q.B', True)
+        e = self.assertRaisesErrno(errno.EDQUOT, ks.bind, '$.Q.C')
+        self.assertIn("this user's quota in kbusd is used up", str(e))
+        ks.unbind('$.Q.A')
+        ks.bind('$.Q.C')
+
+    def test_enobufs(self):
+        asker, replier = self.open(), self.open()
+        replier.bind('$.Q', True)
+        asker.send_msg(Request('$.Q'))
+        e = self.assertRaisesErrno(errno.ENOBUFS, asker.send_msg, Request('$.Q'))
+        self.assertIn("kbusd's total limit for all users is reached", str(e))
+        self.assertEqual(replier.num_messages(), 1)
+
 
 if __name__ == '__main__':
     unittest.main()
