@@ -122,18 +122,11 @@ static void harness_exec(const Kbusd *k, int out[2], const char *const *args)
         _exit(127);
 }
 
-/**
- * kbusd_start_in() - start kbusd with socket directory @dir.
- * @k:    filled in
- * @dir:  the socket directory (may not exist yet)
- * @args: extra kbusd arguments, NULL-terminated, or NULL
- *
- * Return: 0 once every bus listens, or a negative errno.
- */
-int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args)
+static int harness_start(Kbusd *k, const char *dir, const char *const *args, bool keep_log)
 {
         int out[2];
 
+        k->keep_log = keep_log;
         snprintf(k->dir, sizeof(k->dir), "%s", dir);
         snprintf(k->log_path, sizeof(k->log_path), "%s.log", dir);
         k->buses = harness_count_buses(args);
@@ -155,6 +148,28 @@ int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args)
 }
 
 /**
+ * kbusd_start_in() - start kbusd with socket directory @dir.
+ * @k:    filled in
+ * @dir:  the socket directory (may not exist yet)
+ * @args: extra kbusd arguments, NULL-terminated, or NULL
+ *
+ * Return: 0 once every bus listens, or a negative errno.
+ */
+int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args)
+{
+        return harness_start(k, dir, args, false);
+}
+
+static int harness_start_temp(Kbusd *k, const char *const *args, bool keep_log)
+{
+        char tmpl[] = "/tmp/kbus-test.XXXXXX";
+
+        if (!mkdtemp(tmpl))
+                return -errno;
+        return harness_start(k, tmpl, args, keep_log);
+}
+
+/**
  * kbusd_start() - start kbusd in a new temporary socket directory.
  * @k:    filled in
  * @args: extra kbusd arguments, NULL-terminated, or NULL
@@ -163,11 +178,20 @@ int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args)
  */
 int kbusd_start(Kbusd *k, const char *const *args)
 {
-        char tmpl[] = "/tmp/kbus-test.XXXXXX";
+        return harness_start_temp(k, args, false);
+}
 
-        if (!mkdtemp(tmpl))
-                return -errno;
-        return kbusd_start_in(k, tmpl, args);
+/**
+ * kbusd_start_logged() - kbusd_start(), keeping what kbusd logs in a file
+ * (kbusd_log() reads it; kbusd_stop() removes it).
+ * @k:    filled in
+ * @args: extra kbusd arguments, NULL-terminated, or NULL
+ *
+ * Return: 0 once every bus listens, or a negative errno.
+ */
+int kbusd_start_logged(Kbusd *k, const char *const *args)
+{
+        return harness_start_temp(k, args, true);
 }
 
 /**

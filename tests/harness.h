@@ -13,13 +13,14 @@ typedef struct Kbusd {
         pid_t pid;
         int out_fd;          /* kbusd's stdout */
         unsigned buses;
-        bool keep_log;       /* set before starting: stderr goes to log_path */
+        bool keep_log;       /* stderr goes to log_path (kbusd_start_logged()) */
         char dir[PATH_MAX];  /* its socket directory (also $KBUS_SOCKET_DIR) */
         char log_path[PATH_MAX + 16];
 } Kbusd;
 
 int kbusd_start(Kbusd *k, const char *const *args);
 int kbusd_start_in(Kbusd *k, const char *dir, const char *const *args);
+int kbusd_start_logged(Kbusd *k, const char *const *args);
 int kbusd_stop(Kbusd *k);
 int kbusd_kill(Kbusd *k, int sig);
 const char *kbusd_path(void);

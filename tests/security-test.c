@@ -220,8 +220,7 @@ int sec_next_msg(kbus_ksock_t ks, int timeout_ms, kbus_message_t **ret)
  */
 void sec_start(const char *const *args)
 {
-        kt_kbusd.keep_log = true;
-        assert_int_equal(kbusd_start(&kt_kbusd, args), 0);
+        assert_int_equal(kbusd_start_logged(&kt_kbusd, args), 0);
         assert_int_equal(chmod(kt_kbusd.dir, 0755), 0);
 }
 
@@ -247,7 +246,6 @@ void sec_start_policy(const char *const *args)
 void sec_stop(void)
 {
         assert_int_equal(kbusd_stop(&kt_kbusd), 0);
-        kt_kbusd.keep_log = false;
         sec_remove_policy();
 }
 

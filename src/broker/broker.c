@@ -214,13 +214,14 @@ int broker_new(const BrokerConfig *cfg, Broker **ret)
         }
         quota_init(&b->quota, &policy->limits);
         broker_use_policy(b, policy);
+        b->read_buf = malloc(KBUS_READ_CHUNK);
         TAILQ_INIT(&b->dirty);
         TAILQ_INIT(&b->late);
         TAILQ_INIT(&b->closing);
         b->max_messages = cfg->max_messages;
         b->max_msg_size = cfg->max_msg_size;
         b->base = event_base_new();
-        r = b->base ? broker_events(b) : -ENOMEM;
+        r = b->base && b->read_buf ? broker_events(b) : -ENOMEM;
         if (r == 0)
                 r = sockdir_resolve(cfg->socket_dir, b->sockdir, sizeof(b->sockdir));
         if (r == 0 && (r = broker_mkdir_p(b->sockdir)) < 0)
@@ -277,6 +278,7 @@ Broker *broker_free(Broker *b)
                 event_base_free(b->base);
         quota_deinit(&b->quota);
         policy_free(b->policy);
+        free(b->read_buf);
         free(b);
         return NULL;
 }

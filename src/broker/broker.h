@@ -39,6 +39,7 @@ typedef struct Broker {
         struct event *sighup;    /* reloads the policy */
         struct event *settle_ev; /* finishes settling on the next loop turn */
         char sockdir[PATH_MAX];
+        uint8_t *read_buf;     /* KBUS_READ_CHUNK bytes every client reads into (client.c) */
         uint32_t max_messages; /* default queue limit for new ksocks */
         uint32_t max_msg_size; /* default for new buses */
         Policy *policy;

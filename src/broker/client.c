@@ -2,9 +2,10 @@
 /*
  * client.c - one ksock: a client's connection to one bus.
  *
- * Reading: each wakeup reads what the socket holds (up to KBUS_READ_CHUNK),
- * then acts on every complete frame, up to KBUS_FRAMES_PER_WAKEUP before
- * letting other clients run.  A frame header that cannot be trusted (length
+ * Reading: each wakeup reads what the socket holds (up to KBUS_READ_CHUNK,
+ * into the broker's shared buffer unless a frame is partly here), then acts
+ * on every complete frame, up to KBUS_FRAMES_PER_WAKEUP before letting other
+ * clients run; only what is left is kept in the client's own buffer.  A frame header that cannot be trusted (length
  * below the header or above KBUS_FRAME_LEN_MAX, or anything but HELLO first)
  * closes the connection with a log line; a frame longer than its type
  * allows is skipped without buffering it and answered with an error, so the
@@ -688,20 +689,54 @@ static void client_process_input(Client *c, unsigned max_frames)
                         return;
                 }
         }
-        buf_shrink(&c->in, 0); /* once empty: an idle ksock holds no input buffer */
 }
 
+/*
+ * Reads what the socket holds.  A client with nothing buffered reads into
+ * the broker's shared buffer, which it borrows as its input until
+ * client_keep_input(): complete frames are acted on where they lie, so a
+ * busy ksock copies nothing and an idle one holds no buffer.  A client with
+ * a frame partly here reads onto the end of its own buffer, which so grows
+ * only as bytes arrive.  Returns >0 if it may have read, 0 at end of
+ * stream, or a negative errno.
+ */
 static int client_read(Client *c)
 {
-        if (buf_reserve(&c->in, KBUS_READ_CHUNK) < 0)
+        Broker *b = c->bus->broker;
+
+        if (buf_len(&c->in) == 0) {
+                buf_deinit(&c->in);
+                c->in = (Buf){ .data = b->read_buf, .cap = KBUS_READ_CHUNK };
+        } else if (buf_reserve(&c->in, KBUS_READ_CHUNK) < 0) {
                 return -ENOMEM;
+        }
         ssize_t n = recv(c->fd, buf_tail(&c->in), buf_room(&c->in), MSG_DONTWAIT);
+        if (n > 0)
+                c->in.tail += (size_t)n;
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-        if (n == 0)
-                return 0;
-        c->in.tail += (size_t)n;
-        return 1;
+        return n > 0;
+}
+
+/*
+ * Ends a borrow of the shared buffer: what is left unprocessed (a partial
+ * frame, frames beyond this wakeup's share) moves into the client's own
+ * buffer.  A buffer of its own that is empty is freed.
+ */
+static void client_keep_input(Client *c)
+{
+        Buf rest = BUF_INIT;
+
+        if (c->in.data != c->bus->broker->read_buf) {
+                buf_shrink(&c->in, 0);
+                return;
+        }
+        if (buf_len(&c->in) && buf_append(&rest, buf_head(&c->in), buf_len(&c->in)) < 0) {
+                c->in = BUF_INIT;
+                client_close(c, "out of memory for its input");
+                return;
+        }
+        c->in = rest;
 }
 
 static void client_on_read(evutil_socket_t fd, short what, void *arg)
@@ -723,5 +758,6 @@ static void client_on_read(evutil_socket_t fd, short what, void *arg)
         } else {
                 client_close(c, strerror(-r));
         }
+        client_keep_input(c);
         broker_settle(broker, c);
 }

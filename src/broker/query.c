@@ -166,10 +166,12 @@ static void query_explain(QueryOut *q, Client *c, const uint8_t *body, size_t le
         char text[1400];
 
         q->err = query_explain_args(body, len, &action, &peer, &groups, &name, &name_len);
+        if (q->err < 0)
+                return;
         bool named = action == POLICY_LISTEN || action == POLICY_OWN || action == POLICY_SEND;
-        if (q->err == 0 && named)
+        if (named)
                 q->err = name_errno(name_check(name, name_len, action != POLICY_SEND, NULL));
-        else if (q->err == 0 && name_len)
+        else if (name_len)
                 q->err = -EINVAL;
         if (q->err == 0) {
                 policy_decide(p, &peer, action, c->bus->number, named ? name : NULL, name_len,
