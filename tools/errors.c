@@ -34,6 +34,10 @@ static const ToolMeaning tool_meanings[] = {
         { EPROTO, OP(TOOL_OP_OPEN), "not a kbusd, or an incompatible one" },
         { ENAMETOOLONG, OP(TOOL_OP_OPEN), "the bus socket path is too long" },
         { EACCES, OP(TOOL_OP_OPEN), "not allowed to connect to the bus socket" },
+        { EPERM, OP(TOOL_OP_OPEN),
+          "the socket directory is not safe, kbusd runs as another user, or kbusd's policy "
+          "refuses the connection" },
+        { ETIMEDOUT, OP(TOOL_OP_OPEN), "no kbusd answered the handshake in time" },
         { EADDRINUSE, OP(TOOL_OP_BIND), "a replier is already bound to this name" },
         { EBADMSG, OP(TOOL_OP_BIND),
           "not a valid name or wildcard (or a replier bind to $.KBUS.ReplierBindEvent)" },
@@ -65,6 +69,7 @@ static const ToolMeaning tool_meanings[] = {
         { ECONNRESET, OPS_KBUS, "kbusd went away" },
         { ENOTCONN, OPS_KBUS, "kbusd went away" },
         { EPROTO, OPS_KBUS, "kbusd sent something this tool does not understand" },
+        { EPERM, OPS_KBUS, "kbusd's policy does not allow it" },
 };
 
 /* What each status means to the requester (SPEC §9). */
