@@ -782,9 +782,10 @@ static pid_t ns_start_server(const char *sock, uid_t uid, int notify_fd)
                 return -1;
         pid_t pid = fork();
         if (pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* after the uid change, which would clear it */
                 if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
-                    setresuid(uid, uid, uid) < 0 || listen(fd, 8) < 0 || write(p[1], "r", 1) != 1)
+                    setresuid(uid, uid, uid) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+                    listen(fd, 8) < 0 || write(p[1], "r", 1) != 1)
                         _exit(1);
                 serve(fd, &s, "/tmp", notify_fd);
         }

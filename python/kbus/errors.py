@@ -45,6 +45,9 @@ MEANINGS = {
     errno.ECONNRESET: 'kbusd went away: the connection to the bus is lost',
     errno.ENOTCONN: 'not connected to kbusd',
     errno.EPROTO: 'kbusd sent something this library does not understand',
+    errno.EPERM: 'the socket directory is not safe, kbusd runs as another user, or kbusd\'s '
+                 'policy refuses it',
+    errno.ETIMEDOUT: 'kbusd did not answer in time',
     errno.ENFILE: 'kbusd already serves as many buses as it can',
     errno.EIO: 'kbusd could not do it',
 }
