@@ -79,7 +79,6 @@ _CTL = struct.Struct('<II')
 _MSG_FIXED = struct.Struct('<14I')
 MSG_FIXED_LEN = _MSG_FIXED.size
 MSG_PREFIX_LEN = 8
-WELCOME_FRAME_LEN = FRAME_HDR_LEN + _WELCOME.size
 
 # The body lengths each frame type kbusd sends may have: (least, most).
 _BODY_BOUNDS = {

@@ -24,11 +24,9 @@
  * pushed messages that arrive meanwhile are kept.  While a write would
  * block, incoming data is read too, so neither side can stall the other.
  *
- * kbusd is distrusted as much as it distrusts us (SPEC §18): the handshake
- * has a deadline (connect, HELLO and WELCOME together), every WELCOME field
- * is checked, the shared page is mapped only if it is a sealed memfd of the
- * right size (so it can never shrink under us: no SIGBUS), and each frame
- * is bounded by its type before its bytes are kept.  The input buffer grows
+ * kbusd is distrusted as much as it distrusts us (SPEC §18): opening is
+ * bounded in time and checks everything kbusd answers (handshake.c), and
+ * each frame is bounded by its type before its bytes are kept.  The input buffer grows
  * with the bytes that have arrived, never with a length kbusd declares;
  * frames of unknown types are skipped as they arrive, without keeping them.
  * Anything out of bounds makes the connection dead with -EPROTO.
@@ -37,21 +35,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../proto/name.h"
 #include "../proto/sockdir.h"
+#include "handshake.h"
 #include "msg.h"
 
 #define CONN_READ_CHUNK (64u * 1024u)
@@ -60,13 +55,6 @@
 #define CONN_IN_KEEP (4u * CONN_READ_CHUNK)
 /* The longest text an ERROR frame may carry (kbusd's are one short line). */
 #define CONN_ERROR_TEXT_MAX 4096u
-/* An errno kbusd reports is in [-CONN_ERRNO_MAX, -1]. */
-#define CONN_ERRNO_MAX 4095
-/* kbusd serves at most 256 buses (SPEC §2). */
-#define CONN_BUS_MAX 255u
-/* While a full backlog refuses the connection, retry after 1, 2, 4 ... 50 ms. */
-#define CONN_CONNECT_PAUSE_MAX_MS 50
-#define CONN_WELCOME_FRAME_LEN (KBUS_FRAME_HDR_LEN + WELCOME_LEN)
 
 static void conn_fail(Conn *c, int err)
 {
@@ -167,12 +155,6 @@ static void conn_on_msg(Conn *c, const FrameHdr *h, const uint8_t *body, size_t 
                 kbus_msg_delete(&p.msg);
                 conn_fail(c, -ENOMEM);
         }
-}
-
-/* A status kbusd may send: 0 or a negative errno. */
-static bool conn_status_ok(int32_t status)
-{
-        return status <= 0 && status >= -CONN_ERRNO_MAX;
 }
 
 static void conn_on_answer(Conn *c, const uint8_t *body, size_t len)
@@ -667,253 +649,6 @@ void conn_keep_readable(Conn *c)
 
 /* ---- opening and closing ------------------------------------------------ */
 
-static int64_t conn_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds until @deadline, 0 if it has passed. */
-static int conn_left_ms(int64_t deadline)
-{
-        int64_t left = deadline - conn_now_ms();
-
-        return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
-
-/* Waits for @events on @fd until @deadline: the revents, -ETIMEDOUT, or -errno. */
-static int conn_poll_until(int fd, short events, int64_t deadline)
-{
-        struct pollfd p = { .fd = fd, .events = events };
-
-        for (;;) {
-                int left = conn_left_ms(deadline);
-                int r = poll(&p, 1, left);
-                if (r > 0)
-                        return p.revents;
-                if (r < 0 && errno != EINTR)
-                        return -errno;
-                if (r == 0 && left == 0)
-                        return -ETIMEDOUT;
-        }
-}
-
-/* A connect() that is under way (EINPROGRESS): wait for its outcome. */
-static int conn_connect_wait(int fd, int64_t deadline)
-{
-        int err = 0;
-        socklen_t len = sizeof(err);
-        int r = conn_poll_until(fd, POLLOUT, deadline);
-
-        if (r < 0)
-                return r;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                return -errno;
-        return -err;
-}
-
-/*
- * Connects the non-blocking @fd.  A Unix socket whose listener's backlog is
- * full refuses with EAGAIN and offers nothing to wait on, so the attempt is
- * repeated, at growing intervals, until @deadline.
- */
-static int conn_connect_until(int fd, const struct sockaddr_un *addr, int64_t deadline)
-{
-        int pause_ms = 1;
-
-        for (;;) {
-                if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
-                        return 0;
-                if (errno == EINPROGRESS)
-                        return conn_connect_wait(fd, deadline);
-                if (errno == EISCONN)
-                        return 0;
-                if (errno != EAGAIN && errno != EINTR)
-                        return -errno;
-                int left = conn_left_ms(deadline);
-                if (left == 0)
-                        return -ETIMEDOUT;
-                poll(NULL, 0, left < pause_ms ? left : pause_ms);
-                if (pause_ms < CONN_CONNECT_PAUSE_MAX_MS)
-                        pause_ms *= 2;
-        }
-}
-
-static int conn_connect(const char *path, int64_t deadline, int *ret_fd)
-{
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-        if (strlen(path) >= sizeof(addr.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(addr.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        int r = conn_connect_until(fd, &addr, deadline);
-        if (r < 0) {
-                close(fd);
-                /* no socket, or one nobody listens on: no such bus */
-                return r == -ECONNREFUSED || r == -ENOENT || r == -ENOTDIR ? -ENOENT : r;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
-/* Writes all of @p to the non-blocking socket before @deadline. */
-static int conn_send_until(int fd, const uint8_t *p, size_t n, int64_t deadline)
-{
-        while (n > 0) {
-                ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (w > 0) {
-                        p += w;
-                        n -= (size_t)w;
-                        continue;
-                }
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-                        return -ECONNRESET;
-                int r = conn_poll_until(fd, POLLOUT, deadline);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/*
- * Keeps the one descriptor a WELCOME may carry in *@shm_fd and closes any
- * other: a second one, or a truncated control message, is -EPROTO.
- */
-static int conn_take_fds(struct msghdr *mh, int *shm_fd)
-{
-        int r = (mh->msg_flags & MSG_CTRUNC) ? -EPROTO : 0;
-
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < n; i++) {
-                        int fd;
-                        memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-                        if (*shm_fd < 0) {
-                                *shm_fd = fd;
-                        } else {
-                                close(fd);
-                                r = -EPROTO;
-                        }
-                }
-        }
-        return r;
-}
-
-/* Reads the WELCOME frame, however kbusd splits it, before @deadline. */
-static int conn_recv_welcome(Conn *c, uint8_t *frame, int64_t deadline, int *shm_fd)
-{
-        size_t got = 0;
-
-        while (got < CONN_WELCOME_FRAME_LEN) {
-                union {
-                        struct cmsghdr align;
-                        char buf[CMSG_SPACE(2 * sizeof(int))];
-                } control;
-                struct iovec iov = { frame + got, CONN_WELCOME_FRAME_LEN - got };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                                     .msg_control = control.buf,
-                                     .msg_controllen = sizeof(control.buf) };
-                ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        int r = conn_poll_until(c->fd, POLLIN, deadline);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (n <= 0)
-                        return -EPROTO; /* closed, or reset, before a whole WELCOME */
-                int r = conn_take_fds(&mh, shm_fd);
-                if (r < 0)
-                        return r;
-                got += (size_t)n;
-        }
-        return 0;
-}
-
-/* Every field of the WELCOME, checked: kbusd is not taken on trust either. */
-static int conn_check_welcome(const uint8_t *frame, Welcome *w)
-{
-        FrameHdr h;
-
-        if (codec_header_decode(frame, CONN_WELCOME_FRAME_LEN, &h) || h.type != FRAME_WELCOME ||
-            h.len != CONN_WELCOME_FRAME_LEN ||
-            codec_welcome_decode(frame + KBUS_FRAME_HDR_LEN, WELCOME_LEN, w) ||
-            w->magic != KBUS_PROTO_MAGIC || !conn_status_ok(w->status))
-                return -EPROTO;
-        if (w->status < 0)
-                return w->status == -EPROTONOSUPPORT ? -EPROTO : w->status;
-        if (w->version != KBUS_PROTO_VERSION || w->ksock_id == 0 || w->bus > CONN_BUS_MAX ||
-            w->max_msg_size < KBUS_MSG_SIZE_MIN || w->max_msg_size > KBUS_MSG_SIZE_ABS_MAX)
-                return -EPROTO;
-        return 0;
-}
-
-/*
- * The shared page, if kbusd gave one.  Mapping a file that can shrink would
- * let kbusd kill us with SIGBUS at the next access, so it must be a regular
- * file at least SHM_SIZE long, sealed against shrinking (a memfd with
- * F_SEAL_SHRINK); anything else is -EPROTO rather than a fallback to TAKE
- * frames, since an honest kbusd never sends it.
- */
-static int conn_map_shm(Conn *c, const Welcome *w, int shm_fd)
-{
-        struct stat st;
-
-        if (shm_fd < 0 && w->shm_size == 0)
-                return 0; /* kbusd gave none: take with FRAME_TAKE */
-        if (shm_fd < 0 || w->shm_size < SHM_SIZE)
-                return -EPROTO;
-        if (fstat(shm_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)SHM_SIZE)
-                return -EPROTO;
-        int seals = fcntl(shm_fd, F_GET_SEALS);
-        if (seals < 0 || !(seals & F_SEAL_SHRINK))
-                return -EPROTO;
-        void *p = mmap(NULL, sizeof(KbusShm), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
-        if (p == MAP_FAILED)
-                return errno == ENOMEM ? -ENOMEM : -EPROTO;
-        c->shm = p;
-        return 0;
-}
-
-static int conn_handshake(Conn *c, bool rw, int64_t deadline)
-{
-        Hello hello = { .magic = KBUS_PROTO_MAGIC, .version = KBUS_PROTO_VERSION,
-                        .mode = HELLO_MODE_READ | (rw ? HELLO_MODE_WRITE : 0),
-                        .options = HELLO_OPT_SHM };
-        uint8_t out[KBUS_FRAME_HDR_LEN + HELLO_LEN], in[CONN_WELCOME_FRAME_LEN];
-        Welcome w;
-        int shm_fd = -1;
-
-        codec_header_encode(out, sizeof(out), FRAME_HELLO, 0);
-        codec_hello_encode(out + KBUS_FRAME_HDR_LEN, &hello);
-        int r = conn_send_until(c->fd, out, sizeof(out), deadline);
-        if (r == 0)
-                r = conn_recv_welcome(c, in, deadline, &shm_fd);
-        if (r == 0)
-                r = conn_check_welcome(in, &w);
-        if (r == 0)
-                r = conn_map_shm(c, &w, shm_fd);
-        if (shm_fd >= 0)
-                close(shm_fd);
-        if (r < 0)
-                return r == -ECONNRESET ? -EPROTO : r;
-        c->ksock_id = w.ksock_id;
-        c->bus = w.bus;
-        c->max_msg_size = w.max_msg_size;
-        return 0;
-}
-
 /**
  * conn_check_flags() - whether @flags are flags kbus_ksock_open() takes.
  * @flags: O_RDONLY, O_WRONLY or O_RDWR, optionally with O_NONBLOCK, O_CLOEXEC
@@ -944,7 +679,7 @@ int conn_check_flags(int flags)
  */
 int conn_open(const char *path, int flags, int timeout_ms, bool check_peer, Conn **ret)
 {
-        int64_t deadline = conn_now_ms() + timeout_ms;
+        int64_t deadline = handshake_now_ms() + timeout_ms;
         Conn *c;
 
         if (conn_check_flags(flags) < 0 || timeout_ms <= 0)
@@ -953,7 +688,7 @@ int conn_open(const char *path, int flags, int timeout_ms, bool check_peer, Conn
         if (!c)
                 return -ENOMEM;
         c->can_write = (flags & O_ACCMODE) != O_RDONLY;
-        int r = conn_connect(path, deadline, &c->fd);
+        int r = handshake_connect(path, deadline, &c->fd);
         if (r < 0) {
                 free(c);
                 return r;
@@ -961,7 +696,7 @@ int conn_open(const char *path, int flags, int timeout_ms, bool check_peer, Conn
         if (check_peer)
                 r = sockdir_check_peer(c->fd, getuid(), NULL);
         if (r == 0)
-                r = conn_handshake(c, c->can_write, deadline);
+                r = handshake_greet(c, c->can_write, deadline);
         /* from here on the socket blocks, unless the caller asked otherwise */
         if (r == 0 && fcntl(c->fd, F_SETFL, (flags & O_NONBLOCK) ? O_NONBLOCK : 0) < 0)
                 r = -errno;

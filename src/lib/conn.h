@@ -50,6 +50,15 @@ typedef struct Conn {
         size_t written_len;
 } Conn;
 
+/* An errno kbusd reports is in [-CONN_ERRNO_MAX, -1]. */
+#define CONN_ERRNO_MAX 4095
+
+/* A status kbusd may send: 0 or a negative errno. */
+static inline bool conn_status_ok(int32_t status)
+{
+        return status <= 0 && status >= -CONN_ERRNO_MAX;
+}
+
 int conn_check_flags(int flags);
 int conn_open(const char *path, int flags, int timeout_ms, bool check_peer, Conn **ret);
 Conn *conn_free(Conn *c);
