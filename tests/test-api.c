@@ -56,6 +56,9 @@ static void test_not_a_ksock(void **state)
         assert_int_equal(kbus_ksock_new_device(999, &v), -EBADF);
         assert_int_equal(kbus_wait_for_message(999, KBUS_KSOCK_READABLE), -EBADF);
         assert_int_equal(kbus_ksock_close(STDOUT_FILENO), -EBADF);
+        assert_int_equal(kbus_ksock_open_timeout(NULL, O_RDWR, 100), -EINVAL);
+        assert_int_equal(kbus_ksock_open_timeout("/dev/kbus0", O_RDWR, 0), -EINVAL);
+        assert_int_equal(kbus_ksock_open_timeout("/dev/kbus0", O_RDWR | O_APPEND, 100), -EINVAL);
 }
 
 static void test_every_export_works(void **state)
@@ -71,7 +74,9 @@ static void test_every_export_works(void **state)
         assert_int_equal(kbusd_start(&k, NULL), 0);
         kbus_ksock_t a = kbus_ksock_open(0, O_RDWR);
         kbus_ksock_t b = kbus_ksock_open_by_name("/dev/kbus0", O_RDWR);
-        assert_true(a >= 0 && b >= 0);
+        kbus_ksock_t t = kbus_ksock_open_timeout("/dev/kbus0", O_RDONLY, 5000);
+        assert_true(a >= 0 && b >= 0 && t >= 0);
+        assert_int_equal(kbus_ksock_close(t), 0);
         assert_int_equal(kbus_ksock_report_replier_binds(b, 1), 0);
         assert_int_equal(kbus_ksock_kernel_module_verbose(a, 0xFFFFFFFF), 0);
         assert_int_equal(kbus_ksock_only_once(a, 0xFFFFFFFF), 0);
@@ -151,7 +156,31 @@ static void test_export_list(void **state)
                 n++;
         }
         assert_int_equal(pclose(p), 0);
-        assert_int_equal(n, 39);
+        assert_int_equal(n, 40);
+}
+
+/* Symbols added after the first release are in their own version node. */
+static void test_version_nodes(void **state)
+{
+        char cmd[512], line[256];
+        int n1 = 0, n11 = 0;
+        (void)state;
+
+        snprintf(cmd, sizeof(cmd), "objdump -T '%s' | awk '$NF ~ /^kbus_/ {print $(NF-1), $NF}'",
+                 getenv("KBUS_LIBRARY"));
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        while (fgets(line, sizeof(line), p)) {
+                if (strcmp(line, "LIBKBUS_1.1 kbus_ksock_open_timeout\n") == 0)
+                        n11++;
+                else if (strncmp(line, "LIBKBUS_1 kbus_", 15) == 0)
+                        n1++;
+                else
+                        fail_msg("unexpected version node: %s", line);
+        }
+        assert_int_equal(pclose(p), 0);
+        assert_int_equal(n1, 39);
+        assert_int_equal(n11, 1);
 }
 
 int main(void)
@@ -160,6 +189,7 @@ int main(void)
                 cmocka_unit_test(test_not_a_ksock),
                 cmocka_unit_test(test_every_export_works),
                 cmocka_unit_test(test_export_list),
+                cmocka_unit_test(test_version_nodes),
         };
         alarm(60);
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@
  * A bus that nobody serves is reported with the socket path the tool looked
  * at, resolved as libkbus resolves it (sockdir.c, KBUS_SOCKET_DIR first),
  * and at once: kbus_ksock_open() fails fast when nothing listens, so no
- * tool hangs when kbusd is not running.
+ * tool hangs when kbusd is not running.  Nor when something listens and
+ * never answers: the open is bounded (--timeout, else libkbus's 30 s).
  *
  * The only state is the tool's name, set once by tool_init().
  */
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../src/proto/sockdir.h"
@@ -169,34 +172,124 @@ static void tool_bus_path(const ToolBus *bus, char *out, size_t outlen)
                 snprintf(out, outlen, "(a path too long for a socket)");
 }
 
+/*
+ * Connects a probe socket to @path, once and without waiting, for the uid
+ * of the server (SO_PEERCRED) that libkbus refused.
+ */
+static int tool_peer_uid(const char *path, uid_t *ret)
+{
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+        if (strlen(path) >= sizeof(a.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(a.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        int r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
+        if (r == 0) {
+                r = sockdir_check_peer(fd, getuid(), ret);
+                r = r == -EPERM ? 0 : r;
+        }
+        close(fd);
+        return r;
+}
+
+/*
+ * libkbus said EPERM: say which check failed.  For a per-user fallback
+ * directory that is the directory itself (sockdir_open_checked() gives the
+ * reason) or the uid kbusd runs as; otherwise it was kbusd's policy.
+ */
+static void tool_explain_eperm(const ToolBus *bus, const char *label)
+{
+        char dir[PATH_MAX], path[PATH_MAX];
+        SockdirSource source;
+        const char *why = "it failed a check";
+        int dirfd;
+        uid_t peer;
+
+        if (!bus->path && sockdir_resolve_source(NULL, dir, sizeof(dir), &source) == 0 &&
+            (source == SOCKDIR_XDG || source == SOCKDIR_TMP)) {
+                int r = sockdir_open_checked(dir, getuid(), &dirfd, &why);
+                if (r == -ENOTDIR)
+                        why = "it is not a directory";
+                if (r == -EPERM || r == -ENOTDIR) {
+                        tool_fail(label, "EPERM", "the socket directory %s is not safe: %s", dir,
+                                  why);
+                        return;
+                }
+                if (r == 0)
+                        close(dirfd);
+                tool_bus_path(bus, path, sizeof(path));
+                if (tool_peer_uid(path, &peer) == 0 && peer != 0 && peer != getuid()) {
+                        tool_fail(label, "EPERM", "kbusd at %s runs as uid %u, not root or you",
+                                  path, (unsigned)peer);
+                        return;
+                }
+        }
+        tool_error(label, -EPERM, TOOL_OP_OPEN);
+}
+
+/**
+ * tool_timeout_ms() - a --timeout in milliseconds, for tool_open().
+ * @seconds: the --timeout value
+ * @given:   whether --timeout was given at all
+ *
+ * Return: at least 1 ms when @given (rounded up), else 0 (libkbus's default).
+ */
+int tool_timeout_ms(double seconds, bool given)
+{
+        double ms = seconds * 1000.0;
+
+        if (!given)
+                return 0;
+        if (ms >= (double)INT_MAX)
+                return INT_MAX;
+        return ms < 1.0 ? 1 : (int)(ms + 0.999);
+}
+
 /**
  * tool_open() - open a ksock on @bus, printing the error line on failure.
- * @bus:   the bus
- * @flags: as for kbus_ksock_open()
- * @ret:   the ksock
+ * @bus:        the bus
+ * @flags:      as for kbus_ksock_open()
+ * @timeout_ms: the bound on connecting and the handshake (-t), or 0 for
+ *              libkbus's default (KBUS_OPEN_TIMEOUT_DEFAULT_MS)
+ * @ret:        the ksock
  *
  * When nothing listens on the bus socket the error says that kbusd is not
- * running there, naming the socket path.
+ * running there, naming the socket path; when nothing answers in time, it
+ * says that; an unsafe socket directory or a kbusd of another user is named
+ * with what is wrong (SPEC §18).
  *
- * Return: 0, or the negative errno of kbus_ksock_open() (already reported).
+ * Return: 0, or the negative errno of the open (already reported).
  */
-int tool_open(const ToolBus *bus, int flags, kbus_ksock_t *ret)
+int tool_open(const ToolBus *bus, int flags, int timeout_ms, kbus_ksock_t *ret)
 {
-        char label[PATH_MAX + 8], path[PATH_MAX];
-        kbus_ksock_t ks = bus->path ? kbus_ksock_open_by_name(bus->path, flags)
-                                    : kbus_ksock_open(bus->number, flags);
+        char label[PATH_MAX + 8], path[PATH_MAX], dev[32];
+        const char *name = bus->path;
+        int ms = timeout_ms > 0 ? timeout_ms : KBUS_OPEN_TIMEOUT_DEFAULT_MS;
+        kbus_ksock_t ks;
 
+        if (!name && bus->number <= 255) {
+                snprintf(dev, sizeof(dev), "/dev/kbus%u", (unsigned)bus->number);
+                name = dev;
+        }
+        ks = name ? kbus_ksock_open_timeout(name, flags, ms) : kbus_ksock_open(bus->number, flags);
         if (ks >= 0) {
                 *ret = ks;
                 return 0;
         }
         tool_bus_label(bus, label, sizeof(label));
-        if (ks == -ENOENT) {
-                tool_bus_path(bus, path, sizeof(path));
+        tool_bus_path(bus, path, sizeof(path));
+        if (ks == -ENOENT)
                 tool_fail(label, "ENOENT", "no such bus: kbusd is not running at %s", path);
-        } else {
+        else if (ks == -ETIMEDOUT)
+                tool_fail(label, "ETIMEDOUT", "no kbusd answered at %s within %g s (connect and "
+                          "handshake)", path, ms / 1000.0);
+        else if (ks == -EPERM)
+                tool_explain_eperm(bus, label);
+        else
                 tool_error(label, ks, TOOL_OP_OPEN);
-        }
         return ks;
 }
 

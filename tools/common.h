@@ -34,7 +34,8 @@ void tool_bad_option(int c, char **argv, const struct option *opts) __attribute_
 
 int tool_parse_bus(const char *arg, ToolBus *ret);
 void tool_bus_label(const ToolBus *bus, char *out, size_t outlen);
-int tool_open(const ToolBus *bus, int flags, kbus_ksock_t *ret);
+int tool_timeout_ms(double seconds, bool given);
+int tool_open(const ToolBus *bus, int flags, int timeout_ms, kbus_ksock_t *ret);
 
 int tool_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int tool_parse_seconds(const char *s, double *ret);

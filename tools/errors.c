@@ -34,6 +34,10 @@ static const ToolMeaning tool_meanings[] = {
         { EPROTO, OP(TOOL_OP_OPEN), "not a kbusd, or an incompatible one" },
         { ENAMETOOLONG, OP(TOOL_OP_OPEN), "the bus socket path is too long" },
         { EACCES, OP(TOOL_OP_OPEN), "not allowed to connect to the bus socket" },
+        { EPERM, OP(TOOL_OP_OPEN),
+          "the socket directory is not safe, kbusd runs as another user, or kbusd's policy "
+          "refuses the connection" },
+        { ETIMEDOUT, OP(TOOL_OP_OPEN), "no kbusd answered the handshake in time" },
         { EADDRINUSE, OP(TOOL_OP_BIND), "a replier is already bound to this name" },
         { EBADMSG, OP(TOOL_OP_BIND),
           "not a valid name or wildcard (or a replier bind to $.KBUS.ReplierBindEvent)" },
@@ -64,7 +68,6 @@ static const ToolMeaning tool_meanings[] = {
         { EIO, OP(TOOL_OP_CONTROL), "kbusd could not create the bus socket" },
         { EPERM, OPS_KBUS & ~OP(TOOL_OP_OPEN),
           "kbusd's policy does not allow it ('kbus-ctl explain' says which rule)" },
-        { EPERM, OP(TOOL_OP_OPEN), "kbusd's policy does not allow this user on the bus" },
         { EDQUOT, OPS_KBUS, "this user's quota in kbusd is used up ('kbus-ctl stats' shows it)" },
         { ENOBUFS, OPS_KBUS, "kbusd's total limit for all users is reached" },
         { ECONNRESET, OPS_KBUS, "kbusd went away" },

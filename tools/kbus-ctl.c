@@ -627,7 +627,7 @@ int main(int argc, char **argv)
         tool_init("kbus-ctl");
         ctl_parse(argc, argv, &o);
         const CtlCommand *cmd = ctl_find(&o);
-        if (tool_open(&o.bus, O_RDONLY, &ks) < 0)
+        if (tool_open(&o.bus, O_RDONLY, 0, &ks) < 0)
                 return TOOL_EXIT_FAIL;
         int status = cmd->run(&o, ks);
         kbus_ksock_close(ks);

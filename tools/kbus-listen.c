@@ -18,7 +18,9 @@
  * --quiet drops it).  Each message is one line on stdout (format.c), the
  * reply this tool sent right after its request.  SIGINT, SIGTERM and SIGHUP
  * end the run cleanly with status 0; --count N ends it after N messages,
- * --timeout S after S seconds (status 1 if --count was not reached).
+ * --timeout S after S seconds (status 1 if --count was not reached),
+ * counted from the start: opening the ksock (connect and handshake) must
+ * finish within them too, or the run fails with ETIMEDOUT.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +55,7 @@ typedef struct Listener {
         int sigfd;
         uint32_t self;
         uint32_t seen;
+        uint64_t deadline;   /* --timeout counts from the start, opening included */
         bool failed; /* a command or a reply failed: exit status 1 at the end */
         char label[300];
 } Listener;
@@ -75,7 +78,8 @@ static void listen_usage(FILE *f)
                 "                       --replier)\n"
                 "  -c, --count N        stop after N messages\n"
                 "  -t, --timeout S      stop after S seconds (status 1 if --count N was given\n"
-                "                       and fewer than N messages came)\n"
+                "                       and fewer than N messages came); connecting to kbusd\n"
+                "                       and the handshake count in them (default bound 30 s)\n"
                 "  -j, --json           print JSON objects, one a line, not text\n"
                 "  -q, --quiet          do not say on stderr when the names are bound\n"
                 "  -h, --help           show this help and exit\n"
@@ -255,7 +259,7 @@ static bool listen_done(const Listener *l, uint64_t deadline)
 /* Reads and handles messages until done; returns the exit status. */
 static int listen_loop(Listener *l)
 {
-        uint64_t deadline = tool_deadline(l->o->timeout, l->o->timeout_given);
+        uint64_t deadline = l->deadline;
         kbus_message_t *m;
 
         while (!listen_done(l, deadline)) {
@@ -281,7 +285,8 @@ static int listen_loop(Listener *l)
 
 static int listen_run(const ListenOptions *o)
 {
-        Listener l = { .o = o, .sigfd = -1 };
+        Listener l = { .o = o, .sigfd = -1,
+                       .deadline = tool_deadline(o->timeout, o->timeout_given) };
         int status = TOOL_EXIT_FAIL;
 
         tool_bus_label(&o->bus, l.label, sizeof(l.label));
@@ -290,7 +295,8 @@ static int listen_run(const ListenOptions *o)
                 tool_error("signalfd", l.sigfd, TOOL_OP_LOCAL);
                 return TOOL_EXIT_FAIL;
         }
-        if (tool_open(&o->bus, o->replier ? O_RDWR : O_RDONLY, &l.ks) == 0) {
+        if (tool_open(&o->bus, o->replier ? O_RDWR : O_RDONLY,
+                      tool_timeout_ms(o->timeout, o->timeout_given), &l.ks) == 0) {
                 int r = kbus_ksock_id(l.ks, &l.self);
                 if (r < 0)
                         tool_error(l.label, r, TOOL_OP_CONTROL);

@@ -10,6 +10,9 @@
  * the other; each request waits for its reply before the next is sent, and
  * the first failure stops the run.
  *
+ * --timeout also bounds opening the ksock (connect and handshake), so a
+ * kbusd that never answers cannot hold the tool past it.
+ *
  * --all-or-wait opens the ksock O_NONBLOCK, so that a held send returns
  * -EAGAIN and this tool can wait for it with a deadline (--timeout) and
  * discard it when the deadline passes.
@@ -59,7 +62,9 @@ static void send_usage(FILE *f)
                 "  -r, --request        send a request and print its reply; a status reply\n"
                 "                       ($.KBUS.Replier.GoneAway, ...) exits with status 1\n"
                 "  -t, --timeout S      with --request or --all-or-wait: give up after S\n"
-                "                       seconds per message (default: wait for ever)\n"
+                "                       seconds per message (default: wait for ever); also\n"
+                "                       bounds connecting to kbusd and the handshake\n"
+                "                       (default 30 s)\n"
                 "  -f, --file PATH      read the data from PATH\n"
                 "  -u, --urgent         URGENT: to the front of each queue\n"
                 "      --all-or-fail    ALL_OR_FAIL: deliver to all, or fail with EBUSY\n"
@@ -336,7 +341,8 @@ static int send_run(const SendOptions *o, const SendData *d)
         kbus_message_t *msg = NULL;
         kbus_ksock_t ks;
         uint32_t self = 0;
-        int r = tool_open(&o->bus, O_RDWR | (o->all_or_wait ? O_NONBLOCK : 0), &ks);
+        int r = tool_open(&o->bus, O_RDWR | (o->all_or_wait ? O_NONBLOCK : 0),
+                          tool_timeout_ms(o->timeout, o->timeout_given), &ks);
 
         if (r < 0)
                 return TOOL_EXIT_FAIL;

@@ -10,10 +10,13 @@
  *
  * Every function returns >= 0 on success or a negative errno; the errnos and
  * their KBUS meanings are in SPEC §15 and listed per function below.  Any call
- * that talks to kbusd may also return -ECONNRESET (kbusd went away) or -ENOMEM.
- * kbusd's policy may refuse an action with -EPERM (kbus-policy(5); `kbus-ctl
- * explain` says which rule), and its quotas with -EDQUOT (the caller's uid
- * has used its share) or -ENOBUFS (kbusd's total for all users is reached).
+ * that talks to kbusd may also return -ECONNRESET (kbusd went away), -EPROTO
+ * (kbusd sent something no kbusd sends: a frame out of bounds, a message that
+ * does not decode, an answer to nothing asked; the ksock is then unusable,
+ * as after -ECONNRESET) or -ENOMEM.  kbusd's policy may refuse an action with
+ * -EPERM (kbus-policy(5); `kbus-ctl explain` says which rule), and its quotas
+ * with -EDQUOT (the caller's uid has used its share) or -ENOBUFS (kbusd's
+ * total for all users is reached).
  * The library never prints (except kbus_msg_print()), never aborts, and keeps
  * no global state visible to callers.  One ksock must not be used by two
  * threads at once; different ksocks are independent.
@@ -106,6 +109,13 @@ typedef struct kbus_replier_bind_event_data {
 
 /* ---- Ksocks ------------------------------------------------------------ */
 
+/*
+ * How long kbus_ksock_open() and kbus_ksock_open_by_name() give connecting
+ * and the handshake together before they fail with -ETIMEDOUT (30 s); use
+ * kbus_ksock_open_timeout() for another bound.
+ */
+#define KBUS_OPEN_TIMEOUT_DEFAULT_MS 30000
+
 /**
  * kbus_ksock_open() - open a ksock on bus @device_number.
  * @device_number: the bus number (the old /dev/kbus<N>)
@@ -114,10 +124,25 @@ typedef struct kbus_replier_bind_event_data {
  *                 instead of waiting
  *
  * The socket directory is found as SPEC §2 says ($KBUS_SOCKET_DIR first).
+ * When it is a per-user fallback ($XDG_RUNTIME_DIR/kbus or /tmp/kbus-<uid>),
+ * which anyone could have created first, it must be a directory (not a
+ * symlink) owned by the caller's uid or root that neither group nor others
+ * may write, and the kbusd that answers must run as root or as the caller's
+ * uid; otherwise the open fails with -EPERM, before connecting for a bad
+ * directory.  $KBUS_SOCKET_DIR and /run/kbus are not checked this way: the
+ * first is the user's own choice, the second a system directory.
+ *
+ * kbusd is not trusted blindly: connecting and the handshake must be done
+ * within KBUS_OPEN_TIMEOUT_DEFAULT_MS, every field of its answer is checked,
+ * and the shared page it offers must be a sealed memfd of the right size.
  *
  * Return: the ksock (a file descriptor), or -ENOENT (no such bus: no kbusd
- * listening there), -EINVAL (bad flags), -EPROTO (not a kbusd, or an
- * incompatible one), -ENAMETOOLONG, -EMFILE, -ENOMEM.
+ * listening there), -EINVAL (bad flags), -EPERM (an unsafe socket
+ * directory, or a kbusd running as another user), -ETIMEDOUT (no connection
+ * or no answer to the handshake in time: a stuck or fake server), -EPROTO
+ * (not a kbusd, an incompatible one, or one that broke the protocol: a bad
+ * field, a bad shared page), -EACCES, -ENAMETOOLONG, -EMFILE, -ENOMEM, or
+ * another negative errno kbusd refused the connection with.
  */
 kbus_ksock_t kbus_ksock_open(uint32_t device_number, int flags);
 
@@ -126,9 +151,25 @@ kbus_ksock_t kbus_ksock_open(uint32_t device_number, int flags);
  * @device_name: "/dev/kbus<N>" for bus N, or the path of a bus socket
  * @flags:       as for kbus_ksock_open()
  *
+ * A socket path is used as given: its directory is not checked (the caller
+ * chose it), nor is the uid of the kbusd that answers.
+ *
  * Return: as kbus_ksock_open().
  */
 kbus_ksock_t kbus_ksock_open_by_name(const char *device_name, int flags);
+
+/**
+ * kbus_ksock_open_timeout() - kbus_ksock_open_by_name() with the caller's
+ * bound on connecting and the handshake (kbus extension).
+ * @device_name: "/dev/kbus<N>" for bus N, or the path of a bus socket
+ * @flags:       as for kbus_ksock_open()
+ * @timeout_ms:  milliseconds, > 0, for connecting (which waits while the
+ *               listener's backlog is full) and the handshake together
+ *
+ * Return: as kbus_ksock_open(); -ETIMEDOUT once @timeout_ms has passed,
+ * -EINVAL if @timeout_ms is not positive.
+ */
+kbus_ksock_t kbus_ksock_open_timeout(const char *device_name, int flags, int timeout_ms);
 
 /**
  * kbus_ksock_close() - close a ksock; its bindings go, and kbusd answers its

@@ -49,31 +49,28 @@ __all__ = ['connect', 'AsyncKsock', 'StatusError', 'ReplierUnbound', 'ReplierGon
            'ReplierIgnored', 'ReplierDisappeared', 'ErrorSending']
 
 
-async def connect(bus=0, mode='rw') -> 'AsyncKsock':
+async def connect(bus=0, mode='rw', timeout=None) -> 'AsyncKsock':
     """Open a ksock on @bus (a number, a socket path or ``/dev/kbus<N>``).
 
     @mode is ``'rw'`` or ``'r'`` (read-only: sending fails with EBADF).
+    @timeout bounds connecting and the handshake together, in seconds (None:
+    HANDSHAKE_WAIT); past it, OSError ETIMEDOUT.  As with Ksock, a per-user
+    fallback socket directory that is not safe, or a kbusd that runs as
+    another user, is OSError EPERM, and a server that is not a kbusd EPROTO.
     """
     if mode not in ('r', 'rw'):
         raise ValueError("Ksock mode should be 'r' or 'rw', not '%s'" % (mode,))
-    path, name = sockdir.resolve(bus)
+    timeout = transport.check_timeout(timeout, HANDSHAKE_WAIT)
+    path, name, fallback = sockdir.resolve_source(bus)
+    if fallback is not None:
+        sockdir.check_dir(fallback)
     loop = asyncio.get_running_loop()
-    sock = transport.new_socket()
+    ksock = AsyncKsock(transport.new_socket(), loop, mode == 'rw', name)
     try:
-        await loop.sock_connect(sock, path)
-    except OSError as e:
-        sock.close()
-        raise transport.connect_error(e, path) from None
-    except BaseException:
-        sock.close()
-        raise
-    ksock = AsyncKsock(sock, loop, mode == 'rw', name)
-    try:
-        await asyncio.wait_for(ksock._handshake(), HANDSHAKE_WAIT)
+        await asyncio.wait_for(ksock._open(path, fallback is not None), timeout)
     except asyncio.TimeoutError:
         ksock.close()
-        raise errors.kbus_error(errno.EPROTO, 'no answer to the handshake from %s' % path) \
-            from None
+        raise transport.timeout_error(path, timeout, ksock._opening) from None
     except BaseException:
         ksock.close()
         raise
@@ -116,15 +113,39 @@ class AsyncKsock(protocol.ClientCore):
         self._abandoned = set()
         self._held = None
         self._recv_waiters = []
+        self._opening = ''
 
     # ---- the connection -----------------------------------------------
 
+    async def _open(self, path: str, check_peer: bool) -> None:
+        """Connect, check who serves if asked, and shake hands (connect() bounds it)."""
+        self._opening = 'no kbusd accepted the connection'
+        await transport.connect_async(self._loop, self._sock, path)
+        if check_peer:
+            sockdir.check_peer(self._sock, path)
+        self._opening = 'no answer to the handshake'
+        await self._handshake()
+
     async def _handshake(self) -> None:
         """Say HELLO, wait for the WELCOME, then watch the socket."""
-        await self._loop.sock_sendall(self._sock, wire.hello(self._can_write))
-        while not self._handshake_data(await self._loop.sock_recv(self._sock, _CHUNK)):
+        try:
+            await self._loop.sock_sendall(self._sock, wire.hello(self._can_write))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # kbusd may have refused us at once: its WELCOME says why
+        while not self._handshake_data(await self._recv_handshake()):
             pass
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
+
+    async def _recv_handshake(self) -> bytes:
+        """Some bytes of the handshake (b'' at end of stream); descriptors are closed."""
+        while True:
+            try:
+                return transport.recv_closing_fds(self._sock, _CHUNK)
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                return b''
+            await transport.readiness(self._loop, self._sock)
 
     def _on_readable(self) -> None:
         """Read everything the socket has and act on it."""

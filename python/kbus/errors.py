@@ -45,6 +45,7 @@ MEANINGS = {
     errno.ECONNRESET: 'kbusd went away: the connection to the bus is lost',
     errno.ENOTCONN: 'not connected to kbusd',
     errno.EPROTO: 'kbusd sent something this library does not understand',
+    errno.ETIMEDOUT: 'kbusd did not answer in time',
     errno.ENFILE: 'kbusd already serves as many buses as it can',
     errno.EIO: 'kbusd could not do it',
     errno.EPERM: "kbusd's policy does not allow it ('kbus-ctl explain' says which rule)",

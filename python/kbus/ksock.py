@@ -21,6 +21,14 @@ A readable socket therefore means "a message may be waiting": call
 Before saying that there is no message, it asks kbusd how many are queued
 (one round trip, only then), so a message kbusd has queued is never missed.
 
+Opening is bounded: connecting and the handshake must be done within
+@timeout seconds (default HANDSHAKE_WAIT, 30 s), else OSError ETIMEDOUT.
+A socket directory that is a per-user fallback ($XDG_RUNTIME_DIR/kbus,
+/tmp/kbus-<uid>) is checked before connecting, and the server's uid after
+(sockdir.check_dir, sockdir.check_peer): OSError EPERM if either fails.
+kbusd's frames are checked as protocol.py says; one that is not what kbusd
+sends makes every later call raise OSError EPROTO.
+
 A ksock must not be used by two threads at once.
 """
 
@@ -43,51 +51,72 @@ _FIONREAD = struct.Struct('i')
 
 
 class Ksock(protocol.ClientCore):
-    """A connection to a bus: ``Ksock(which=0, mode='rw')``.
+    """A connection to a bus: ``Ksock(which=0, mode='rw', timeout=None)``.
 
     @which is a bus number, a bus socket path, or ``/dev/kbus<N>`` (bus N).
     @mode is ``'r'`` (bind and read only: sending fails with EBADF) or
-    ``'rw'``.  Opening a bus nobody serves raises OSError ENOENT.
+    ``'rw'``.  @timeout bounds connecting and the handshake together, in
+    seconds (None: HANDSHAKE_WAIT).  Opening a bus nobody serves raises
+    OSError ENOENT; one that does not answer in time, ETIMEDOUT; an unsafe
+    per-user socket directory, or a kbusd running as another user, EPERM;
+    a server that is not a kbusd, or breaks the protocol, EPROTO.
     """
 
-    def __init__(self, which=0, mode='rw'):
+    def __init__(self, which=0, mode='rw', timeout=None):
         if mode not in ('r', 'rw'):
             raise ValueError("Ksock mode should be 'r' or 'rw', not '%s'" % (mode,))
+        timeout = transport.check_timeout(timeout, HANDSHAKE_WAIT)
+        deadline = time.monotonic() + timeout
         super().__init__(mode == 'rw')
         self._sock = None
-        path, self.name = sockdir.resolve(which)
+        path, self.name, fallback = sockdir.resolve_source(which)
         self.which = which
         self.mode = 'read/write' if mode == 'rw' else 'read'
         self._answers = []
+        self._asked = 0
         self._skip = 0
         self._poke_pending = False
         self._written = None
         self._being_read = None
-        self._sock = transport.connect(path)
-        self._owner_pid = os.getpid()
+        if fallback is not None:
+            sockdir.check_dir(fallback)
+        sock = transport.connect(path, deadline, timeout)
         try:
-            self._handshake()
+            if fallback is not None:
+                sockdir.check_peer(sock, path)
+            self._sock = sock
+            self._owner_pid = os.getpid()
+            self._handshake(path, deadline, timeout)
         except BaseException:
-            self.close()
+            sock.close()  # not close(): that waits for a kbusd that may never answer
+            self._sock = None
             raise
 
     # ---- the connection -----------------------------------------------
 
-    def _handshake(self) -> None:
-        """Say HELLO and wait for the WELCOME."""
-        self._write(wire.hello(self._can_write))
-        while not self._handshake_data(self._recv_blocking()):
+    def _handshake(self, path: str, deadline: float, timeout: float) -> None:
+        """Say HELLO and wait for the WELCOME, all before @deadline."""
+        hello = memoryview(wire.hello(self._can_write))
+        while hello:
+            try:
+                hello = hello[self._sock.send(hello):]
+            except (BlockingIOError, InterruptedError):
+                if not transport.wait(self._sock, select.POLLOUT, deadline - time.monotonic()):
+                    raise transport.timeout_error(path, timeout, 'no answer to the handshake') \
+                        from None
+            except OSError:
+                break  # kbusd may have refused us at once: its WELCOME says why
+        while not self._handshake_data(self._recv_handshake(path, deadline, timeout)):
             pass
 
-    def _recv_blocking(self) -> bytes:
-        """Wait (at most HANDSHAKE_WAIT seconds) for some bytes (b'' at end of stream)."""
-        deadline = time.monotonic() + HANDSHAKE_WAIT
+    def _recv_handshake(self, path: str, deadline: float, timeout: float) -> bytes:
+        """Wait, until @deadline, for some bytes (b'' at end of stream)."""
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not self._wait_readable(left):
-                raise errors.kbus_error(errno.EPROTO, 'no answer to the handshake')
+            if left <= 0 or not transport.wait(self._sock, select.POLLIN, left):
+                raise transport.timeout_error(path, timeout, 'no answer to the handshake')
             try:
-                return self._sock.recv(_CHUNK)
+                return transport.recv_closing_fds(self._sock, _CHUNK)
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError:
@@ -112,8 +141,7 @@ class Ksock(protocol.ClientCore):
 
     def _wait_readable(self, timeout: Optional[float]) -> bool:
         """Wait until the socket is readable or @timeout passes."""
-        readable, _, _ = select.select([self._sock], [], [], timeout)
-        return bool(readable)
+        return bool(transport.wait(self._sock, select.POLLIN, timeout))
 
     def _wait_input(self) -> None:
         """Wait until something arrives from kbusd, and read it."""
@@ -131,8 +159,8 @@ class Ksock(protocol.ClientCore):
             try:
                 view = view[self._sock.send(view):]
             except BlockingIOError:
-                readable, _, _ = select.select([self._sock], [self._sock], [])
-                if readable:
+                if transport.wait(self._sock, select.POLLIN | select.POLLOUT, None) & \
+                        (select.POLLIN | select.POLLHUP | select.POLLERR):
                     self._read_available()
             except InterruptedError:
                 continue
@@ -144,6 +172,7 @@ class Ksock(protocol.ClientCore):
         self._check_open()
         if self._dead:
             raise errors.kbus_error(self._dead)
+        self._asked += 1
         self._write(frame)
         answered = False
         try:
@@ -164,6 +193,10 @@ class Ksock(protocol.ClientCore):
             self._keep_readable()
 
     def _on_answer(self, answer: wire.Answer) -> None:
+        if not self._asked:
+            self._fail(errno.EPROTO)  # an answer to nothing we asked
+            return
+        self._asked -= 1
         self._answers.append(answer)
 
     def _on_nop(self) -> None:

@@ -19,6 +19,12 @@ What this module keeps:
 Every request frame gets exactly one answer (RESULT or ERROR), in order,
 except TAKE, WAKE, POKE (answered by NOP) and posted SENDs; so a client that
 remembers what it asked, in order, knows what each answer belongs to.
+
+kbusd is not trusted blindly (SPEC §18): every WELCOME field is checked,
+frames are bounded by type before they are kept (wire.FrameReader), a MSG
+must carry a message kbusd could have delivered (it decodes, its name is
+valid, it fits the largest bus), statuses must be 0 or an errno.  Anything
+else makes the connection unusable with EPROTO.
 """
 
 import collections
@@ -84,15 +90,50 @@ class Inbox:
         return len(self._held)
 
 
+def status_ok(status: int) -> bool:
+    """Whether @status is one kbusd may send: 0 or a negative errno."""
+    return -wire.ERRNO_MAX <= status <= 0
+
+
+def _bad_welcome(why: str) -> OSError:
+    return errors.kbus_error(errno.EPROTO, 'not a kbusd, or a broken one: its WELCOME has %s'
+                             % why)
+
+
 def check_welcome(w: wire.Welcome) -> None:
-    """Raise the right OSError if the WELCOME refuses us."""
+    """Raise the right OSError if the WELCOME refuses us, or is not one kbusd sends."""
     if w.magic != wire.PROTO_MAGIC:
         raise errors.kbus_error(errno.EPROTO, 'the bus socket is not a kbusd')
+    if not status_ok(w.status):
+        raise _bad_welcome('status %d' % w.status)
     if w.status == -errno.EPROTONOSUPPORT:
         raise errors.kbus_error(errno.EPROTO, 'kbusd speaks protocol version %d, not %d'
                                 % (w.version, wire.PROTO_VERSION))
     if w.status < 0:
         raise errors.kbus_error(-w.status, 'kbusd refused the connection')
+    if w.version != wire.PROTO_VERSION:
+        raise _bad_welcome('version %d' % w.version)
+    if w.ksock_id == 0:
+        raise _bad_welcome('ksock id 0')
+    if w.bus > wire.BUS_MAX:
+        raise _bad_welcome('bus %d' % w.bus)
+    if not wire.MSG_SIZE_MIN <= w.max_msg_size <= wire.MSG_SIZE_ABS_MAX:
+        raise _bad_welcome('maximum message size %d' % w.max_msg_size)
+
+
+def decode_pushed(body: bytes) -> Tuple[int, bytes, wire.WireMessage]:
+    """A MSG body as (binding id, encoded message, message), or ProtocolError.
+
+    The message must be one kbusd could have delivered: it decodes, its
+    name is a valid message name, and it fits the largest bus.
+    """
+    binding_id, encoded = wire.decode_msg_prefix(body)
+    w = wire.decode_message(encoded)
+    if len(encoded) > wire.MSG_SIZE_ABS_MAX:
+        raise wire.ProtocolError('a message larger than any bus allows')
+    if name_errno(w.name, False):
+        raise wire.ProtocolError('a message with an invalid name')
+    return binding_id, encoded, w
 
 
 def first_frame_welcome(ftype: int, body: bytes) -> wire.Welcome:
@@ -208,8 +249,9 @@ class ClientCore:
             return False
         ftype, _, body = frames[0]
         self._welcomed(first_frame_welcome(ftype, body))
-        for ftype, flags, body in frames[1:]:
-            self._on_frame(ftype, flags, body)
+        self._act_on(frames[1:])
+        if self._dead:
+            raise errors.kbus_error(self._dead, 'kbusd sent something no kbusd sends')
         return True
 
     def _feed(self, data: bytes) -> None:
@@ -219,7 +261,13 @@ class ClientCore:
         except wire.ProtocolError:
             self._fail(errno.EPROTO)
             return
+        self._act_on(frames)
+
+    def _act_on(self, frames) -> None:
+        """Act on each frame in turn, until one is not what kbusd sends."""
         for ftype, flags, body in frames:
+            if self._dead:
+                return
             try:
                 self._on_frame(ftype, flags, body)
             except wire.ProtocolError:
@@ -229,22 +277,32 @@ class ClientCore:
     def _on_frame(self, ftype: int, flags: int, body: bytes) -> None:
         """Dispatch one frame; frames of unknown types are skipped."""
         if ftype == wire.MSG:
-            binding_id, encoded = wire.decode_msg_prefix(body)
+            binding_id, encoded, w = decode_pushed(body)
             you = Message.WANT_YOU_TO_REPLY if flags & wire.MSG_YOU_REPLY else 0
-            message = Message._from_wire(wire.decode_message(encoded), you)
+            message = Message._from_wire(w, you)
             self._on_msg(self._inbox.receive(binding_id, message, len(encoded)))
         elif ftype == wire.RESULT:
-            self._on_answer(wire.decode_result(body))
+            answer = wire.decode_result(body)
+            if not status_ok(answer.status):
+                raise wire.ProtocolError('a RESULT with status %d' % answer.status)
+            self._on_answer(answer)
         elif ftype == wire.ERROR:
             status, about_type, about_flags, _ = wire.decode_error(body)
+            if status == 0 or not status_ok(status):
+                raise wire.ProtocolError('an ERROR with status %d' % status)
             if about_type == wire.SEND and about_flags & wire.SEND_POST:
                 self._on_post_error(status)
             else:
                 self._on_answer(wire.Answer(status))
         elif ftype == wire.DONE:
-            self._on_done(*wire.decode_done(body))
+            status, id_net, id_serial = wire.decode_done(body)
+            if not status_ok(status):
+                raise wire.ProtocolError('a DONE with status %d' % status)
+            self._on_done(status, id_net, id_serial)
         elif ftype == wire.NOP:
             self._on_nop()
+        elif ftype == wire.WELCOME:
+            raise wire.ProtocolError('a second WELCOME')
 
     def _on_msg(self, held: Held) -> None:
         """A message was pushed: keep it until the application takes it."""

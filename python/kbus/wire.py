@@ -65,6 +65,11 @@ QUERY_STATS = 2
 MSG_SIZE_MIN = 100
 MSG_SIZE_ABS_MAX = 16 * 1024 * 1024
 
+# What a client accepts from kbusd (docs/protocol.md "What a client checks").
+ERRNO_MAX = 4095        # an errno kbusd reports is in [-ERRNO_MAX, -1]
+ERROR_TEXT_MAX = 4096   # the longest text an ERROR frame may carry
+BUS_MAX = 255           # kbusd serves at most 256 buses
+
 _HELLO = struct.Struct('<IHHII')
 _WELCOME = struct.Struct('<IHHiIIIII')
 _RESULT = struct.Struct('<iII')
@@ -74,6 +79,16 @@ _CTL = struct.Struct('<II')
 _MSG_FIXED = struct.Struct('<14I')
 MSG_FIXED_LEN = _MSG_FIXED.size
 MSG_PREFIX_LEN = 8
+
+# The body lengths each frame type kbusd sends may have: (least, most).
+_BODY_BOUNDS = {
+    MSG: (MSG_PREFIX_LEN + MSG_FIXED_LEN, MSG_PREFIX_LEN + MSG_SIZE_ABS_MAX),
+    RESULT: (_RESULT.size, FRAME_LEN_MAX - FRAME_HDR_LEN),
+    DONE: (_RESULT.size, _RESULT.size),
+    ERROR: (_ERROR.size, _ERROR.size + ERROR_TEXT_MAX),
+    NOP: (0, 0),
+    WELCOME: (_WELCOME.size, _WELCOME.size),
+}
 
 
 class ProtocolError(Exception):
@@ -219,10 +234,34 @@ def decode_msg_prefix(body: bytes) -> Tuple[int, bytes]:
 
 
 class FrameReader:
-    """Cuts a byte stream into frames; keeps any partial frame for next time."""
+    """Cuts a byte stream from kbusd into frames; keeps any partial frame for next time.
+
+    Each frame is judged by its header before its body is kept: a length
+    outside [8, 64 MiB], or outside the bounds of its type, raises
+    ProtocolError at once (nothing is kept, or waited for, on the word of a
+    header); a WELCOME may only come first.  The buffer grows with the bytes
+    that arrive.  Frames of types this library does not know are skipped
+    as their bytes arrive, without being kept (kbusd may add some).
+    """
 
     def __init__(self):
         self._buf = bytearray()
+        self._skip = 0
+        self._first = True
+
+    def _kept(self, length: int, ftype: int) -> bool:
+        """Whether a frame of @ftype, @length long, is kept (False: skipped)."""
+        if length < FRAME_HDR_LEN or length > FRAME_LEN_MAX:
+            raise ProtocolError('impossible frame length %d' % length)
+        bounds = _BODY_BOUNDS.get(ftype)
+        if bounds is None:
+            return False
+        least, most = bounds
+        if not least <= length - FRAME_HDR_LEN <= most:
+            raise ProtocolError('a frame of type 0x%x cannot be %d bytes long' % (ftype, length))
+        if ftype == WELCOME and not self._first:
+            raise ProtocolError('a second WELCOME')
+        return True
 
     def feed(self, data: bytes) -> List[Tuple[int, int, bytes]]:
         """Add @data; return every complete frame as (type, flags, body)."""
@@ -230,13 +269,23 @@ class FrameReader:
         frames = []
         pos = 0
         buf = self._buf
-        while len(buf) - pos >= FRAME_HDR_LEN:
+        while True:
+            if self._skip:
+                n = min(self._skip, len(buf) - pos)
+                pos += n
+                self._skip -= n
+                if self._skip:
+                    break
+            if len(buf) - pos < FRAME_HDR_LEN:
+                break
             length, ftype, flags = FRAME_HDR.unpack_from(buf, pos)
-            if length < FRAME_HDR_LEN or length > FRAME_LEN_MAX:
-                raise ProtocolError('impossible frame length %d' % length)
+            if not self._kept(length, ftype):
+                self._skip = length
+                continue
             if len(buf) - pos < length:
                 break
             frames.append((ftype, flags, bytes(buf[pos + FRAME_HDR_LEN:pos + length])))
+            self._first = False
             pos += length
         del buf[:pos]
         return frames

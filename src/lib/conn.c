@@ -23,6 +23,13 @@
  * in the same write, and the caller waits for the one RESULT they get;
  * pushed messages that arrive meanwhile are kept.  While a write would
  * block, incoming data is read too, so neither side can stall the other.
+ *
+ * kbusd is distrusted as much as it distrusts us (SPEC §18): opening is
+ * bounded in time and checks everything kbusd answers (handshake.c), and
+ * each frame is bounded by its type before its bytes are kept.  The input buffer grows
+ * with the bytes that have arrived, never with a length kbusd declares;
+ * frames of unknown types are skipped as they arrive, without keeping them.
+ * Anything out of bounds makes the connection dead with -EPROTO.
  */
 #include "conn.h"
 
@@ -35,13 +42,19 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "../proto/name.h"
+#include "../proto/sockdir.h"
+#include "handshake.h"
 #include "msg.h"
 
 #define CONN_READ_CHUNK (64u * 1024u)
 #define CONN_POST_FLUSH_BYTES (64u * 1024u)
+/* An empty input buffer larger than this is given back. */
+#define CONN_IN_KEEP (4u * CONN_READ_CHUNK)
+/* The longest text an ERROR frame may carry (kbusd's are one short line). */
+#define CONN_ERROR_TEXT_MAX 4096u
 
 static void conn_fail(Conn *c, int err)
 {
@@ -122,8 +135,11 @@ static void conn_on_msg(Conn *c, const FrameHdr *h, const uint8_t *body, size_t 
         WireMsg w;
         Prefetched p;
 
-        if (len < MSG_PREFIX_LEN || codec_msg_decode(body + MSG_PREFIX_LEN,
-                                                     len - MSG_PREFIX_LEN, &w)) {
+        /* kbusd only delivers messages it checked: anything else is not kbusd */
+        if (len < MSG_PREFIX_LEN ||
+            codec_msg_decode(body + MSG_PREFIX_LEN, len - MSG_PREFIX_LEN, &w) ||
+            codec_msg_size(&w) > KBUS_MSG_SIZE_ABS_MAX || w.name_len > KBUS_NAME_LEN_MAX ||
+            name_check(w.name, w.name_len, false, NULL) != 0) {
                 conn_fail(c, -EPROTO);
                 return;
         }
@@ -143,10 +159,13 @@ static void conn_on_msg(Conn *c, const FrameHdr *h, const uint8_t *body, size_t 
 
 static void conn_on_answer(Conn *c, const uint8_t *body, size_t len)
 {
-        if (codec_result_decode(body, len, &c->answer)) {
+        /* an answer to nothing asked would be taken for the next call's */
+        if (!c->awaiting || codec_result_decode(body, len, &c->answer) ||
+            !conn_status_ok(c->answer.status)) {
                 conn_fail(c, -EPROTO);
                 return;
         }
+        c->awaiting = false;
         buf_consume(&c->payload, buf_len(&c->payload));
         if (len > RESULT_LEN && buf_append(&c->payload, body + RESULT_LEN, len - RESULT_LEN) < 0)
                 conn_fail(c, -ENOMEM);
@@ -160,11 +179,20 @@ static void conn_on_error(Conn *c, const uint8_t *body, size_t len)
                 return;
         }
         int32_t err = (int32_t)get_le32(body);
+        if (err == 0 || !conn_status_ok(err)) {
+                conn_fail(c, -EPROTO);
+                return;
+        }
         if (get_le16(body + 4) == FRAME_SEND && (get_le16(body + 6) & FRAME_SEND_POST)) {
                 if (!c->post_error)
                         c->post_error = err;
                 return;
         }
+        if (!c->awaiting) {
+                conn_fail(c, -EPROTO);
+                return;
+        }
+        c->awaiting = false;
         c->answer = (Result){ .status = err };
         c->have_answer = true;
 }
@@ -194,26 +222,78 @@ static void conn_on_frame(Conn *c, const FrameHdr *h, const uint8_t *body)
         }
 }
 
+/* What to do with a frame, judged from its header alone. */
+typedef enum ConnFrameKind {
+        CONN_FRAME_KEEP, /* buffer it until it is whole, then act on it */
+        CONN_FRAME_SKIP, /* a type this library does not know: drop its bytes */
+        CONN_FRAME_BAD,  /* no kbusd sends this: the stream is not to be trusted */
+} ConnFrameKind;
+
+/* Each type kbusd sends has its bounds (docs/protocol.md); none is taken on trust. */
+static ConnFrameKind conn_frame_kind(const FrameHdr *h)
+{
+        uint32_t body = h->len - KBUS_FRAME_HDR_LEN;
+        bool ok;
+
+        switch (h->type) {
+        case FRAME_MSG:
+                ok = body >= MSG_PREFIX_LEN + WMSG_FIXED_LEN &&
+                     body <= MSG_PREFIX_LEN + KBUS_MSG_SIZE_ABS_MAX;
+                break;
+        case FRAME_RESULT:
+                ok = body >= RESULT_LEN; /* a payload is bounded by KBUS_FRAME_LEN_MAX */
+                break;
+        case FRAME_DONE:
+                ok = body == DONE_LEN;
+                break;
+        case FRAME_ERROR:
+                ok = body >= ERROR_FIXED_LEN && body <= ERROR_FIXED_LEN + CONN_ERROR_TEXT_MAX;
+                break;
+        case FRAME_NOP:
+                ok = body == 0;
+                break;
+        case FRAME_WELCOME:
+                ok = false; /* only ever the first frame */
+                break;
+        default:
+                return CONN_FRAME_SKIP; /* newer kbusd: frames we do not know are skipped */
+        }
+        return ok ? CONN_FRAME_KEEP : CONN_FRAME_BAD;
+}
+
+/* Drops the bytes of a skipped frame that have arrived; true when it is all gone. */
+static bool conn_skip(Conn *c)
+{
+        size_t n = buf_len(&c->in) < c->skip ? buf_len(&c->in) : (size_t)c->skip;
+
+        buf_consume(&c->in, n);
+        c->skip -= n;
+        return c->skip == 0;
+}
+
 static void conn_parse(Conn *c)
 {
         FrameHdr h;
 
-        while (!c->dead) {
+        while (!c->dead && (c->skip == 0 || conn_skip(c))) {
                 int r = codec_header_decode(buf_head(&c->in), buf_len(&c->in), &h);
                 if (r == CODEC_E_SHORT)
-                        return;
-                if (r) {
+                        break;
+                ConnFrameKind kind = r ? CONN_FRAME_BAD : conn_frame_kind(&h);
+                if (kind == CONN_FRAME_BAD) {
                         conn_fail(c, -EPROTO);
                         return;
                 }
-                if (buf_len(&c->in) < h.len) {
-                        if (buf_reserve(&c->in, h.len - buf_len(&c->in)) < 0)
-                                conn_fail(c, -ENOMEM);
-                        return;
+                if (kind == CONN_FRAME_SKIP) {
+                        c->skip = h.len;
+                        continue;
                 }
+                if (buf_len(&c->in) < h.len)
+                        break; /* the buffer grows as the rest arrives, not before */
                 conn_on_frame(c, &h, buf_head(&c->in) + KBUS_FRAME_HDR_LEN);
                 buf_consume(&c->in, h.len);
         }
+        buf_shrink(&c->in, CONN_IN_KEEP);
 }
 
 /*
@@ -416,6 +496,7 @@ int conn_request(Conn *c, uint16_t type, uint16_t flags, const void *body, size_
         if (tail_len)
                 iov[n++] = (struct iovec){ (void *)tail, tail_len };
         c->have_answer = false;
+        c->awaiting = true;
         r = conn_writev(c, iov, n);
         buf_consume(&c->post, buf_len(&c->post));
         while (r == 0 && !c->have_answer)
@@ -484,16 +565,24 @@ static int conn_take_frame(Conn *c, uint32_t seq)
  */
 static int conn_log_room(Conn *c, uint64_t taken)
 {
+        uint64_t consumed = conn_shm_load(&c->shm->consumed);
         int r = 0;
 
-        if (taken - conn_shm_load(&c->shm->consumed) < SHM_LOG_LEN)
+        if (consumed > taken) { /* kbusd read entries we never wrote */
+                conn_fail(c, -EPROTO);
+                return c->dead;
+        }
+        if (taken - consumed < SHM_LOG_LEN)
                 return 0;
         if (!conn_post_begin(c, FRAME_WAKE, FRAME_WAKE_SYNC, 0))
                 return c->dead ? c->dead : -ENOMEM;
         r = conn_flush(c);
-        while (r == 0 && taken - conn_shm_load(&c->shm->consumed) >= SHM_LOG_LEN)
+        while (r == 0 && (consumed = conn_shm_load(&c->shm->consumed)) <= taken &&
+               taken - consumed >= SHM_LOG_LEN)
                 r = conn_wait_input(c);
-        return r;
+        if (r == 0 && consumed > taken)
+                conn_fail(c, -EPROTO);
+        return r ? r : c->dead;
 }
 
 /**
@@ -509,12 +598,13 @@ int conn_take(Conn *c, const Prefetched *p)
 
         if (!s)
                 return conn_take_frame(c, p->seq);
-        uint64_t t = s->taken; /* only we write it */
+        uint64_t t = c->taken; /* our own count: the page is kbusd's to write as well */
         int r = conn_log_room(c, t);
         if (r < 0)
                 return r;
         __atomic_store_n(&s->log[t & (SHM_LOG_LEN - 1)], p->seq, __ATOMIC_RELAXED);
         __atomic_store_n(&s->taken, t + 1, __ATOMIC_RELEASE);
+        c->taken = t + 1;
         __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with inbox_want_room() */
         if (__atomic_load_n(&s->notify, __ATOMIC_RELAXED) &&
             __atomic_exchange_n(&s->notify, 0, __ATOMIC_ACQ_REL))
@@ -559,120 +649,56 @@ void conn_keep_readable(Conn *c)
 
 /* ---- opening and closing ------------------------------------------------ */
 
-static int conn_connect(const char *path, int *ret_fd)
+/**
+ * conn_check_flags() - whether @flags are flags kbus_ksock_open() takes.
+ * @flags: O_RDONLY, O_WRONLY or O_RDWR, optionally with O_NONBLOCK, O_CLOEXEC
+ *
+ * Return: 0, or -EINVAL.
+ */
+int conn_check_flags(int flags)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-        if (strlen(path) >= sizeof(addr.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(addr.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-                int err = errno;
-                close(fd);
-                /* no socket, or one nobody listens on: no such bus */
-                return err == ECONNREFUSED || err == ENOENT || err == ENOTDIR ? -ENOENT : -err;
-        }
-        *ret_fd = fd;
-        return 0;
-}
-
-static int conn_recv_welcome(Conn *c, Welcome *w, int *shm_fd)
-{
-        uint8_t frame[KBUS_FRAME_HDR_LEN + WELCOME_LEN];
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        struct iovec iov = { frame, sizeof(frame) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                             .msg_controllen = sizeof(control.buf) };
-        FrameHdr h;
-        ssize_t n;
-
-        do
-                n = recvmsg(c->fd, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-                memcpy(shm_fd, CMSG_DATA(cm), sizeof(int));
-        if (n != (ssize_t)sizeof(frame) || codec_header_decode(frame, sizeof(frame), &h) ||
-            h.type != FRAME_WELCOME || h.len != sizeof(frame) ||
-            codec_welcome_decode(frame + KBUS_FRAME_HDR_LEN, WELCOME_LEN, w) ||
-            w->magic != KBUS_PROTO_MAGIC)
-                return -EPROTO;
-        return 0;
-}
-
-static int conn_map_shm(Conn *c, const Welcome *w, int shm_fd)
-{
-        if (shm_fd < 0 || w->shm_size < sizeof(KbusShm))
-                return 0; /* kbusd gave none: take with FRAME_TAKE */
-        void *p = mmap(NULL, sizeof(KbusShm), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
-        if (p == MAP_FAILED)
-                return -errno;
-        c->shm = p;
-        return 0;
-}
-
-static int conn_handshake(Conn *c, bool rw)
-{
-        Hello hello = { .magic = KBUS_PROTO_MAGIC, .version = KBUS_PROTO_VERSION,
-                        .mode = HELLO_MODE_READ | (rw ? HELLO_MODE_WRITE : 0),
-                        .options = HELLO_OPT_SHM };
-        Welcome w;
-        int shm_fd = -1;
-
-        uint8_t *p = conn_post_begin(c, FRAME_HELLO, 0, HELLO_LEN);
-        if (!p)
-                return -ENOMEM;
-        codec_hello_encode(p, &hello);
-        int r = conn_flush(c);
-        if (r == 0)
-                r = conn_recv_welcome(c, &w, &shm_fd);
-        if (r == 0 && w.status < 0)
-                r = w.status == -EPROTONOSUPPORT ? -EPROTO : w.status;
-        if (r == 0)
-                r = conn_map_shm(c, &w, shm_fd);
-        if (shm_fd >= 0)
-                close(shm_fd);
-        if (r < 0)
-                return r == -ECONNRESET ? -EPROTO : r;
-        c->ksock_id = w.ksock_id;
-        c->bus = w.bus;
-        c->max_msg_size = w.max_msg_size;
+        if ((flags & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) || (flags & O_ACCMODE) == O_ACCMODE)
+                return -EINVAL;
         return 0;
 }
 
 /**
- * conn_open() - connect to the bus socket at @path and say hello.
- * @path:  the socket path
- * @flags: as kbus_ksock_open() takes them
- * @ret:   the connection
+ * conn_open() - connect to the bus socket at @path and say hello, within
+ * @timeout_ms.
+ * @path:       the socket path
+ * @flags:      as kbus_ksock_open() takes them
+ * @timeout_ms: the bound on connecting and the handshake together (> 0)
+ * @check_peer: refuse a server that runs as neither root nor our uid (the
+ *              socket directory was a per-user fallback, SPEC §18)
+ * @ret:        the connection
  *
- * Return: 0, or -EINVAL, -ENOENT (no kbusd there), -EPROTO, -ENOMEM, or
- * another negative errno from socket().
+ * Return: 0, or -EINVAL, -ENOENT (no kbusd there), -ETIMEDOUT (no connection
+ * or no WELCOME within @timeout_ms), -EPERM (@check_peer refused it), -EPROTO
+ * (not a kbusd, or one that broke the protocol), -ENOMEM, a negative errno
+ * from kbusd's WELCOME, or another from socket().
  */
-int conn_open(const char *path, int flags, Conn **ret)
+int conn_open(const char *path, int flags, int timeout_ms, bool check_peer, Conn **ret)
 {
-        int acc = flags & O_ACCMODE;
+        int64_t deadline = handshake_now_ms() + timeout_ms;
         Conn *c;
 
-        if ((flags & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) || acc == O_ACCMODE)
+        if (conn_check_flags(flags) < 0 || timeout_ms <= 0)
                 return -EINVAL;
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        c->can_write = acc != O_RDONLY;
-        int r = conn_connect(path, &c->fd);
+        c->can_write = (flags & O_ACCMODE) != O_RDONLY;
+        int r = handshake_connect(path, deadline, &c->fd);
         if (r < 0) {
                 free(c);
                 return r;
         }
-        r = conn_handshake(c, c->can_write);
-        if (r == 0 && (flags & O_NONBLOCK) && fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0)
+        if (check_peer)
+                r = sockdir_check_peer(c->fd, getuid(), NULL);
+        if (r == 0)
+                r = handshake_greet(c, c->can_write, deadline);
+        /* from here on the socket blocks, unless the caller asked otherwise */
+        if (r == 0 && fcntl(c->fd, F_SETFL, (flags & O_NONBLOCK) ? O_NONBLOCK : 0) < 0)
                 r = -errno;
         if (r < 0) {
                 conn_free(c);

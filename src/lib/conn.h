@@ -31,10 +31,13 @@ typedef struct Conn {
         bool held;             /* an ALL_OR_WAIT send is waiting in kbusd */
         bool poke_pending;     /* a POKE is out; its NOP not yet read */
         bool have_answer;
+        bool awaiting;         /* a request is out; its answer not yet read */
         int dead;              /* 0, or why kbusd can no longer be used */
         int post_error;        /* kbusd rejected a posted message: report once */
         KbusShm *shm;          /* NULL: takes are sent as FRAME_TAKE */
         uint64_t received;     /* MSG frames parsed: the newest seq */
+        uint64_t taken;        /* take-log entries written (our count, not the page's) */
+        uint64_t skip;         /* bytes still to drop of a frame of unknown type */
         Result answer;
         Buf payload;           /* the answer's payload, if any */
         Buf in;                /* received bytes not yet parsed */
@@ -47,7 +50,17 @@ typedef struct Conn {
         size_t written_len;
 } Conn;
 
-int conn_open(const char *path, int flags, Conn **ret);
+/* An errno kbusd reports is in [-CONN_ERRNO_MAX, -1]. */
+#define CONN_ERRNO_MAX 4095
+
+/* A status kbusd may send: 0 or a negative errno. */
+static inline bool conn_status_ok(int32_t status)
+{
+        return status <= 0 && status >= -CONN_ERRNO_MAX;
+}
+
+int conn_check_flags(int flags);
+int conn_open(const char *path, int flags, int timeout_ms, bool check_peer, Conn **ret);
 Conn *conn_free(Conn *c);
 int conn_request(Conn *c, uint16_t type, uint16_t flags, const void *body, size_t len,
                  const void *tail, size_t tail_len, Result *ret);

@@ -4,15 +4,19 @@
  *
  * Each call finds the ksock's connection in the table, checks what can be
  * checked here (so a bad argument costs no round trip), and otherwise asks
- * kbusd, which checks again: kbusd trusts no client.  Calls that may have
+ * kbusd, which checks again: kbusd trusts no client.  Nor does the library
+ * trust kbusd: a value that cannot be right (a switch that is neither on
+ * nor off, a value that would read as an errno) is -EPROTO.  Calls that may have
  * read pushed messages end with conn_keep_readable(), so that poll() on the
  * ksock keeps meaning "a message may be waiting".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../proto/name.h"
 #include "../proto/sockdir.h"
@@ -42,13 +46,15 @@ static int ksock_ctl(Conn *c, uint32_t op, uint32_t arg, uint32_t *ret_value)
         int r = ksock_request(c, FRAME_CTL, 0, body, sizeof(body), &res);
         if (r >= 0 && ret_value)
                 *ret_value = res.value0;
-        return r < 0 ? r : (int)res.value0;
+        if (r < 0)
+                return r;
+        return res.value0 > INT_MAX ? -EPROTO : (int)res.value0; /* never mistaken for an errno */
 }
 
-static int ksock_open_path(const char *path, int flags)
+static int ksock_open_path(const char *path, int flags, int timeout_ms, bool check_peer)
 {
         Conn *c;
-        int r = conn_open(path, flags, &c);
+        int r = conn_open(path, flags, timeout_ms, check_peer, &c);
 
         if (r < 0)
                 return r;
@@ -60,25 +66,65 @@ static int ksock_open_path(const char *path, int flags)
         return c->fd;
 }
 
-KBUS_EXPORT kbus_ksock_t kbus_ksock_open(uint32_t device_number, int flags)
+/*
+ * Bus @bus in the socket directory SPEC §2 picks.  A per-user fallback
+ * ($XDG_RUNTIME_DIR/kbus, /tmp/kbus-<uid>) could have been made by anyone
+ * first, so it must be a real directory of ours (or root's) that nobody
+ * else may write, and the server must run as root or as us (SPEC §18).
+ * $KBUS_SOCKET_DIR is the user's own choice and /run/kbus is the system's,
+ * so neither is checked.
+ */
+static int ksock_open_bus(uint32_t bus, int flags, int timeout_ms)
 {
         char dir[PATH_MAX], path[108];
-        int r = sockdir_resolve(NULL, dir, sizeof(dir));
+        SockdirSource source;
+        const char *why;
+        int dirfd;
 
+        if (conn_check_flags(flags) < 0)
+                return -EINVAL;
+        int r = sockdir_resolve_source(NULL, dir, sizeof(dir), &source);
         if (r == 0)
-                r = sockdir_bus_path(dir, device_number, path, sizeof(path));
-        return r < 0 ? r : ksock_open_path(path, flags);
+                r = sockdir_bus_path(dir, bus, path, sizeof(path));
+        if (r < 0)
+                return r;
+        bool fallback = source == SOCKDIR_XDG || source == SOCKDIR_TMP;
+        if (fallback) {
+                r = sockdir_open_checked(dir, getuid(), &dirfd, &why);
+                if (r < 0)
+                        return r == -ENOTDIR ? -EPERM : r;
+                close(dirfd);
+        }
+        return ksock_open_path(path, flags, timeout_ms, fallback);
 }
 
-KBUS_EXPORT kbus_ksock_t kbus_ksock_open_by_name(const char *device_name, int flags)
+static int ksock_open_name(const char *device_name, int flags, int timeout_ms)
 {
         unsigned bus;
 
         if (!device_name || !*device_name)
                 return -EINVAL;
         if (sockdir_parse_dev_name(device_name, &bus) == 0)
-                return kbus_ksock_open(bus, flags);
-        return ksock_open_path(device_name, flags);
+                return ksock_open_bus(bus, flags, timeout_ms);
+        return ksock_open_path(device_name, flags, timeout_ms, false);
+}
+
+KBUS_EXPORT kbus_ksock_t kbus_ksock_open(uint32_t device_number, int flags)
+{
+        return ksock_open_bus(device_number, flags, KBUS_OPEN_TIMEOUT_DEFAULT_MS);
+}
+
+KBUS_EXPORT kbus_ksock_t kbus_ksock_open_by_name(const char *device_name, int flags)
+{
+        return ksock_open_name(device_name, flags, KBUS_OPEN_TIMEOUT_DEFAULT_MS);
+}
+
+KBUS_EXPORT kbus_ksock_t kbus_ksock_open_timeout(const char *device_name, int flags,
+                                                 int timeout_ms)
+{
+        if (timeout_ms <= 0)
+                return -EINVAL;
+        return ksock_open_name(device_name, flags, timeout_ms);
 }
 
 KBUS_EXPORT int kbus_ksock_close(kbus_ksock_t ksock)
@@ -365,6 +411,9 @@ KBUS_EXPORT int kbus_ksock_max_message_size(kbus_ksock_t ksock, uint32_t *max_me
         uint32_t asked = max_message_size ? *max_message_size : 0;
         int r = ksock_ctl_inout(ksock, CTL_MAX_MSG_SIZE, max_message_size);
 
+        if (r == 0 && (*max_message_size < KBUS_MSG_SIZE_MIN ||
+                       *max_message_size > KBUS_MSG_SIZE_ABS_MAX))
+                return -EPROTO;
         if (r == 0 && asked != 1)
                 c->max_msg_size = *max_message_size;
         return r;
@@ -379,7 +428,8 @@ static int ksock_switch(kbus_ksock_t ksock, uint32_t op, uint32_t request)
                 return -EBADF;
         if (request != 0 && request != 1 && request != CTL_ASK)
                 return -EINVAL;
-        return ksock_ctl(c, op, request, NULL);
+        int r = ksock_ctl(c, op, request, NULL);
+        return r > 1 ? -EPROTO : r; /* a switch is 0 or 1 */
 }
 
 KBUS_EXPORT int kbus_ksock_only_once(kbus_ksock_t ksock, uint32_t request)
@@ -436,6 +486,8 @@ static int ksock_post_size_ok(Conn *c, size_t len)
         int r = ksock_ctl(c, CTL_MAX_MSG_SIZE, 0, &max);
         if (r < 0)
                 return r;
+        if (max < KBUS_MSG_SIZE_MIN || max > KBUS_MSG_SIZE_ABS_MAX)
+                return -EPROTO;
         c->max_msg_size = max;
         return len <= max ? 0 : -EMSGSIZE;
 }

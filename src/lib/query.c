@@ -3,7 +3,9 @@
  * query.c - libkbus internals: the introspection queries (SPEC §12).
  *
  * Sends QUERY and decodes the records of docs/protocol.md, checking every
- * length: a short or inconsistent payload is -EPROTO.  Used by kbus-ctl and
+ * length against what arrived: a short or inconsistent payload, a count of
+ * records that cannot fit it, or a name longer than a name can be is
+ * -EPROTO, and nothing is allocated before its size has been checked.  Used by kbus-ctl and
  * the tests; hidden in libkbus.so (only kbus_* names in the public header
  * are exported, and these are not in it).
  */
@@ -57,6 +59,8 @@ static int query_fetch_args(kbus_ksock_t ksock, uint32_t what, const void *args,
         conn_keep_readable(c);
         if (r < 0 || res.status < 0)
                 return r < 0 ? r : res.status;
+        if (res.value0 != buf_len(&c->payload))
+                return -EPROTO; /* value0 is the payload's length */
         *rd = (Reader){ .p = buf_head(&c->payload), .left = buf_len(&c->payload) };
         return 0;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,4 +199,30 @@ int sockdir_parse_dev_name(const char *name, unsigned *ret_bus)
                 return -EINVAL;
         *ret_bus = bus;
         return 0;
+}
+
+/**
+ * sockdir_check_peer() - whether the process listening at the other end of
+ * a connected Unix socket may serve @uid: it must run as root or as @uid
+ * (SO_PEERCRED gives the uid it had when it called listen()).  A client
+ * checks this when the socket directory came from a per-user fallback,
+ * where anyone could have put a socket first.
+ * @fd:           the connected socket
+ * @uid:          the uid that may serve besides root
+ * @ret_peer_uid: the peer's uid (also on refusal), or NULL
+ *
+ * Return: 0; -EPERM (another uid); or the errno of getsockopt().
+ */
+int sockdir_check_peer(int fd, uid_t uid, uid_t *ret_peer_uid)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        if (len != sizeof(cred))
+                return -EPROTO;
+        if (ret_peer_uid)
+                *ret_peer_uid = cred.uid;
+        return cred.uid == 0 || cred.uid == uid ? 0 : -EPERM;
 }

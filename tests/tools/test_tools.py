@@ -966,5 +966,125 @@ class TestPolicy(ToolTestCase):
         self.assertEqual(self.ok('kbus-ctl', 'max-message-size', '200'), ['200'])
 
 
+
+# ---- servers not to be trusted (SPEC §18) ----------------------------------------
+
+CLONE_NEWNS = 0x00020000
+MS_RDONLY = 0x1
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+OTHER_UID = 1234
+
+
+def _fallbacks_only():
+    """preexec_fn: a private mount namespace whose /run is empty and read-only.
+
+    /run/kbus is then neither there nor creatable, so the tool falls back to
+    $XDG_RUNTIME_DIR/kbus, as any user but root would; /tmp stays shared.
+    """
+    _die_with_parent()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p)
+    if (libc.unshare(CLONE_NEWNS) != 0 or
+            libc.mount(None, b'/', None, MS_REC | MS_PRIVATE, None) != 0 or
+            libc.mount(b'tmpfs', b'/run', b'tmpfs', MS_RDONLY, b'mode=0755') != 0):
+        raise OSError(ctypes.get_errno(), 'cannot make a private /run')
+
+
+class TestDistrust(ToolTestCase):
+    """--timeout covers connecting and the handshake; unsafe socket directories are named."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix='kbus-tools-fake-')
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def silent_server(self, directory):
+        """A bus socket that never accepts: connecting works, the handshake is never answered."""
+        path = os.path.join(directory, 'kbus0')
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        s.listen(8)
+        self.addCleanup(s.close)
+        return path
+
+    def test_timeout_covers_the_handshake(self):
+        os.environ['KBUS_SOCKET_DIR'] = self.dir
+        path = self.silent_server(self.dir)
+        for name, args in (('kbus-send', ['-r', '-t', '1', '$.A']),
+                           ('kbus-listen', ['-t', '1', '$.A'])):
+            start = time.monotonic()
+            out, err = self.fails(name, *args)
+            self.assertLess(time.monotonic() - start, 15 if WRAPPER else 2.5, name)
+            self.assertEqual(out, [])
+            self.assertEqual(err, '%s: bus 0: ETIMEDOUT: no kbusd answered at %s within 1 s '
+                                  '(connect and handshake)' % (name, path))
+
+    def run_with_fallback(self, *args):
+        """kbus-send ARGS with $XDG_RUNTIME_DIR/kbus as its socket directory."""
+        if os.geteuid() != 0:
+            self.skipTest('needs root: a mount namespace, another uid')
+        env = dict(os.environ, XDG_RUNTIME_DIR=self.dir)
+        env.pop('KBUS_SOCKET_DIR', None)
+        try:
+            r = subprocess.run(tool_argv('kbus-send', *args), capture_output=True, timeout=WAIT,
+                               env=env, preexec_fn=_fallbacks_only)
+        except subprocess.SubprocessError as e:
+            self.skipTest('cannot make a private mount namespace: %s' % e)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(err.count('\n'), 1, 'not one line: %r' % err)
+        return err.rstrip('\n')
+
+    def test_unsafe_directory(self):
+        sockdir = os.path.join(self.dir, 'kbus')
+        os.mkdir(sockdir)
+        os.chmod(sockdir, 0o777)
+        self.silent_server(sockdir)
+        self.assertEqual(self.run_with_fallback('$.A'),
+                         'kbus-send: bus 0: EPERM: the socket directory %s is not safe: group or '
+                         'others may write to it (chmod go-w, or use another directory)'
+                         % sockdir)
+
+    def test_symlinked_directory(self):
+        elsewhere = os.path.join(self.dir, 'elsewhere')
+        os.mkdir(elsewhere)
+        os.symlink(elsewhere, os.path.join(self.dir, 'kbus'))
+        self.silent_server(elsewhere)
+        self.assertEqual(self.run_with_fallback('$.A'),
+                         'kbus-send: bus 0: EPERM: the socket directory %s/kbus is not safe: it '
+                         'is a symbolic link' % self.dir)
+
+    def test_server_of_another_user(self):
+        sockdir = os.path.join(self.dir, 'kbus')
+        os.mkdir(sockdir, 0o700)
+        path = os.path.join(sockdir, 'kbus0')
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        os.chmod(path, 0o666)
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # listen as another uid: SO_PEERCRED reports who called listen()
+            try:
+                os.close(ready_r)
+                os.setgroups([])
+                os.setresgid(OTHER_UID, OTHER_UID, OTHER_UID)
+                os.setresuid(OTHER_UID, OTHER_UID, OTHER_UID)
+                s.listen(8)
+                os.write(ready_w, b'r')
+                while True:
+                    signal.pause()  # until the test kills it
+            finally:
+                os._exit(0)
+        s.close()
+        os.close(ready_w)
+        self.addCleanup(lambda: (os.kill(pid, signal.SIGKILL), os.waitpid(pid, 0)))
+        self.addCleanup(os.close, ready_r)
+        self.assertEqual(os.read(ready_r, 1), b'r')
+        self.assertEqual(self.run_with_fallback('$.A'),
+                         'kbus-send: bus 0: EPERM: kbusd at %s runs as uid %d, not root or you'
+                         % (path, OTHER_UID))
+
 if __name__ == '__main__':
     unittest.main()
