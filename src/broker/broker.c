@@ -250,7 +250,8 @@ static void broker_close_bus(Broker *b, Bus *bus)
                 client_free(c);
         }
         listener_close(bus);
-        b->buses[bus->number] = bus_free(bus);
+        b->buses[bus->number] = NULL; /* before the free: bus->number goes with it */
+        bus_free(bus);
 }
 
 /**
