@@ -1,20 +1,25 @@
 #!/bin/sh
 # The test command: install what is missing, build, run every test.
 # Usage: scripts/test.sh                        normal build (./build), every test
-#        scripts/test.sh --sanitize --valgrind  also: an ASan+UBSan build (./build-san) running
-#                                               every test, and the integration suite with kbusd
-#                                               under valgrind (what CI runs)
+#        scripts/test.sh --sanitize --valgrind --clang
+#                                               also: an ASan+UBSan build (./build-san) running
+#                                               every test, the integration suite with kbusd
+#                                               under valgrind, and a clang build (./build-clang)
+#                                               running every test (what CI runs)
 set -eu
 cd "$(dirname "$0")/.."
-sanitize=no valgrind=no
+sanitize=no valgrind=no clang=no
 for a in "$@"; do
         case $a in
         --sanitize) sanitize=yes ;;
         --valgrind) valgrind=yes ;;
-        *) echo "usage: scripts/test.sh [--sanitize] [--valgrind]" >&2; exit 2 ;;
+        --clang) clang=yes ;;
+        *) echo "usage: scripts/test.sh [--sanitize] [--valgrind] [--clang]" >&2; exit 2 ;;
         esac
 done
-scripts/deps.sh valgrind systemd python3 man-db
+extra=""
+[ $clang = yes ] && extra=clang
+scripts/deps.sh valgrind systemd python3 man-db $extra
 scripts/build.sh build
 meson test -C build --print-errorlogs --num-processes 2
 if [ $sanitize = yes ]; then
@@ -29,4 +34,9 @@ if [ $valgrind = yes ]; then
         KBUS_TEST_FLOOD=10000 \
         KBUSD_WRAPPER="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
                 meson test -C build --suite integration --print-errorlogs --num-processes 2
+fi
+if [ $clang = yes ]; then
+        echo "== clang build"
+        CC=clang scripts/build.sh build-clang
+        meson test -C build-clang --print-errorlogs --num-processes 2
 fi
