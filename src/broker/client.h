@@ -65,9 +65,10 @@ typedef struct Client {
         FrameHdr skip_hdr;
         int skip_err;       /* why it was refused: 0 too long, else a quota errno */
         uint64_t nsent, nreceived, nmissed;
-        char *send_ok;    /* the last name the policy let it send (request.c) */
+        uint64_t send_gen;   /* the policy the two below were worked out for (request.c) */
+        bool send_rules;     /* some rule may decide what it sends */
+        char *send_ok;       /* the last name the policy let it send */
         uint32_t send_ok_len;
-        uint64_t send_ok_gen;
         TAILQ_ENTRY(Client) bus_link;
         TAILQ_ENTRY(Client) dirty_link;
         TAILQ_ENTRY(Client) closing_link;

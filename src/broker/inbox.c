@@ -147,7 +147,8 @@ int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                 __atomic_store_n(&c->shm->pushed, seq, __ATOMIC_RELEASE);
         }
         c->nreceived++;
-        inbox_charge(c); /* room was checked: this may pass the share by one message */
+        c->queued_charged += m->size; /* room was checked: this may pass the share by one */
+        quota_force(c->quser, QUOTA_QUEUED_BYTES, m->size);
         broker_mark_dirty(c->bus->broker, c);
         return 0;
 }

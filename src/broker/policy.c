@@ -34,8 +34,6 @@
 
 #include "../proto/name.h"
 
-#define POLICY_RESERVED "$.KBUS"
-
 static const char *const policy_action_names[POLICY_NACTIONS] = {
         [POLICY_CONNECT] = "connect", [POLICY_LISTEN] = "listen", [POLICY_OWN] = "own",
         [POLICY_SEND] = "send",       [POLICY_SET] = "set",       [POLICY_NEWBUS] = "newbus",
@@ -85,21 +83,6 @@ int policy_action_parse(const char *word, PolicyAction *ret)
         return -EINVAL;
 }
 
-/**
- * policy_is_reserved() - whether a name or binding lies in kbusd's own
- * space, $.KBUS and below.
- * @name: a checked name or binding
- * @len:  its length
- *
- * Return: true if reserved.
- */
-bool policy_is_reserved(const char *name, size_t len)
-{
-        size_t n = sizeof(POLICY_RESERVED) - 1;
-
-        return len >= n && memcmp(name, POLICY_RESERVED, n) == 0 && (len == n || name[n] == '.');
-}
-
 static bool policy_in_groups(const PolicyPeer *peer, uint32_t gid)
 {
         if (peer->gid == gid)
@@ -120,6 +103,29 @@ static bool policy_names(const PolicyRule *r, const PolicyPeer *peer)
         default:
                 return true;
         }
+}
+
+/**
+ * policy_concerns() - whether any rule of the file may decide @action for
+ * @peer (one that names it, or an `only` rule, which speaks to everyone); if
+ * none does, only the built-in rules decide.
+ * @p:      the policy
+ * @peer:   who
+ * @action: what
+ *
+ * Return: true if the rules must be consulted.
+ */
+bool policy_concerns(const Policy *p, const PolicyPeer *peer, PolicyAction action)
+{
+        if (!(p->used_actions & (1u << action)))
+                return false;
+        for (size_t i = 0; i < p->nrules; i++) {
+                const PolicyRule *r = &p->rules[i];
+                if ((r->actions & (1u << action)) &&
+                    (r->verdict == POLICY_ONLY || policy_names(r, peer)))
+                        return true;
+        }
+        return false;
 }
 
 /* The verdict @r gives @peer for @action on @bus, or -1 if @r does not speak to it. */

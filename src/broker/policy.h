@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "quota.h"
@@ -93,12 +94,18 @@ int policy_may_send(const Policy *p, const PolicyPeer *peer, unsigned bus, const
 int policy_may_set(const Policy *p, const PolicyPeer *peer, unsigned bus, PolicyDecision *ret);
 int policy_may_open_bus(const Policy *p, const PolicyPeer *peer, unsigned bus,
                         PolicyDecision *ret);
-bool policy_is_reserved(const char *name, size_t len);
 
+bool policy_concerns(const Policy *p, const PolicyPeer *peer, PolicyAction action);
 const char *policy_action_name(PolicyAction a);
 int policy_action_parse(const char *word, PolicyAction *ret);
 int policy_rule_format(const PolicyRule *r, char *out, size_t outlen);
 int policy_decision_format(const Policy *p, const PolicyDecision *d, char *out, size_t outlen);
 void policy_describe(const Policy *p, const QuotaLimits *limits, FILE *f);
+
+/* Whether a name or binding lies in kbusd's own space, $.KBUS and below (every send asks). */
+static inline bool policy_is_reserved(const char *name, size_t len)
+{
+        return len >= 6 && memcmp(name, "$.KBUS", 6) == 0 && (len == 6 || name[6] == '.');
+}
 
 #endif

@@ -282,47 +282,6 @@ int quota_charge(QuotaUser *u, QuotaKind k, uint64_t n)
 }
 
 /**
- * quota_force() - charge @n of @k to @u whatever the limits say (a charge
- * moving from one user to another).
- * @u: the user
- * @k: the kind
- * @n: how much
- */
-void quota_force(QuotaUser *u, QuotaKind k, uint64_t n)
-{
-        u->used[k] += n;
-        u->quota->used[k] += n;
-}
-
-/**
- * quota_release() - give back @n of @k charged to @u.
- * @u: the user
- * @k: the kind
- * @n: how much (no more than was charged)
- */
-void quota_release(QuotaUser *u, QuotaKind k, uint64_t n)
-{
-        assert(u->used[k] >= n && u->quota->used[k] >= n);
-        u->used[k] -= n;
-        u->quota->used[k] -= n;
-}
-
-/**
- * quota_is_spent() - whether @u, or kbusd as a whole, has used all of @k:
- * for the queued bytes, whose limit makes a queue full rather than fail.
- * @u: the user
- * @k: the kind
- *
- * Return: true if nothing more may be charged.
- */
-bool quota_is_spent(const QuotaUser *u, QuotaKind k)
-{
-        const Quota *q = u->quota;
-
-        return u->used[k] >= q->limits.per_uid[k] || q->used[k] >= q->limits.total[k];
-}
-
-/**
  * quota_errno() - the errno a refused charge is reported with.
  * @r: a quota_charge() result
  *

@@ -48,9 +48,10 @@ static int request_check_message(Client *c, const Message *m)
 
 /*
  * Whether the policy lets @c send a message named like @m.  The reserved
- * space is checked on every send (a few bytes); the rules only when the
- * policy has send rules, and then once per name in a row: a client that
- * sends the same name again reuses the answer until the policy changes.
+ * space is checked on every send (a few bytes).  The rules are consulted
+ * only if one of them may decide what @c sends (worked out once per policy),
+ * and then once per name in a row: a client that sends the same name again
+ * reuses the answer until the policy changes.
  */
 static int request_may_send(Client *c, const Message *m)
 {
@@ -60,10 +61,14 @@ static int request_may_send(Client *c, const Message *m)
         PolicyPeer peer = client_peer(c);
         PolicyDecision d;
 
-        if (!policy_is_reserved(name, len) && !(b->policy->used_actions & (1u << POLICY_SEND)))
+        if (c->send_gen != b->policy_gen) {
+                c->send_gen = b->policy_gen;
+                c->send_rules = policy_concerns(b->policy, &peer, POLICY_SEND);
+                c->send_ok_len = 0;
+        }
+        if (!c->send_rules && !policy_is_reserved(name, len))
                 return 0;
-        if (c->send_ok && c->send_ok_gen == b->policy_gen && c->send_ok_len == len &&
-            memcmp(c->send_ok, name, len) == 0)
+        if (c->send_ok_len == len && len && memcmp(c->send_ok, name, len) == 0)
                 return 0;
         if (policy_may_send(b->policy, &peer, c->bus->number, name, len, &d) < 0) {
                 client_policy_refused(c, POLICY_SEND, name, len, &d);
@@ -74,7 +79,6 @@ static int request_may_send(Client *c, const Message *m)
                 memcpy(copy, name, len);
                 c->send_ok = copy;
                 c->send_ok_len = len;
-                c->send_ok_gen = b->policy_gen;
         }
         return 0;
 }
