@@ -362,11 +362,14 @@ static void test_policy_reload(void **state)
         child_wait(&ch);
         assert_true(nobody_binds_secrets(root));
         assert_int_equal(kt_replier_of(root, "$.Secret.Svc") != 0, 1);
+        kt_send(root, "$.Secret.Note", "", 0);
+        kt_send(root, "$.Secret.Note", "", 0); /* the second send reuses the answer */
 
         /* a stricter policy takes the bindings it no longer allows away */
-        sec_write_policy("only uid:0 own,listen $.Secret.*\n");
+        sec_write_policy("only uid:0 own,listen $.Secret.*\ndeny uid:0 send $.Secret.Note\n");
         sec_reload();
         assert_true(sec_log_wait("policy reloaded from"));
+        assert_int_equal(kt_try_send(root, "$.Secret.Note", "", 0, NULL), -EPERM);
         assert_false(nobody_binds_secrets(root));
         assert_int_equal(kt_replier_of(root, "$.Secret.Svc"), 0);
         assert_int_equal(kbus_ksock_bind(root, "$.Secret.Svc", 1), 0);
