@@ -41,6 +41,7 @@ typedef struct Options {
         long tput_n;   /* messages per throughput figure */
         int fanout;    /* receivers for the fan-out figure */
         const char *only; /* run just this kbus figure (for profiling), or NULL */
+        const char *policy; /* kbusd's --policy, or NULL */
 } Options;
 
 typedef struct Figure {
@@ -123,7 +124,11 @@ static void start_kbusd(const Options *o, char *dir)
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 dup2(out[1], 1);
                 close(out[0]);
-                execlp(o->kbusd, o->kbusd, "--socket-dir", dir, (char *)NULL);
+                if (o->policy)
+                        execlp(o->kbusd, o->kbusd, "--socket-dir", dir, "--policy", o->policy,
+                               (char *)NULL);
+                else
+                        execlp(o->kbusd, o->kbusd, "--socket-dir", dir, (char *)NULL);
                 _exit(127);
         }
         close(out[1]);
@@ -617,7 +622,7 @@ static void run_only(const Options *o)
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
-                   "                  [--only rtt|send|pipe1|pipe10]\n"
+                   "                  [--only rtt|send|pipe1|pipe10] [--policy FILE]\n"
                    "       kbus-bench --help | --version\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
 }
@@ -630,19 +635,21 @@ static void parse(int argc, char **argv, Options *o)
                 { "messages", required_argument, NULL, 'm' },
                 { "quick", no_argument, NULL, 'q' },
                 { "only", required_argument, NULL, 'o' },
+                { "policy", required_argument, NULL, 'p' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { 0 },
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "k:r:m:qo:hV", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "k:r:m:qo:p:hV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k': o->kbusd = optarg; break;
                 case 'r': o->rtt_n = atol(optarg); break;
                 case 'm': o->tput_n = atol(optarg); break;
                 case 'q': o->rtt_n = 5000; o->tput_n = 50000; break;
                 case 'o': o->only = optarg; break;
+                case 'p': o->policy = optarg; break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': printf("kbus-bench %s\n", kbus_version()); exit(0);
                 default: usage(stderr); exit(2);
