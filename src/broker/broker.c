@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,6 +459,10 @@ void broker_settle(Broker *b, Client *last)
                         if (c == last)
                                 last = NULL;
                         client_free(c);
+                }
+                if (b->trim_due) {
+                        b->trim_due = false;
+                        malloc_trim(0); /* freed bindings are scattered through the heap */
                 }
         }
         event_active(b->settle_ev, 0, 0); /* let other clients run first */

@@ -45,6 +45,7 @@ typedef struct Broker {
         Policy *policy;
         uint64_t policy_gen;   /* changes with every policy loaded */
         Quota quota;
+        bool trim_due;         /* much memory was freed: return it to the system (malloc_trim) */
         const char *policy_path;           /* what SIGHUP reloads (NULL: the default) */
         QuotaLimits cli_limits;            /* --limit, which outrank the policy file */
         unsigned cli_limits_set[QUOTA_NKINDS];

@@ -40,6 +40,9 @@
 #include "request.h"
 #include "router.h"
 
+/* A client with this many bindings leaves much memory scattered behind when it goes. */
+#define CLIENT_TRIM_BINDINGS 10000u
+
 static void client_on_read(evutil_socket_t fd, short what, void *arg);
 static void client_on_write(evutil_socket_t fd, short what, void *arg);
 static void client_refuse(Client *c);
@@ -269,8 +272,13 @@ static void client_teardown(Client *c)
                         reply_slot_charge(slot, slot->replier->quser);
                 reply_slot_forget_requester(&c->owed, slot);
         }
-        while ((b = TAILQ_FIRST(&c->bindings)))
+        unsigned nbindings = 0;
+        while ((b = TAILQ_FIRST(&c->bindings))) {
                 request_remove_binding(c, b);
+                nbindings++;
+        }
+        if (nbindings >= CLIENT_TRIM_BINDINGS)
+                bus->broker->trim_due = true; /* give the memory back once it is freed */
         router_forget_set_aside(bus, c, 0);
         if (c->report_binds)
                 bus->report_binds--;
