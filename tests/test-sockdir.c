@@ -80,6 +80,7 @@ typedef struct Opts {
         rlim_t nofile;  /* RLIMIT_NOFILE, soft and hard; 0 to leave it */
         int umask;      /* -1 to leave it */
         int gate[2];    /* a pipe: wait for EOF on [0] before exec; -1s for none */
+        bool share_err; /* log to our stderr (nobody reads a pipe from it) */
 } Opts;
 
 #define OPTS_DEFAULT { .umask = -1, .gate = { -1, -1 } }
@@ -111,7 +112,8 @@ static void spawn_child(const Opts *o, int out[2], int err[2], const char *const
         int n = 1;
 
         dup2(out[1], STDOUT_FILENO);
-        dup2(err[1], STDERR_FILENO);
+        if (!o->share_err)
+                dup2(err[1], STDERR_FILENO);
         if (o->gate[0] >= 0) {
                 close(o->gate[1]);
                 while (read(o->gate[0], &c, 1) > 0)
@@ -157,6 +159,10 @@ static int spawn(Proc *p, const Opts *o, const char *const *args)
         close(err[1]);
         p->out = out[0];
         p->err = err[0];
+        if (o->share_err) {
+                close(p->err);
+                p->err = -1;
+        }
         if (p->pid < 0) {
                 close(p->out);
                 close(p->err);
@@ -370,6 +376,30 @@ static void expect_serves(const Opts *o, const char *dir)
         assert_int_equal(try_connect(dir, 0), 0);
         proc_stop(&p);
         assert_true(exited_with(&p, 0));
+}
+
+/* Starts kbusd on @dir, for libkbus clients too ($KBUS_SOCKET_DIR); it logs to our stderr. */
+static void start_in(Proc *p, const char *dir)
+{
+        const char *args[] = { "--socket-dir", dir, NULL };
+        Opts o = OPTS_DEFAULT;
+
+        o.share_err = true;
+        assert_int_equal(spawn(p, &o, args), 0);
+        if (proc_ready(p, 1) != 0)
+                fail_msg("kbusd --socket-dir %s did not start", dir);
+        setenv("KBUS_SOCKET_DIR", dir, 1);
+}
+
+/* Stops a kbusd of start_in(): exit status 0, and bus 0's socket is gone. */
+static void stop_in(Proc *p, const char *dir)
+{
+        char path[PATH_MAX + 16];
+
+        proc_stop(p);
+        assert_true(exited_with(p, 0));
+        snprintf(path, sizeof(path), "%s/kbus0", dir);
+        assert_int_equal(access(path, F_OK), -1);
 }
 
 /* Takes bus @bus's lock in @dir, as a kbusd would.  Return: the lock's fd. */
@@ -592,7 +622,7 @@ static void test_no_chmod_through_symlink(void **state)
         struct stat before;
         unsigned opened = 0, tries = 0;
         uint32_t bus;
-        Kbusd k;
+        Proc k;
 
         assert_true(race != MAP_FAILED);
         make_tmpdir(base, sizeof(base), "race");
@@ -618,7 +648,7 @@ static void test_no_chmod_through_symlink(void **state)
         assert_int_equal(write(fd, "secret\n", 7), 7);
         close(fd);
         assert_int_equal(stat(secret, &before), 0);
-        assert_int_equal(kbusd_start_in(&k, dir, NULL), 0);
+        start_in(&k, dir);
         kbus_ksock_t ks = kt_open_rw();
 
         race->next = 1;
@@ -671,7 +701,7 @@ static void test_no_chmod_through_symlink(void **state)
                 assert_int_equal(bus, race->next);
         }
         kt_close(ks);
-        assert_int_equal(kbusd_stop(&k), 0);
+        stop_in(&k, dir);
         munmap(race, sizeof(*race));
         remove_tree(base);
 }
@@ -750,7 +780,7 @@ static void test_no_refused_during_start(void **state)
         for (int round = 0; round < 100; round++) {
                 char dir[PATH_MAX], c;
                 int ready[2];
-                Kbusd k;
+                Proc k;
                 make_tmpdir(dir, sizeof(dir), "start");
                 assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
                 fflush(NULL);
@@ -763,12 +793,13 @@ static void test_no_refused_during_start(void **state)
                 close(ready[1]);
                 assert_int_equal(read(ready[0], &c, 1), 1); /* it is polling */
                 close(ready[0]);
-                assert_int_equal(kbusd_start_in(&k, dir, NULL), 0);
+                start_in(&k, dir);
                 int status = harness_wait_exit(poller, LIMIT_MS);
                 assert_true(status >= 0 && WIFEXITED(status));
                 if (WEXITSTATUS(status) != 0)
                         fail_msg("round %d: a client saw kbusd refuse a connection", round);
-                assert_int_equal(kbusd_stop(&k), 0);
+                stop_in(&k, dir);
+                remove_tree(dir);
         }
 }
 
@@ -780,8 +811,7 @@ static void test_locks(void **state)
         char dir[PATH_MAX], list[256], want[PATH_MAX + 96];
         const char *two[] = { "--socket-dir", NULL, "--buses", "2", NULL };
         const Opts o = OPTS_DEFAULT;
-        Proc p;
-        Kbusd k;
+        Proc p, k;
 
         make_tmpdir(dir, sizeof(dir), "locks");
         two[1] = dir;
@@ -797,7 +827,7 @@ static void test_locks(void **state)
         assert_string_equal(list, "kbus0.lock kbus1.lock");
 
         /* NEW_BUS skips it */
-        assert_int_equal(kbusd_start_in(&k, dir, NULL), 0);
+        start_in(&k, dir);
         kbus_ksock_t ks = kt_open_rw();
         uint32_t bus = 0;
         assert_int_equal(kbus_ksock_new_device(ks, &bus), 0);
@@ -816,7 +846,8 @@ static void test_locks(void **state)
         snprintf(want, sizeof(want), "bus 0: already served by kbusd pid %ld", (long)k.pid);
         assert_non_null(strstr(p.errbuf, want));
         kt_close(ks);
-        assert_int_equal(kbusd_stop(&k), 0);
+        stop_in(&k, dir);
+        remove_tree(dir);
 
         /* something that is not a socket in the way is left alone */
         make_tmpdir(dir, sizeof(dir), "locks");
