@@ -57,6 +57,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -987,11 +988,32 @@ static void test_socket_mode_group(void **state)
         proc_stop(&p);
         assert_true(exited_with(&p, 0));
 
+        /*
+         * A default ACL on the directory that gives others nothing does not
+         * win either.  The xattr is version 2, then {le16 tag, le16 perm,
+         * le32 id} per entry: user::rwx, group::rwx, other::--- (this host is
+         * little-endian).
+         */
+        const uint32_t acl[] = { 2, 0x70001, 0xffffffff, 0x70004, 0xffffffff, 0x20, 0xffffffff };
+        if (setxattr(dir, "system.posix_acl_default", acl, sizeof(acl), 0) == 0) {
+                const char *plain[] = { "--socket-dir", dir, NULL };
+                assert_int_equal(spawn(&p, &o, plain), 0);
+                assert_int_equal(proc_ready(&p, 1), 0);
+                check_socket(dir, 0, 0666, 0);
+                proc_stop(&p);
+                assert_true(exited_with(&p, 0));
+                assert_int_equal(removexattr(dir, "system.posix_acl_default"), 0);
+        } else {
+                print_message("no ACLs here (%s): the ACL case is not tried\n", strerror(errno));
+        }
+
         /* bad values: one line, exit status 2 */
-        const char *bad[][2] = { { "--socket-mode", "0888" },  { "--socket-mode", "01777" },
-                                 { "--socket-mode", "-1" },    { "--socket-mode", "" },
-                                 { "--socket-mode", "rw" },    { "--socket-group", "no such group" },
-                                 { "--socket-group", "-5" } };
+        const char *bad[][2] = {
+                { "--socket-mode", "0888" },         { "--socket-mode", "01777" },
+                { "--socket-mode", "-1" },           { "--socket-mode", "" },
+                { "--socket-mode", "rw" },           { "--socket-group", "no such group" },
+                { "--socket-group", "-5" },
+        };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 const char *a[] = { "--socket-dir", dir, bad[i][0], bad[i][1], NULL };
                 assert_int_equal(spawn(&p, &o, a), 0);
@@ -1026,7 +1048,8 @@ static long cpu_ms(pid_t pid)
         buf[n] = '\0';
         const char *p = strrchr(buf, ')');
         assert_non_null(p);
-        /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+        /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+         * cmajflt utime stime */
         assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
                                 &utime, &stime),
                          2);

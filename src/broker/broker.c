@@ -36,7 +36,7 @@
 #include "router.h"
 #include "service.h"
 
-#define BROKER_SETTLE_ROUNDS 8
+#define BROKER_SETTLE_ROUNDS       8
 #define BROKER_ACCEPT_PAUSE_MIN_MS 100u  /* the first pause when out of descriptors */
 #define BROKER_ACCEPT_PAUSE_MAX_MS 1000u /* pauses double up to this */
 

@@ -48,8 +48,8 @@
 #include "log.h"
 
 #define LISTENER_ACCEPTS_PER_WAKEUP 64
-#define LISTENER_HOLDER_WAIT_MS 200 /* for a lock holder to write its pid */
-#define LISTENER_NAME_MAX 32
+#define LISTENER_HOLDER_WAIT_MS     200 /* for a lock holder to write its pid */
+#define LISTENER_NAME_MAX           32
 
 static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
 {
@@ -211,9 +211,9 @@ static int listener_check_stale(int dirfd, const char *name, const char *path)
  * Gives the socket just bound at @name its group and exactly @mode, through
  * an O_PATH descriptor of that very inode: a symlink swapped in meanwhile is
  * refused, never followed.  The umask at bind() normally gives the mode
- * already; a default ACL on the directory can override the umask, and then
- * chmod() of /proc/self/fd/N acts on the inode the descriptor holds (there
- * is no fchmod() for O_PATH descriptors).
+ * already; a default ACL on the directory can take more permissions away,
+ * and then chmod() of /proc/self/fd/N acts on the inode the descriptor
+ * holds (there is no fchmod() for O_PATH descriptors).
  */
 static int listener_set_perms(int dirfd, const char *name, mode_t mode, gid_t gid)
 {
@@ -269,9 +269,10 @@ static int listener_make(const Broker *b, const char *tmp, int *ret_fd)
 
 static int listener_attach(Bus *bus, int fd, int lock_fd, const char *path, bool inherited)
 {
-        bus->listen_ev = event_new(bus->broker->base, fd, EV_READ | EV_PERSIST,
-                                   listener_on_accept, bus);
-        if (!bus->listen_ev || (!bus->broker->accept_paused && event_add(bus->listen_ev, NULL) < 0)) {
+        bus->listen_ev =
+                event_new(bus->broker->base, fd, EV_READ | EV_PERSIST, listener_on_accept, bus);
+        if (!bus->listen_ev ||
+            (!bus->broker->accept_paused && event_add(bus->listen_ev, NULL) < 0)) {
                 if (bus->listen_ev)
                         event_free(bus->listen_ev);
                 bus->listen_ev = NULL;
