@@ -34,6 +34,7 @@
  * reports through its exit status instead.
  */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -991,10 +992,11 @@ static void test_socket_mode_group(void **state)
         /*
          * A default ACL on the directory that gives others nothing does not
          * win either.  The xattr is version 2, then {le16 tag, le16 perm,
-         * le32 id} per entry: user::rwx, group::rwx, other::--- (this host is
-         * little-endian).
+         * le32 id} per entry: user::rwx, group::rwx, other::---.
          */
-        const uint32_t acl[] = { 2, 0x70001, 0xffffffff, 0x70004, 0xffffffff, 0x20, 0xffffffff };
+        const uint32_t acl[] = { htole32(2),          htole32(0x70001), htole32(0xffffffff),
+                                 htole32(0x70004),    htole32(0xffffffff), htole32(0x20),
+                                 htole32(0xffffffff) };
         if (setxattr(dir, "system.posix_acl_default", acl, sizeof(acl), 0) == 0) {
                 const char *plain[] = { "--socket-dir", dir, NULL };
                 assert_int_equal(spawn(&p, &o, plain), 0);
