@@ -96,6 +96,8 @@ typedef struct Proc {
         unsigned accepts;  /* stderr lines that mention accept */
         char errbuf[8192]; /* the start of its stderr */
         size_t errlen;
+        char outbuf[4096]; /* the start of its stdout */
+        size_t outlen;
         char line[512];    /* the stderr line being assembled */
         size_t linelen;
 } Proc;
@@ -195,6 +197,11 @@ static void proc_err_bytes(Proc *p, const char *b, size_t n)
 
 static void proc_out_bytes(Proc *p, const char *b, size_t n)
 {
+        size_t room = sizeof(p->outbuf) - 1 - p->outlen;
+
+        memcpy(p->outbuf + p->outlen, b, n < room ? n : room);
+        p->outlen += n < room ? n : room;
+        p->outbuf[p->outlen] = '\0';
         /* "kbusd: bus N listening on ..." lines are written whole, at once */
         for (const char *s = b; (s = memmem(s, n - (size_t)(s - b), "listening on", 12));
              s += 12)
@@ -1030,6 +1037,8 @@ static void test_socket_mode_group(void **state)
         assert_int_equal(spawn(&p, &o, help), 0);
         proc_reap(&p, LIMIT_MS);
         assert_true(exited_with(&p, 0));
+        assert_non_null(strstr(p.outbuf, "--socket-mode MODE"));
+        assert_non_null(strstr(p.outbuf, "--socket-group GROUP"));
         remove_tree(dir);
 }
 
