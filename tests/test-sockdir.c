@@ -606,8 +606,10 @@ static void race_attacker(const char *dir, const char *target, Race *race)
         while (dfd >= 0 && !race->stop) {
                 char name[32];
                 snprintf(name, sizeof(name), i++ % 4 ? "kbus%u" : "kbus%u.tmp", race->next);
-                if (symlinkat(target, dfd, "plant") < 0)
+                if (symlinkat(target, dfd, "plant") < 0) {
+                        unlinkat(dfd, "plant", 0);
                         continue;
+                }
                 unlinkat(dfd, name, 0);
                 renameat(dfd, "plant", dfd, name);
                 race->running = 1;
@@ -679,8 +681,10 @@ static void test_no_chmod_through_symlink(void **state)
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 race_attacker(dir, secret, race);
         }
-        while (!race->running)
+        while (!race->running) {
+                assert_int_equal(waitpid(attacker, NULL, WNOHANG), 0); /* still there */
                 sched_yield();
+        }
         long deadline = harness_now_ms() + 4000;
         while (opened < 200 && harness_now_ms() < deadline) {
                 struct stat now;
