@@ -142,8 +142,12 @@ static void start_kbusd(const Options *o, char *dir)
 
 static void stop_kbusd(const char *dir)
 {
+        char lock[512];
+
         kill(bench_kbusd_pid, SIGTERM);
         waitpid(bench_kbusd_pid, NULL, 0);
+        snprintf(lock, sizeof(lock), "%s/kbus0.lock", dir); /* kbusd leaves its lock file */
+        unlink(lock);
         rmdir(dir);
 }
 

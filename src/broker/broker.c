@@ -9,6 +9,12 @@
  * caused the work is written last: by the time its answer reaches it,
  * every message its request queued is already in the recipients' sockets
  * (SPEC §7: when a send returns, the message is in every queue).
+ *
+ * The broker also owns what all buses share: the socket directory, opened
+ * and checked once (sockdir_make()) and kept open so that every socket is
+ * made and removed relative to it (listener.c), and accepting, which stops
+ * on every bus for a short, growing pause when kbusd runs out of
+ * descriptors instead of spinning on a listen queue it cannot empty.
  */
 #include "broker.h"
 
@@ -19,7 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../proto/sockdir.h"
@@ -30,7 +37,17 @@
 #include "router.h"
 #include "service.h"
 
-#define BROKER_SETTLE_ROUNDS 8
+#define BROKER_SETTLE_ROUNDS       8
+#define BROKER_ACCEPT_PAUSE_MIN_MS 100u  /* the first pause when out of descriptors */
+#define BROKER_ACCEPT_PAUSE_MAX_MS 1000u /* pauses double up to this */
+
+static long broker_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 static void broker_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -111,25 +128,57 @@ static void broker_on_sighup(evutil_socket_t sig, short what, void *arg)
         broker_reload_policy(arg);
 }
 
-static int broker_mkdir_p(const char *dir)
+static const char *broker_source_name(SockdirSource source)
 {
-        char path[PATH_MAX];
-        struct stat st;
-
-        snprintf(path, sizeof(path), "%s", dir);
-        for (char *p = path + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
+        switch (source) {
+        case SOCKDIR_OPTION: return "--socket-dir";
+        case SOCKDIR_ENV: return "$" KBUS_SOCKET_DIR_ENV;
+        case SOCKDIR_RUN: return "the system directory";
+        case SOCKDIR_XDG: return "$XDG_RUNTIME_DIR";
+        default: return "the /tmp fallback";
         }
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        if (stat(path, &st) < 0)
-                return -errno;
-        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/*
+ * Finds, creates if needed, opens and checks the socket directory
+ * (sockdir_make()); every socket is then made relative to its descriptor.
+ * An unsafe directory stops kbusd with one line saying what is wrong.
+ */
+static int broker_open_sockdir(Broker *b, const char *option)
+{
+        SockdirSource source;
+        const char *why = NULL;
+        int r = sockdir_resolve_source(option, b->sockdir, sizeof(b->sockdir), &source);
+
+        if (r < 0) {
+                log_err("socket directory: %s", strerror(-r));
+                return r;
+        }
+        r = sockdir_make(b->sockdir, source, &b->sockdir_fd, &why);
+        if (r == -EPERM && why)
+                log_err("refusing socket directory %s (from %s): %s", b->sockdir,
+                        broker_source_name(source), why);
+        else if (r < 0)
+                log_err("cannot create socket directory %s (from %s): %s", b->sockdir,
+                        broker_source_name(source), strerror(-r));
+        return r;
+}
+
+/*
+ * Each client costs a descriptor; the soft limit (often 1024) is only a
+ * default, so use all the hard limit allows.  What happens when even that
+ * runs out is broker_accept_refused()'s business.
+ */
+static void broker_raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_warn("cannot raise the descriptor limit to %llu: %s",
+                         (unsigned long long)rl.rlim_max, strerror(errno));
 }
 
 static void broker_on_settle(evutil_socket_t fd, short what, void *arg)
@@ -139,8 +188,23 @@ static void broker_on_settle(evutil_socket_t fd, short what, void *arg)
         broker_settle(arg, NULL);
 }
 
+static void broker_on_accept_timer(evutil_socket_t fd, short what, void *arg)
+{
+        Broker *b = arg;
+
+        (void)fd;
+        (void)what;
+        b->accept_paused = false;
+        for (unsigned i = 0; i < b->buses_top; i++)
+                if (b->buses[i])
+                        listener_enable(b->buses[i], true);
+}
+
 static int broker_events(Broker *b)
 {
+        b->accept_timer = evtimer_new(b->base, broker_on_accept_timer, b);
+        if (!b->accept_timer)
+                return -ENOMEM;
         b->settle_ev = event_new(b->base, -1, 0, broker_on_settle, b);
         b->sigterm = evsignal_new(b->base, SIGTERM, broker_on_signal, b);
         b->sigint = evsignal_new(b->base, SIGINT, broker_on_signal, b);
@@ -159,6 +223,55 @@ static void broker_set_bus(Broker *b, unsigned number, Bus *bus)
                 b->buses_top = number + 1;
 }
 
+/* Logs that another kbusd serves bus @number, whose lock is in @dir. */
+static int broker_bus_taken(unsigned number, const char *dir, pid_t holder)
+{
+        if (holder > 0)
+                log_err("bus %u: already served by kbusd pid %ld (lock %s/kbus%u.lock)", number,
+                        (long)holder, dir, number);
+        else
+                log_err("bus %u: already served by another kbusd (lock %s/kbus%u.lock)", number,
+                        dir, number);
+        return -EADDRINUSE;
+}
+
+/* Serves one listening socket systemd passed, found at @path, as its bus. */
+static int broker_adopt_socket(Broker *b, int fd, unsigned number, const char *path)
+{
+        char dir[108];
+        const char *why = NULL, *slash = strrchr(path, '/');
+        pid_t holder = 0;
+        int dirfd = -1;
+        Bus *bus;
+
+        if (!slash)
+                snprintf(dir, sizeof(dir), ".");
+        else if (slash == path)
+                snprintf(dir, sizeof(dir), "/");
+        else
+                snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+        int r = b->buses[number] ? -EEXIST : sockdir_open_checked(dir, geteuid(), &dirfd, &why);
+        if (r == -EPERM && why) {
+                log_err("bus %u from the service manager: refusing its directory %s: %s", number,
+                        dir, why);
+                return r;
+        }
+        if (r == 0 && (r = bus_new(b, number, b->max_msg_size, &bus)) == 0) {
+                r = listener_adopt(bus, fd, dirfd, path, &holder);
+                if (r)
+                        bus_free(bus);
+                else
+                        broker_set_bus(b, number, bus);
+        }
+        if (dirfd >= 0)
+                close(dirfd);
+        if (r == LISTENER_E_LOCKED)
+                return broker_bus_taken(number, dir, holder);
+        if (r < 0)
+                log_err("bus %u from the service manager: %s", number, strerror(-r));
+        return r;
+}
+
 /* Serves each listening socket systemd passed (socket activation) as its bus. */
 static int broker_adopt_sockets(Broker *b)
 {
@@ -168,20 +281,12 @@ static int broker_adopt_sockets(Broker *b)
         for (int i = 0; r == 0 && i < n; i++) {
                 char path[108];
                 unsigned number;
-                Bus *bus;
                 r = listener_socket_bus(fds[i], &number, path);
-                if (r < 0) {
+                if (r < 0)
                         log_err("socket passed by the service manager (fd %d) is not a "
                                 "kbus<N> Unix stream socket", fds[i]);
-                        break;
-                }
-                r = b->buses[number] ? -EEXIST : bus_new(b, number, b->max_msg_size, &bus);
-                if (r == 0 && (r = listener_adopt(bus, fds[i], path)) < 0)
-                        bus_free(bus);
-                if (r == 0)
-                        broker_set_bus(b, number, bus);
                 else
-                        log_err("bus %u from the service manager: %s", number, strerror(-r));
+                        r = broker_adopt_socket(b, fds[i], number, path);
         }
         free(fds);
         return r;
@@ -219,14 +324,16 @@ int broker_new(const BrokerConfig *cfg, Broker **ret)
         TAILQ_INIT(&b->dirty);
         TAILQ_INIT(&b->late);
         TAILQ_INIT(&b->closing);
+        b->sockdir_fd = -1;
+        b->socket_mode = cfg->socket_mode;
+        b->socket_gid = cfg->socket_gid;
         b->max_messages = cfg->max_messages;
         b->max_msg_size = cfg->max_msg_size;
+        broker_raise_fd_limit();
         b->base = event_base_new();
         r = b->base && b->read_buf ? broker_events(b) : -ENOMEM;
         if (r == 0)
-                r = sockdir_resolve(cfg->socket_dir, b->sockdir, sizeof(b->sockdir));
-        if (r == 0 && (r = broker_mkdir_p(b->sockdir)) < 0)
-                log_err("cannot create socket directory %s: %s", b->sockdir, strerror(-r));
+                r = broker_open_sockdir(b, cfg->socket_dir);
         if (r == 0)
                 r = broker_adopt_sockets(b);
         for (unsigned i = 0; r == 0 && i < cfg->buses; i++)
@@ -276,6 +383,10 @@ Broker *broker_free(Broker *b)
                 event_free(b->sighup);
         if (b->settle_ev)
                 event_free(b->settle_ev);
+        if (b->accept_timer)
+                event_free(b->accept_timer);
+        if (b->sockdir_fd >= 0)
+                close(b->sockdir_fd); /* after the buses: their sockets are removed through it */
         if (b->base)
                 event_base_free(b->base);
         quota_deinit(&b->quota);
@@ -296,15 +407,11 @@ int broker_run(Broker *b)
         return event_base_dispatch(b->base) < 0 ? -EIO : 0;
 }
 
-/**
- * broker_open_bus() - open bus @number and start listening.
- * @b:      the broker
- * @number: below KBUS_BUSES_MAX, not open yet
- * @ret:    the bus, or NULL if not wanted
- *
- * Return: 0, or a negative errno (logged).
+/*
+ * Opens bus @number: 0, LISTENER_E_LOCKED (another kbusd serves it; with
+ * @ret_holder, its pid), or a negative errno (logged).
  */
-int broker_open_bus(Broker *b, unsigned number, Bus **ret)
+static int broker_try_bus(Broker *b, unsigned number, pid_t *ret_holder, Bus **ret)
 {
         char path[108];
         Bus *bus;
@@ -316,11 +423,14 @@ int broker_open_bus(Broker *b, unsigned number, Bus **ret)
                 log_err("bus %u: %s", number, strerror(-r));
                 return r;
         }
-        r = listener_open(bus, path);
-        if (r < 0) {
+        r = listener_open(bus, path, ret_holder);
+        if (r) {
                 if (r == -EADDRINUSE)
-                        log_err("%s: another kbusd is already serving this bus", path);
-                else
+                        log_err("%s: a server that takes no kbus lock (an older kbusd?) answers "
+                                "on this socket; leaving it alone", path);
+                else if (r == -EEXIST)
+                        log_err("%s: something that is not a socket is in the way", path);
+                else if (r < 0)
                         log_err("%s: %s", path, strerror(-r));
                 bus_free(bus);
                 return r;
@@ -333,24 +443,98 @@ int broker_open_bus(Broker *b, unsigned number, Bus **ret)
 }
 
 /**
- * broker_new_bus() - open the lowest-numbered bus not yet open (NEWDEVICE).
+ * broker_open_bus() - open bus @number and start listening.
+ * @b:      the broker
+ * @number: below KBUS_BUSES_MAX, not open yet
+ * @ret:    the bus, or NULL if not wanted
+ *
+ * Return: 0; -EADDRINUSE if another kbusd serves it; or a negative errno
+ * (all logged).
+ */
+int broker_open_bus(Broker *b, unsigned number, Bus **ret)
+{
+        pid_t holder = 0;
+        int r = broker_try_bus(b, number, &holder, ret);
+
+        return r == LISTENER_E_LOCKED ? broker_bus_taken(number, b->sockdir, holder) : r;
+}
+
+/**
+ * broker_new_bus() - open the lowest-numbered bus that is neither open nor
+ * served by another kbusd on the same socket directory (NEWDEVICE).
  * @b:          the broker
  * @ret_number: its number
  *
- * Return: 0, -ENFILE if all KBUS_BUSES_MAX are open, or -EIO.
+ * Return: 0, -ENFILE if all KBUS_BUSES_MAX are taken, or -EIO.
  */
 int broker_new_bus(Broker *b, unsigned *ret_number)
 {
         for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
                 if (b->buses[i])
                         continue;
-                if (broker_open_bus(b, i, NULL) < 0)
+                int r = broker_try_bus(b, i, NULL, NULL);
+                if (r == LISTENER_E_LOCKED) {
+                        log_debug("bus %u is served by another kbusd: trying the next", i);
+                        continue;
+                }
+                if (r < 0)
                         return -EIO;
                 log_info("bus %u opened on request, listening on %s", i, b->buses[i]->path);
                 *ret_number = i;
                 return 0;
         }
         return -ENFILE;
+}
+
+/**
+ * broker_accept_refused() - accept() failed for want of descriptors (or
+ * memory): stop accepting on every bus for a while instead of retrying at
+ * once, which would spin (the connection stays in the backlog, so the
+ * socket stays readable).  The pause starts at 100 ms and doubles, up to
+ * 1 s, while accept() keeps failing; clients already connected are served
+ * as usual meanwhile.  Logs once per shortage.
+ * @b:   the broker
+ * @err: accept()'s errno
+ */
+void broker_accept_refused(Broker *b, int err)
+{
+        b->accept_refused++;
+        if (b->accept_paused)
+                return;
+        if (b->accept_pause_ms == 0) {
+                b->accept_pause_ms = BROKER_ACCEPT_PAUSE_MIN_MS;
+                b->accept_since_ms = broker_now_ms();
+                log_warn("%s: not accepting for %u ms",
+                         err == EMFILE || err == ENFILE ? "out of file descriptors"
+                                                        : strerror(err),
+                         b->accept_pause_ms);
+        } else if (b->accept_pause_ms < BROKER_ACCEPT_PAUSE_MAX_MS) {
+                b->accept_pause_ms *= 2;
+                if (b->accept_pause_ms > BROKER_ACCEPT_PAUSE_MAX_MS)
+                        b->accept_pause_ms = BROKER_ACCEPT_PAUSE_MAX_MS;
+        }
+        struct timeval tv = { .tv_sec = b->accept_pause_ms / 1000,
+                              .tv_usec = (b->accept_pause_ms % 1000) * 1000 };
+        b->accept_paused = true;
+        for (unsigned i = 0; i < b->buses_top; i++)
+                if (b->buses[i])
+                        listener_enable(b->buses[i], false);
+        evtimer_add(b->accept_timer, &tv);
+}
+
+/**
+ * broker_accept_done() - accept() succeeded: a shortage, if there was one,
+ * is over (logged, with how many accept() calls it refused).
+ * @b: the broker
+ */
+void broker_accept_done(Broker *b)
+{
+        if (!b->accept_pause_ms)
+                return;
+        log_info("accepting again after %ld ms (%lu accept() calls refused meanwhile)",
+                 broker_now_ms() - b->accept_since_ms, b->accept_refused);
+        b->accept_pause_ms = 0;
+        b->accept_refused = 0;
 }
 
 /**

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "limits.h"
 #include "policy.h"
@@ -21,6 +22,8 @@ struct event_base;
 
 typedef struct BrokerConfig {
         const char *socket_dir; /* NULL: resolve as SPEC §2 says */
+        mode_t socket_mode;     /* of every bus socket kbusd creates */
+        gid_t socket_gid;       /* their group, or (gid_t)-1 to leave it */
         unsigned buses;
         uint32_t max_msg_size;
         uint32_t max_messages;
@@ -40,6 +43,14 @@ typedef struct Broker {
         struct event *settle_ev; /* finishes settling on the next loop turn */
         char sockdir[PATH_MAX];
         uint8_t *read_buf;     /* KBUS_READ_CHUNK bytes every client reads into (client.c) */
+        int sockdir_fd;        /* the checked socket directory: every socket op is relative to it */
+        mode_t socket_mode;
+        gid_t socket_gid;
+        struct event *accept_timer; /* ends a pause in accepting */
+        bool accept_paused;         /* listeners are off until accept_timer fires */
+        unsigned accept_pause_ms;   /* the current pause; 0: no shortage since the last accept */
+        unsigned long accept_refused; /* accept() calls refused in this shortage */
+        long accept_since_ms;       /* when the shortage began */
         uint32_t max_messages; /* default queue limit for new ksocks */
         uint32_t max_msg_size; /* default for new buses */
         Policy *policy;
@@ -66,5 +77,7 @@ void broker_mark_late(Broker *b, struct Client *c);
 void broker_defer_close(Broker *b, struct Client *c);
 void broker_settle(Broker *b, struct Client *last);
 int broker_reload_policy(Broker *b);
+void broker_accept_refused(Broker *b, int err);
+void broker_accept_done(Broker *b);
 
 #endif

@@ -43,9 +43,10 @@ typedef struct Bus {
         struct Broker *broker;
         unsigned number;
         int listen_fd;
+        int lock_fd;        /* flock()ed <dir>/kbus<N>.lock; valid while listen_fd >= 0 */
         bool inherited;     /* the listening socket came from systemd */
         struct event *listen_ev;
-        char path[108];
+        char path[108];     /* the socket's path, for clients and logs (never opened) */
         uint32_t next_ksock_id;
         uint32_t last_serial;
         uint32_t max_msg_size;

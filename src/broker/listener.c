@@ -1,24 +1,45 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * listener.c - a bus's listening socket: accept, and who connected.
+ * listener.c - a bus's listening socket: who may serve the bus, making the
+ * socket, accepting, and who connected.
  *
- * A socket file left by a kbusd that died is removed and replaced; one a
- * live kbusd still answers on is left alone and the bus fails to open
- * (SPEC §17).  Under socket activation systemd owns the socket and its file;
- * kbusd only accepts on it.  Peer pid and uid come from SO_PEERCRED, for
- * introspection.
+ * Invariants:
+ * - Everything is done relative to the socket directory's descriptor, which
+ *   the broker opened and checked once (sockdir_make()) and keeps for its
+ *   lifetime.  No path is looked up a second time, and nothing is chmod()ed,
+ *   unlinked or renamed by path, so a symlink swapped in cannot redirect
+ *   kbusd to another file.
+ * - Bus N is served by whoever holds flock(LOCK_EX) on <dir>/kbus<N>.lock,
+ *   for the bus's whole life; the holder writes its pid there.  Only the
+ *   holder creates, replaces or removes <dir>/kbus<N> and its temporary
+ *   name <dir>/kbus<N>.tmp.  So two kbusd started together never both serve
+ *   a bus, and a stale socket is replaced only by the kbusd entitled to it.
+ * - A socket appears under its name only when it accepts connections, with
+ *   its final mode and group: it is bound under the temporary name, given
+ *   its group, made to listen, then renameat() over whatever stale socket
+ *   was there.  A client finds no socket or a working one, never one that
+ *   refuses (ECONNREFUSED would read as "no such bus").
+ * - Going away is the reverse: unlink the name, close the socket, and only
+ *   then release the lock.
+ * Under socket activation systemd owns the socket and its file; kbusd takes
+ * the lock in that socket's directory and only accepts on it.  Who connected,
+ * and whether they may, is client.c's business.  When accept() runs out of
+ * descriptors the broker pauses accepting on every bus (broker_accept_refused()).
  */
 #include "listener.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <event2/event.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -27,6 +48,8 @@
 #include "log.h"
 
 #define LISTENER_ACCEPTS_PER_WAKEUP 64
+#define LISTENER_HOLDER_WAIT_MS     200 /* for a lock holder to write its pid */
+#define LISTENER_NAME_MAX           32
 
 static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
 {
@@ -37,57 +60,71 @@ static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
                 Client *c;
                 int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
-                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                                log_warn("bus %u: accept: %s", bus->number, strerror(errno));
+                        if (errno == ECONNABORTED || errno == EPROTO)
+                                continue; /* that one connection is gone */
+                        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                                /* EMFILE, ENFILE, ENOBUFS, ENOMEM: retrying at once would spin */
+                                broker_accept_refused(bus->broker, errno);
                         break;
                 }
+                broker_accept_done(bus->broker);
                 if (client_new(bus, cfd, &c) < 0)
                         log_err("bus %u: no memory for a new connection", bus->number);
         }
         broker_settle(bus->broker, NULL); /* frees the connections refused at once */
 }
 
-/* Whether a kbusd still answers at @addr: connect() tells. */
-static int listener_check_stale(const struct sockaddr_un *addr)
+/*
+ * bind() and connect() take a path, and Linux has no bindat(): kbusd makes
+ * the socket directory its working directory (fchdir() on the descriptor it
+ * holds) and uses a bare name.  kbusd is single-threaded and uses no other
+ * relative path, so nothing else sees the working directory change.  Unlike
+ * "/proc/self/fd/<dirfd>/<name>" this needs no /proc (a chroot, a container,
+ * early boot), and a name of a few bytes fits sun_path however deep the
+ * directory is.
+ */
+static int listener_addr(int dirfd, const char *name, struct sockaddr_un *addr)
 {
-        struct stat st;
-
-        if (lstat(addr->sun_path, &st) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISSOCK(st.st_mode))
-                return -EEXIST;
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        int r = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
-        int err = errno;
-        close(fd);
-        if (r == 0)
-                return -EADDRINUSE; /* a live kbusd */
-        if (err != ECONNREFUSED && err != ENOENT)
-                return -err;
-        log_info("removing stale socket %s", addr->sun_path);
-        if (unlink(addr->sun_path) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
+        memset(addr, 0, sizeof(*addr));
+        addr->sun_family = AF_UNIX;
+        snprintf(addr->sun_path, sizeof(addr->sun_path), "%s", name);
+        return fchdir(dirfd) < 0 ? -errno : 0;
 }
 
-static int listener_socket(const char *path, int *ret_fd)
+/*
+ * Takes the lock of the bus whose socket is @name in @dirfd.
+ *
+ * Lock files are never unlinked.  Another kbusd may have opened the file
+ * and be about to flock() it: if the holder unlinked it at exit and a third
+ * kbusd then created a fresh one, the second and the third would each hold
+ * "the" lock, on two different files, and serve the same bus.  A file that
+ * stays is one inode everyone locks.
+ *
+ * Return: 0; LISTENER_E_LOCKED (another process holds it); -EEXIST (the
+ * name is not a regular file); or a negative errno.
+ */
+static int listener_lock(int dirfd, const char *name, int *ret_fd)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        char lock[LISTENER_NAME_MAX + 8], pid[24];
+        struct stat st;
 
-        if (strlen(path) >= sizeof(addr.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(addr.sun_path, path);
-        int r = listener_check_stale(&addr);
-        if (r < 0)
-                return r;
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        snprintf(lock, sizeof(lock), "%s.lock", name);
+        /* O_NONBLOCK: a FIFO put there would otherwise block the open */
+        int fd = openat(dirfd, lock,
+                        O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
         if (fd < 0)
-                return -errno;
-        if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0666) < 0 ||
-            listen(fd, 128) < 0) {
+                return errno == ELOOP ? -EEXIST : -errno;
+        int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EEXIST;
+        if (r == 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+                r = errno == EWOULDBLOCK ? LISTENER_E_LOCKED : -errno;
+        if (r == 0 && ftruncate(fd, 0) < 0)
                 r = -errno;
+        if (r == 0) {
+                int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+                ssize_t w = pwrite(fd, pid, (size_t)n, 0);
+                r = w == n ? 0 : w < 0 ? -errno : -EIO;
+        }
+        if (r) {
                 close(fd);
                 return r;
         }
@@ -95,40 +132,193 @@ static int listener_socket(const char *path, int *ret_fd)
         return 0;
 }
 
-static int listener_attach(Bus *bus, int fd, const char *path, bool inherited)
+/* The pid in a lock file, if that process is alive; else 0. */
+static pid_t listener_read_holder(int dirfd, const char *name)
 {
-        bus->listen_ev = event_new(bus->broker->base, fd, EV_READ | EV_PERSIST,
-                                   listener_on_accept, bus);
-        if (!bus->listen_ev || event_add(bus->listen_ev, NULL) < 0) {
+        char lock[LISTENER_NAME_MAX + 8], buf[24];
+        char *end;
+
+        snprintf(lock, sizeof(lock), "%s.lock", name);
+        int fd = openat(dirfd, lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        long pid = strtol(buf, &end, 10);
+        if (pid <= 0 || *end != '\n' || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+                return 0;
+        return (pid_t)pid;
+}
+
+/*
+ * Who holds the lock.  Its holder writes its pid just after taking it (and
+ * the file may still name a holder that died), so a kbusd started at the
+ * same moment may have to wait a little for the right pid.
+ */
+static pid_t listener_holder(int dirfd, const char *name)
+{
+        for (int waited = 0; waited < LISTENER_HOLDER_WAIT_MS; waited++) {
+                pid_t pid = listener_read_holder(dirfd, name);
+                if (pid > 0)
+                        return pid;
+                struct timespec ts = { 0, 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        return 0;
+}
+
+/*
+ * What is at @name, now that we hold the bus's lock: nothing, or a socket
+ * nobody answers on (0: renameat() replaces it); something that is not a
+ * socket (-EEXIST); a socket something still answers on (-EADDRINUSE: a
+ * server that takes no lock, such as an older kbusd).
+ */
+static int listener_check_stale(int dirfd, const char *name, const char *path)
+{
+        struct sockaddr_un addr;
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISSOCK(st.st_mode))
+                return -EEXIST;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int r = listener_addr(dirfd, name, &addr);
+        if (r == 0 && connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) < 0)
+                r = -errno;
+        close(fd);
+        if (r == 0 || r == -EAGAIN)
+                return -EADDRINUSE;
+        if (r != -ECONNREFUSED && r != -ENOENT)
+                return r;
+        log_info("replacing stale socket %s", path);
+        return 0;
+}
+
+/*
+ * Gives the socket just bound at @name its group and exactly @mode, through
+ * an O_PATH descriptor of that very inode: a symlink swapped in meanwhile is
+ * refused, never followed.  The umask at bind() normally gives the mode
+ * already; a default ACL on the directory can take more permissions away,
+ * and then chmod() of /proc/self/fd/N acts on the inode the descriptor
+ * holds (there is no fchmod() for O_PATH descriptors).
+ */
+static int listener_set_perms(int dirfd, const char *name, mode_t mode, gid_t gid)
+{
+        char proc[40];
+        struct stat st;
+        int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        int r = fstat(fd, &st) < 0 ? -errno : S_ISSOCK(st.st_mode) ? 0 : -EEXIST;
+        if (r == 0 && gid != (gid_t)-1 && st.st_gid != gid &&
+            fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0)
+                r = -errno;
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        if (r == 0 && (st.st_mode & 07777) != mode && chmod(proc, mode) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+/* A listening socket at @tmp in the socket directory, with its mode and group. */
+static int listener_make(const Broker *b, const char *tmp, int *ret_fd)
+{
+        struct sockaddr_un addr;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -errno;
+        /* a leftover of a kbusd that died holding the lock: ours to remove */
+        int r = unlinkat(b->sockdir_fd, tmp, 0) < 0 && errno != ENOENT ? -errno : 0;
+        if (r == 0)
+                r = listener_addr(b->sockdir_fd, tmp, &addr);
+        if (r == 0) {
+                mode_t old = umask(~b->socket_mode & 0777);
+                r = bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -errno : 0;
+                umask(old);
+                if (r < 0) {
+                        close(fd);
+                        return r;
+                }
+                r = listener_set_perms(b->sockdir_fd, tmp, b->socket_mode, b->socket_gid);
+        }
+        if (r == 0 && listen(fd, SOMAXCONN) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(b->sockdir_fd, tmp, 0);
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int listener_attach(Bus *bus, int fd, int lock_fd, const char *path, bool inherited)
+{
+        bus->listen_ev =
+                event_new(bus->broker->base, fd, EV_READ | EV_PERSIST, listener_on_accept, bus);
+        if (!bus->listen_ev ||
+            (!bus->broker->accept_paused && event_add(bus->listen_ev, NULL) < 0)) {
                 if (bus->listen_ev)
                         event_free(bus->listen_ev);
                 bus->listen_ev = NULL;
                 return -ENOMEM;
         }
         bus->listen_fd = fd;
+        bus->lock_fd = lock_fd;
         bus->inherited = inherited;
         snprintf(bus->path, sizeof(bus->path), "%s", path);
         return 0;
 }
 
 /**
- * listener_open() - listen for clients of @bus at @path.
- * @bus:  the bus
- * @path: the socket path
+ * listener_open() - become the server of @bus and listen for its clients at
+ * "kbus<N>" in the broker's socket directory.
+ * @bus:        the bus
+ * @path:       the socket's full path, for clients and logs
+ * @ret_holder: if the bus is locked, and not NULL: the pid of the kbusd that
+ *              holds it, or 0 if unknown (this may wait up to 200 ms for it)
  *
- * Return: 0; -EADDRINUSE if a live kbusd already listens there; -EEXIST if
- * something that is not a socket is in the way; another negative errno.
+ * Return: 0; LISTENER_E_LOCKED if another process holds the bus's lock;
+ * -EADDRINUSE if a server that takes no lock answers on the socket; -EEXIST
+ * if something that is not a socket is in the way; another negative errno.
  */
-int listener_open(Bus *bus, const char *path)
+int listener_open(Bus *bus, const char *path, pid_t *ret_holder)
 {
-        int fd = -1, r = listener_socket(path, &fd);
+        const Broker *b = bus->broker;
+        char name[LISTENER_NAME_MAX], tmp[LISTENER_NAME_MAX + 8];
+        int lock_fd = -1, fd = -1;
 
-        if (r < 0)
+        snprintf(name, sizeof(name), "kbus%u", bus->number);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+        int r = listener_lock(b->sockdir_fd, name, &lock_fd);
+        if (r == LISTENER_E_LOCKED && ret_holder)
+                *ret_holder = listener_holder(b->sockdir_fd, name);
+        if (r)
                 return r;
-        r = listener_attach(bus, fd, path, false);
+        r = listener_check_stale(b->sockdir_fd, name, path);
+        if (r == 0)
+                r = listener_make(b, tmp, &fd);
+        if (r < 0) {
+                close(lock_fd);
+                return r;
+        }
+        if (renameat(b->sockdir_fd, tmp, b->sockdir_fd, name) < 0) {
+                r = -errno;
+                unlinkat(b->sockdir_fd, tmp, 0);
+        } else if ((r = listener_attach(bus, fd, lock_fd, path, false)) < 0) {
+                unlinkat(b->sockdir_fd, name, 0);
+        }
         if (r < 0) {
                 close(fd);
-                unlink(path);
+                close(lock_fd);
         }
         return r;
 }
@@ -168,37 +358,73 @@ int listener_socket_bus(int fd, unsigned *ret_bus, char *ret_path)
 
 /**
  * listener_adopt() - serve @bus on a listening socket systemd created
- * (socket activation); its file belongs to systemd and is left in place.
- * @bus:  the bus
- * @fd:   the listening socket
- * @path: its path
+ * (socket activation); its file belongs to systemd and is left in place,
+ * but the bus's lock is taken in that socket's directory all the same.
+ * @bus:        the bus
+ * @fd:         the listening socket
+ * @dirfd:      the (checked) directory the socket is in
+ * @path:       its path
+ * @ret_holder: as for listener_open()
  *
- * Return: 0, or a negative errno.
+ * Return: 0, LISTENER_E_LOCKED, or a negative errno.
  */
-int listener_adopt(Bus *bus, int fd, const char *path)
+int listener_adopt(Bus *bus, int fd, int dirfd, const char *path, pid_t *ret_holder)
 {
-        int flags = fcntl(fd, F_GETFL);
+        char name[LISTENER_NAME_MAX];
+        int lock_fd = -1, flags = fcntl(fd, F_GETFL);
 
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
             fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
-        return listener_attach(bus, fd, path, true);
+        snprintf(name, sizeof(name), "kbus%u", bus->number);
+        int r = listener_lock(dirfd, name, &lock_fd);
+        if (r == LISTENER_E_LOCKED && ret_holder)
+                *ret_holder = listener_holder(dirfd, name);
+        if (r)
+                return r;
+        r = listener_attach(bus, fd, lock_fd, path, true);
+        if (r < 0)
+                close(lock_fd);
+        return r;
 }
 
 /**
- * listener_close() - stop listening and remove the socket file (unless
- * systemd made it).
+ * listener_enable() - start or stop accepting on @bus (while kbusd is short
+ * of descriptors); connections meanwhile wait in the listen backlog.
+ * @bus: the bus
+ * @on:  whether to accept
+ */
+void listener_enable(Bus *bus, bool on)
+{
+        if (!bus->listen_ev)
+                return;
+        if (on)
+                event_add(bus->listen_ev, NULL);
+        else
+                event_del(bus->listen_ev);
+}
+
+/**
+ * listener_close() - stop listening, remove the socket file (unless systemd
+ * made it), and give up the bus's lock.
  * @bus: the bus (safe if it never listened)
  */
 void listener_close(Bus *bus)
 {
+        char name[LISTENER_NAME_MAX];
+
         if (bus->listen_ev)
                 event_free(bus->listen_ev);
         bus->listen_ev = NULL;
         if (bus->listen_fd >= 0) {
-                close(bus->listen_fd);
+                /* unlink first: a client now finds no socket, not a refusing one */
+                snprintf(name, sizeof(name), "kbus%u", bus->number);
                 if (!bus->inherited)
-                        unlink(bus->path);
+                        unlinkat(bus->broker->sockdir_fd, name, 0);
+                close(bus->listen_fd);
+                /* last: from now on another kbusd may make the socket */
+                close(bus->lock_fd);
         }
         bus->listen_fd = -1;
+        bus->lock_fd = -1;
 }

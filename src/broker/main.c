@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ static void main_usage(FILE *f)
                 "Run the kbus message broker in the foreground.\n\n"
                 "  -d, --socket-dir DIR          put bus sockets in DIR (else $KBUS_SOCKET_DIR,\n"
                 "                                /run/kbus, $XDG_RUNTIME_DIR/kbus, /tmp/kbus-UID)\n"
+                "      --socket-mode MODE        octal mode of the bus sockets (default 0666)\n"
+                "      --socket-group GROUP      group of the bus sockets (a name or a number)\n"
                 "  -b, --buses N                 open buses 0..N-1 (default 1, at most %u)\n"
                 "  -s, --max-message-size BYTES  largest message per bus (default %u, %u..%u)\n"
                 "  -m, --max-messages N          default queue length of a ksock (default %u)\n"
@@ -85,11 +88,47 @@ static int main_limit(const char *arg, BrokerConfig *cfg)
         return 0;
 }
 
+static int main_mode(const char *s, mode_t *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 8);
+
+        if (errno || *s == '\0' || *end != '\0' || v > 0777 || strchr(s, '-')) {
+                fprintf(stderr, "kbusd: --socket-mode must be an octal mode from 0 to 0777, "
+                                "not '%s'\n", s);
+                return -EINVAL;
+        }
+        *ret = (mode_t)v;
+        return 0;
+}
+
+static int main_group(const char *s, gid_t *ret)
+{
+        struct group gr, *found = NULL;
+        char buf[16384], *end;
+
+        if (getgrnam_r(s, &gr, buf, sizeof(buf), &found) == 0 && found) {
+                *ret = found->gr_gid;
+                return 0;
+        }
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || *s < '0' || *s > '9' || *end != '\0' || v >= (gid_t)-1) {
+                fprintf(stderr, "kbusd: --socket-group: no group '%s'\n", s);
+                return -EINVAL;
+        }
+        *ret = (gid_t)v;
+        return 0;
+}
+
 /* Returns 0 to run, 1 to exit successfully (help, version), 2 on bad usage. */
 static int main_parse(int argc, char **argv, BrokerConfig *cfg)
 {
         static const struct option opts[] = {
                 { "socket-dir", required_argument, NULL, 'd' },
+                { "socket-mode", required_argument, NULL, 'M' },
+                { "socket-group", required_argument, NULL, 'G' },
                 { "buses", required_argument, NULL, 'b' },
                 { "max-message-size", required_argument, NULL, 's' },
                 { "max-messages", required_argument, NULL, 'm' },
@@ -107,6 +146,14 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
         while ((o = getopt_long(argc, argv, ":d:b:s:m:p:l:vhV", opts, NULL)) != -1) {
                 switch (o) {
                 case 'd': cfg->socket_dir = optarg; break;
+                case 'M':
+                        if (main_mode(optarg, &cfg->socket_mode) < 0)
+                                return 2;
+                        break;
+                case 'G':
+                        if (main_group(optarg, &cfg->socket_gid) < 0)
+                                return 2;
+                        break;
                 case 'b':
                         if (main_number("--buses", optarg, 1, KBUS_BUSES_MAX, &n) < 0)
                                 return 2;
@@ -151,7 +198,8 @@ static int main_parse(int argc, char **argv, BrokerConfig *cfg)
 int main(int argc, char **argv)
 {
         BrokerConfig cfg = { .buses = KBUS_BUSES_DEFAULT, .max_msg_size = KBUS_MSG_SIZE_DEFAULT,
-                             .max_messages = KBUS_QUEUE_LEN_DEFAULT };
+                             .max_messages = KBUS_QUEUE_LEN_DEFAULT, .socket_mode = 0666,
+                             .socket_gid = (gid_t)-1 };
         Broker *b;
         int r = main_parse(argc, argv, &cfg);
 

@@ -8,16 +8,26 @@
  * or this process could create it, $XDG_RUNTIME_DIR/kbus, /tmp/kbus-<uid>.
  * A client that cannot create /run/kbus still finds it once a system kbusd
  * has made it, which is why "exists" counts as well as "could create".
+ *
+ * A directory that holds bus sockets must be trusted: a real directory,
+ * owned by the process's euid or root, that neither group nor others may
+ * write to (sockdir_check_fd()); otherwise someone else could put, swap or
+ * remove a socket in it.  kbusd makes its directory with sockdir_make(),
+ * which never follows a symlink where it creates or opens the directory
+ * itself and hands back a descriptor that kbusd then works relative to.
  */
 #include "sockdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int sockdir_copy(char *out, size_t outlen, const char *s)
@@ -148,6 +158,133 @@ int sockdir_open_checked(const char *path, uid_t uid, int *ret_fd, const char **
                 return -err;
         }
         int r = sockdir_check_fd(fd, uid, ret_why);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+#define SOCKDIR_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+
+/* Why a component that should be a directory could not be opened as one. */
+static int sockdir_refuse(int parent, const char *name, bool last, int err, const char **ret_why)
+{
+        struct stat st;
+
+        if (err != ELOOP && err != ENOTDIR)
+                return -err;
+        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                *ret_why = last ? "it is a symbolic link (give the real directory instead)"
+                                : "a directory kbusd created in its path was replaced by a "
+                                  "symbolic link (remove it)";
+        else
+                *ret_why = last ? "it is not a directory"
+                                : "a component of its path is not a directory";
+        return -EPERM;
+}
+
+/*
+ * Opens directory @name below @parent, creating it with @mode if it does not
+ * exist.  What kbusd creates, and the last component, are opened with
+ * O_NOFOLLOW: a symlink put there (before or after mkdirat()) is refused,
+ * never followed.  An existing directory on the way may be a symlink (say
+ * /var/run -> /run): whoever could plant it there could also rename the
+ * directories below it, and the last component is checked by descriptor.
+ */
+static int sockdir_step(int parent, const char *name, bool last, mode_t mode, int *ret_fd,
+                        const char **ret_why)
+{
+        bool made = false;
+        int fd = openat(parent, name, SOCKDIR_OPEN_FLAGS | O_NOFOLLOW);
+
+        if (fd < 0 && errno == ENOENT) {
+                if (mkdirat(parent, name, mode) == 0)
+                        made = true;
+                else if (errno != EEXIST)
+                        return -errno;
+                fd = openat(parent, name, SOCKDIR_OPEN_FLAGS | O_NOFOLLOW);
+        } else if (fd < 0 && !last && (errno == ELOOP || errno == ENOTDIR)) {
+                fd = openat(parent, name, SOCKDIR_OPEN_FLAGS);
+        }
+        if (fd < 0)
+                return sockdir_refuse(parent, name, last, errno, ret_why);
+        /* exactly @mode, whatever the umask: clients of other users must get in */
+        if (made && fchmod(fd, mode) < 0) {
+                int err = errno;
+                close(fd);
+                return -err;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* mkdir -p @path, one component at a time relative to its parent's descriptor. */
+static int sockdir_make_path(const char *path, mode_t mode, int *ret_fd, const char **ret_why)
+{
+        char buf[PATH_MAX];
+        char *save = NULL;
+        int r = sockdir_copy(buf, sizeof(buf), path);
+
+        if (r < 0)
+                return r;
+        int fd = open(path[0] == '/' ? "/" : ".", SOCKDIR_OPEN_FLAGS);
+        if (fd < 0)
+                return -errno;
+        char *name = strtok_r(buf, "/", &save);
+        while (name) {
+                char *next = strtok_r(NULL, "/", &save);
+                int child = -1;
+                if (strcmp(name, ".") == 0) {
+                        name = next;
+                        continue;
+                }
+                r = sockdir_step(fd, name, !next, next ? 0755 : mode, &child, ret_why);
+                close(fd);
+                if (r < 0)
+                        return r;
+                fd = child;
+                name = next;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/**
+ * sockdir_make() - kbusd's side: create the socket directory @path if it does
+ * not exist, open it, and check that it may hold bus sockets.
+ * @path:    the directory sockdir_resolve_source() chose
+ * @source:  the rule that chose it
+ * @ret_fd:  the open directory, to work relative to
+ * @ret_why: on -EPERM, which check failed and how to fix it
+ *
+ * Missing components are created (0755; the per-user fallbacks
+ * $XDG_RUNTIME_DIR/kbus and /tmp/kbus-<uid> themselves 0700) with mkdirat()
+ * relative to their parent, without following a symlink anywhere kbusd
+ * creates, nor at the directory itself.  The directory must pass
+ * sockdir_check_fd() for the euid; /tmp/kbus-<uid> must moreover belong to
+ * exactly that uid, since it sits in a directory anyone may create in.
+ *
+ * Return: 0; -EPERM (refused: see @ret_why); -ENAMETOOLONG; or the errno of
+ * the open(), mkdirat() or fchmod() that failed.
+ */
+int sockdir_make(const char *path, SockdirSource source, int *ret_fd, const char **ret_why)
+{
+        bool own = source == SOCKDIR_XDG || source == SOCKDIR_TMP;
+        struct stat st;
+        int fd, r = sockdir_make_path(path, own ? 0700 : 0755, &fd, ret_why);
+
+        if (r < 0)
+                return r;
+        r = sockdir_check_fd(fd, geteuid(), ret_why);
+        if (r == 0 && source == SOCKDIR_TMP && fstat(fd, &st) < 0)
+                r = -errno;
+        if (r == 0 && source == SOCKDIR_TMP && st.st_uid != getuid()) {
+                *ret_why = "it is owned by another user (/tmp/kbus-UID must belong to UID "
+                           "itself: remove it, and kbusd makes it again)";
+                r = -EPERM;
+        }
         if (r < 0) {
                 close(fd);
                 return r;

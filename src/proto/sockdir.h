@@ -26,6 +26,7 @@ int sockdir_resolve_source(const char *option, char *out, size_t outlen,
 int sockdir_check_fd(int dirfd, uid_t uid, const char **ret_why);
 int sockdir_open_checked(const char *path, uid_t uid, int *ret_fd, const char **ret_why);
 int sockdir_check_peer(int fd, uid_t uid, uid_t *ret_peer_uid);
+int sockdir_make(const char *path, SockdirSource source, int *ret_fd, const char **ret_why);
 int sockdir_bus_path(const char *dir, unsigned bus, char *out, size_t outlen);
 int sockdir_parse_dev_name(const char *name, unsigned *ret_bus);
 
