@@ -178,15 +178,15 @@ static void tool_bus_path(const ToolBus *bus, char *out, size_t outlen)
  */
 static int tool_peer_uid(const char *path, uid_t *ret)
 {
-        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        struct sockaddr_un a;
+        int r = sockdir_sockaddr(path, &a);
 
-        if (strlen(path) >= sizeof(a.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(a.sun_path, path);
+        if (r < 0)
+                return r;
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        int r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
+        r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
         if (r == 0) {
                 r = sockdir_check_peer(fd, getuid(), ret);
                 r = r == -EPERM ? 0 : r;

@@ -508,27 +508,18 @@ static void ctl_explain_check(const CtlOptions *o)
                 tool_usage_error("explain %s takes no NAME", o->args[0]);
 }
 
-static uint32_t ctl_lookup_uid(const char *s)
+/* A user (or, with @group, a group) by name or by number. */
+static uint32_t ctl_lookup_id(const char *s, bool group)
 {
-        struct passwd *pw = getpwnam(s);
+        struct passwd *pw = group ? NULL : getpwnam(s);
+        struct group *gr = group ? getgrnam(s) : NULL;
         uint32_t n;
 
-        if (pw)
-                return (uint32_t)pw->pw_uid;
+        if (pw || gr)
+                return pw ? (uint32_t)pw->pw_uid : (uint32_t)gr->gr_gid;
         if (tool_parse_u32(s, 0, UINT32_MAX - 1, &n) < 0)
-                tool_usage_error("--uid: no user '%s'", s);
-        return n;
-}
-
-static uint32_t ctl_lookup_gid(const char *s)
-{
-        struct group *gr = getgrnam(s);
-        uint32_t n;
-
-        if (gr)
-                return (uint32_t)gr->gr_gid;
-        if (tool_parse_u32(s, 0, UINT32_MAX - 1, &n) < 0)
-                tool_usage_error("--gid: no group '%s'", s);
+                tool_usage_error("--%s: no %s '%s'", group ? "gid" : "uid",
+                                 group ? "group" : "user", s);
         return n;
 }
 
@@ -540,9 +531,9 @@ static uint32_t ctl_explain_groups(const CtlOptions *o, uint32_t uid, uint32_t *
         int n = CTL_GROUPS_MAX;
 
         if (o->ngids) {
-                *ret_gid = ctl_lookup_gid(o->gids[0]);
+                *ret_gid = ctl_lookup_id(o->gids[0], true);
                 for (int i = 1; i < o->ngids; i++)
-                        groups[i - 1] = ctl_lookup_gid(o->gids[i]);
+                        groups[i - 1] = ctl_lookup_id(o->gids[i], true);
                 return (uint32_t)o->ngids - 1;
         }
         struct passwd *pw = getpwuid(uid);
@@ -569,7 +560,7 @@ static int ctl_explain(const CtlOptions *o, kbus_ksock_t ks)
                           .name = o->nargs > 1 ? o->args[1] : NULL };
         char *text;
 
-        q.uid = o->uid ? ctl_lookup_uid(o->uid) : getuid();
+        q.uid = o->uid ? ctl_lookup_id(o->uid, false) : getuid();
         q.ngroups = ctl_explain_groups(o, q.uid, groups, &q.gid);
         int r = kbus_query_explain(ks, &q, &deny, &text);
         if (r < 0)

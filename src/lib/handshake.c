@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../proto/sockdir.h"
+
 /* kbusd serves at most 256 buses (SPEC §2). */
 #define HANDSHAKE_BUS_MAX 255u
 /* While a full backlog refuses the connection, retry after 1, 2, 4 ... 50 ms. */
@@ -129,15 +131,15 @@ static int handshake_connect_until(int fd, const struct sockaddr_un *addr, int64
  */
 int handshake_connect(const char *path, int64_t deadline, int *ret_fd)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        struct sockaddr_un addr;
+        int r = sockdir_sockaddr(path, &addr);
 
-        if (strlen(path) >= sizeof(addr.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(addr.sun_path, path);
+        if (r < 0)
+                return r;
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        int r = handshake_connect_until(fd, &addr, deadline);
+        r = handshake_connect_until(fd, &addr, deadline);
         if (r < 0) {
                 close(fd);
                 /* no socket, or one nobody listens on: no such bus */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -308,6 +309,25 @@ int sockdir_bus_path(const char *dir, unsigned bus, char *out, size_t outlen)
 
         if (n < 0 || (size_t)n >= outlen || n >= 108)
                 return -ENAMETOOLONG;
+        return 0;
+}
+
+/**
+ * sockdir_sockaddr() - the address of the Unix socket at @path.
+ * @path: a socket path
+ * @ret:  the address
+ *
+ * Return: 0, or -ENAMETOOLONG if @path does not fit.
+ */
+int sockdir_sockaddr(const char *path, struct sockaddr_un *ret)
+{
+        size_t len = strlen(path);
+
+        if (len >= sizeof(ret->sun_path))
+                return -ENAMETOOLONG;
+        memset(ret, 0, sizeof(*ret));
+        ret->sun_family = AF_UNIX;
+        memcpy(ret->sun_path, path, len + 1);
         return 0;
 }
 

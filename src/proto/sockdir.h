@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct sockaddr_un;
+
 #define KBUS_SOCKET_DIR_ENV "KBUS_SOCKET_DIR"
 #define KBUS_RUN_DIR "/run/kbus"
 
@@ -28,6 +30,7 @@ int sockdir_open_checked(const char *path, uid_t uid, int *ret_fd, const char **
 int sockdir_check_peer(int fd, uid_t uid, uid_t *ret_peer_uid);
 int sockdir_make(const char *path, SockdirSource source, int *ret_fd, const char **ret_why);
 int sockdir_bus_path(const char *dir, unsigned bus, char *out, size_t outlen);
+int sockdir_sockaddr(const char *path, struct sockaddr_un *ret);
 int sockdir_parse_dev_name(const char *name, unsigned *ret_bus);
 
 #endif
