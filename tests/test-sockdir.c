@@ -523,6 +523,13 @@ static int tmp_fallback_child(void)
         struct stat st;
         Proc p;
 
+        /* the fresh /tmp may hide kbusd itself (a build tree under /tmp): run it by descriptor */
+        char exe[32];
+        int exe_fd = open(proc_kbusd(), O_RDONLY | O_CLOEXEC);
+        if (exe_fd < 0)
+                return 6;
+        snprintf(exe, sizeof(exe), "/proc/self/fd/%d", exe_fd);
+        setenv("KBUSD", exe, 1);
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
             mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0 ||
             mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
