@@ -110,7 +110,8 @@ def check_welcome(w: wire.Welcome) -> None:
         raise errors.kbus_error(errno.EPROTO, 'kbusd speaks protocol version %d, not %d'
                                 % (w.version, wire.PROTO_VERSION))
     if w.status < 0:
-        raise errors.kbus_error(-w.status, 'kbusd refused the connection')
+        raise errors.kbus_error(-w.status, 'kbusd refused the connection: %s'
+                                % errors.MEANINGS.get(-w.status, 'no reason given'))
     if w.version != wire.PROTO_VERSION:
         raise _bad_welcome('version %d' % w.version)
     if w.ksock_id == 0:

@@ -226,5 +226,27 @@ class QuotaErrnoTest(KbusdTestCase):
         self.assertEqual(replier.num_messages(), 1)
 
 
+class RefusedAtConnectTest(KbusdTestCase):
+    """kbusd refuses a connection at once, before reading its HELLO: the binding
+    must report the WELCOME's errno even when its HELLO could not be written."""
+
+    kbusd_args = ('--limit', 'connections-per-uid=2')
+
+    def test_edquot_at_open(self):
+        import asyncio
+        import kbus.aio
+        self.open(), self.open()
+        for _ in range(30):
+            e = self.assertRaisesErrno(errno.EDQUOT, Ksock, 0)
+            self.assertIn("this user's quota in kbusd is used up", str(e))
+
+        async def aio_open():
+            for _ in range(10):
+                with self.assertRaises(OSError) as cm:
+                    await kbus.aio.connect(0)
+                self.assertEqual(cm.exception.errno, errno.EDQUOT)
+        asyncio.run(aio_open())
+
+
 if __name__ == '__main__':
     unittest.main()
