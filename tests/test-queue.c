@@ -326,21 +326,29 @@ static void test_remove_binding(void **state)
         free(shm);
 }
 
-static void test_foreach_live(void **state)
+/* An idle queue gives its ring back, and works as before when used again. */
+static void test_trim(void **state)
 {
         MsgQueue q = MSG_QUEUE_INIT;
-        Calls calls = { 0 };
 
-        for (int i = 0; i < 6; i++)
+        (void)state;
+        for (int i = 0; i < 100; i++)
                 push(&q, (uint32_t)i, NULL);
-        queue_take(&q, 1, NULL, NULL);
-        queue_take(&q, 4, NULL, NULL);
-        queue_remove_binding(&q, 5, NULL, NULL); /* seq 6 */
-        queue_foreach_live(&q, record, &calls);
-        assert_int_equal(calls.n, 3);
-        assert_int_equal(calls.seqs[0], 2);
-        assert_int_equal(calls.seqs[1], 3);
-        assert_int_equal(calls.seqs[2], 5);
+        queue_trim(&q); /* entries are live: nothing goes */
+        assert_non_null(q.ring);
+        for (uint32_t seq = 1; seq <= 99; seq++)
+                queue_take(&q, seq, NULL, NULL);
+        queue_trim(&q);
+        assert_non_null(q.ring); /* seq 100 is still live */
+        queue_take(&q, 100, NULL, NULL);
+        queue_trim(&q);
+        assert_null(q.ring);
+        assert_int_equal(q.cap, 0);
+        assert_int_equal(q.live, 0);
+        assert_int_equal(push(&q, 7, NULL), 101); /* seqs go on where they were */
+        assert_int_equal(q.live, 1);
+        queue_take(&q, 101, NULL, NULL);
+        assert_int_equal(q.live, 0);
         queue_deinit(&q);
 }
 
@@ -439,7 +447,7 @@ int main(void)
                 cmocka_unit_test(test_reconcile),
                 cmocka_unit_test(test_reconcile_invalid),
                 cmocka_unit_test(test_remove_binding),
-                cmocka_unit_test(test_foreach_live),
+                cmocka_unit_test(test_trim),
                 cmocka_unit_test(test_grow),
                 cmocka_unit_test(test_ring_reclaim),
         };

@@ -200,10 +200,34 @@ static void broker_on_accept_timer(evutil_socket_t fd, short what, void *arg)
                         listener_enable(b->buses[i], true);
 }
 
+/*
+ * Every KBUS_IDLE_SWEEP_MS, each ksock that wrote nothing since the last
+ * sweep gives back the buffers a busy ksock keeps between writes, so that
+ * idle ksocks hold almost nothing and busy ones never regrow theirs.
+ */
+static void broker_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+        Broker *b = arg;
+        struct timeval tv = { KBUS_IDLE_SWEEP_MS / 1000, (KBUS_IDLE_SWEEP_MS % 1000) * 1000 };
+
+        (void)fd;
+        (void)what;
+        for (unsigned i = 0; i < b->buses_top; i++) {
+                Client *c;
+                if (b->buses[i])
+                        TAILQ_FOREACH(c, &b->buses[i]->clients, bus_link)
+                                client_sweep(c);
+        }
+        evtimer_add(b->sweep_timer, &tv);
+}
+
 static int broker_events(Broker *b)
 {
+        struct timeval tv = { KBUS_IDLE_SWEEP_MS / 1000, (KBUS_IDLE_SWEEP_MS % 1000) * 1000 };
+
         b->accept_timer = evtimer_new(b->base, broker_on_accept_timer, b);
-        if (!b->accept_timer)
+        b->sweep_timer = evtimer_new(b->base, broker_on_sweep, b);
+        if (!b->accept_timer || !b->sweep_timer || evtimer_add(b->sweep_timer, &tv) < 0)
                 return -ENOMEM;
         b->settle_ev = event_new(b->base, -1, 0, broker_on_settle, b);
         b->sigterm = evsignal_new(b->base, SIGTERM, broker_on_signal, b);
@@ -238,7 +262,7 @@ static int broker_bus_taken(unsigned number, const char *dir, pid_t holder)
 /* Serves one listening socket systemd passed, found at @path, as its bus. */
 static int broker_adopt_socket(Broker *b, int fd, unsigned number, const char *path)
 {
-        char dir[108];
+        char dir[KBUS_SOCKET_PATH_MAX];
         const char *why = NULL, *slash = strrchr(path, '/');
         pid_t holder = 0;
         int dirfd = -1;
@@ -279,7 +303,7 @@ static int broker_adopt_sockets(Broker *b)
         int r = n < 0 ? n : 0;
 
         for (int i = 0; r == 0 && i < n; i++) {
-                char path[108];
+                char path[KBUS_SOCKET_PATH_MAX];
                 unsigned number;
                 r = listener_socket_bus(fds[i], &number, path);
                 if (r < 0)
@@ -385,6 +409,8 @@ Broker *broker_free(Broker *b)
                 event_free(b->settle_ev);
         if (b->accept_timer)
                 event_free(b->accept_timer);
+        if (b->sweep_timer)
+                event_free(b->sweep_timer);
         if (b->sockdir_fd >= 0)
                 close(b->sockdir_fd); /* after the buses: their sockets are removed through it */
         if (b->base)
@@ -413,7 +439,7 @@ int broker_run(Broker *b)
  */
 static int broker_try_bus(Broker *b, unsigned number, pid_t *ret_holder, Bus **ret)
 {
-        char path[108];
+        char path[KBUS_SOCKET_PATH_MAX];
         Bus *bus;
         int r = sockdir_bus_path(b->sockdir, number, path, sizeof(path));
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "caps.h"
 #include "policy.h"
 #include "quota.h"
 
@@ -47,6 +47,7 @@ typedef struct Broker {
         mode_t socket_mode;
         gid_t socket_gid;
         struct event *accept_timer; /* ends a pause in accepting */
+        struct event *sweep_timer;  /* frees the buffers of idle ksocks */
         bool accept_paused;         /* listeners are off until accept_timer fires */
         unsigned accept_pause_ms;   /* the current pause; 0: no shortage since the last accept */
         unsigned long accept_refused; /* accept() calls refused in this shortage */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../proto/sockdir.h"
 #include "message.h"
 #include "trie.h"
 
@@ -46,7 +47,7 @@ typedef struct Bus {
         int lock_fd;        /* flock()ed <dir>/kbus<N>.lock; valid while listen_fd >= 0 */
         bool inherited;     /* the listening socket came from systemd */
         struct event *listen_ev;
-        char path[108];     /* the socket's path, for clients and logs (never opened) */
+        char path[KBUS_SOCKET_PATH_MAX]; /* the socket's path, for clients and logs (never opened) */
         uint32_t next_ksock_id;
         uint32_t last_serial;
         uint32_t max_msg_size;

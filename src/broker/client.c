@@ -35,7 +35,7 @@
 
 #include "broker.h"
 #include "inbox.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 #include "request.h"
 #include "router.h"
@@ -186,6 +186,21 @@ int client_new(Bus *bus, int fd, Client **ret)
                 client_refuse(c);
         *ret = c;
         return 0;
+}
+
+/**
+ * client_sweep() - if @c wrote nothing since the last sweep, free the output
+ * buffer it keeps for its next write (see broker.c's idle sweep).
+ * @c: the client
+ */
+void client_sweep(Client *c)
+{
+        if (!c->wrote) {
+                buf_shrink(&c->out, 0);
+                inbox_reconcile(c);
+                queue_trim(&c->queue);
+        }
+        c->wrote = false;
 }
 
 /**
@@ -432,7 +447,8 @@ int client_flush(Client *c)
                 }
                 buf_consume(&c->out, (size_t)n);
         }
-        buf_shrink(&c->out, 256 * 1024);
+        buf_shrink(&c->out, KBUS_OUT_KEEP_BYTES);
+        c->wrote = true;
         if (c->paused) {
                 c->paused = false;
                 event_add(c->read_ev, NULL);

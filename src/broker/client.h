@@ -45,6 +45,7 @@ typedef struct Client {
         bool dirty;       /* on the broker's dirty (or late) list */
         bool late;        /* on the late list */
         bool paused;      /* not reading: its output is piling up */
+        bool wrote;       /* wrote since the last idle sweep */
         bool only_once;
         bool report_binds;
         bool events_lost; /* owes an $.KBUS.UnbindEventsLost */
@@ -76,6 +77,7 @@ typedef struct Client {
 
 int client_new(Bus *bus, int fd, Client **ret);
 void client_recheck(Client *c);
+void client_sweep(Client *c);
 void client_quota_refused(Client *c, QuotaKind k, int r);
 void client_policy_refused(Client *c, PolicyAction action, const char *name, size_t len,
                            const PolicyDecision *d);

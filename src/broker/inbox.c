@@ -21,7 +21,7 @@
 #include <errno.h>
 
 #include "broker.h"
-#include "limits.h"
+#include "caps.h"
 
 static void inbox_on_taken(QueueEntry *e, void *ctx)
 {

@@ -328,7 +328,7 @@ int listener_open(Bus *bus, const char *path, pid_t *ret_holder)
  * for: its path must end in "/kbus<N>".
  * @fd:       the socket
  * @ret_bus:  the bus number
- * @ret_path: its path (at least 108 bytes)
+ * @ret_path: its path (at least KBUS_SOCKET_PATH_MAX bytes)
  *
  * Return: 0, or -EINVAL if it is not a Unix stream socket named so.
  */

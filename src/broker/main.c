@@ -17,7 +17,7 @@
 #include "../proto/wire.h"
 #include "broker.h"
 #include "bus.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 #include "service.h"
 #include "kbus/version.h"

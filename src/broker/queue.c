@@ -192,14 +192,16 @@ size_t queue_remove_binding(MsgQueue *q, uint32_t binding_id, QueueRemovedFn fn,
 }
 
 /**
- * queue_foreach_live() - call @fn for each LIVE entry, oldest first.
- * @q:   the queue
- * @fn:  the callback; it must not push to @q
- * @ctx: passed to @fn
+ * queue_trim() - free the entry ring if no entry in it is LIVE (an idle
+ * client's queue holds no memory); it is made again at the next push.
+ * @q: the queue
  */
-void queue_foreach_live(MsgQueue *q, QueueRemovedFn fn, void *ctx)
+void queue_trim(MsgQueue *q)
 {
-        for (uint64_t s = q->first_seq; s < q->next_seq; s++)
-                if (queue_slot(q, s)->state == ENTRY_LIVE)
-                        fn(queue_slot(q, s), ctx);
+        queue_reclaim(q);
+        if (q->first_seq != q->next_seq || !q->ring)
+                return;
+        free(q->ring);
+        q->ring = NULL;
+        q->cap = 0;
 }

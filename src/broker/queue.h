@@ -54,6 +54,6 @@ QueueEntry *queue_take(MsgQueue *q, uint32_t seq, QueueTakenFn fn, void *ctx);
 size_t queue_reconcile(MsgQueue *q, KbusShm *shm, QueueTakenFn fn, void *ctx);
 size_t queue_remove_binding(MsgQueue *q, uint32_t binding_id, QueueRemovedFn fn, void *ctx);
 QueueEntry *queue_entry(MsgQueue *q, uint64_t seq);
-void queue_foreach_live(MsgQueue *q, QueueRemovedFn fn, void *ctx);
+void queue_trim(MsgQueue *q);
 
 #endif

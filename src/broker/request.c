@@ -19,7 +19,7 @@
 #include "broker.h"
 #include "client.h"
 #include "inbox.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 #include "query.h"
 #include "router.h"

@@ -23,7 +23,7 @@
 #include "broker.h"
 #include "client.h"
 #include "inbox.h"
-#include "limits.h"
+#include "caps.h"
 #include "log.h"
 
 enum {
@@ -417,14 +417,14 @@ static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uin
                                  bool is_bind, Message **ret)
 {
         uint32_t pad = (uint32_t)wire_name_pad(len);
-        uint32_t size = 12 + pad;
+        uint32_t size = BIND_EVENT_FIXED_LEN + pad;
         uint8_t *data = calloc(1, size);
         uint32_t head[3] = { is_bind ? 1u : 0u, binder->id, len };
 
         if (!data)
                 return -ENOMEM;
         memcpy(data, head, sizeof(head)); /* host order, as SPEC §11 says */
-        memcpy(data + 12, name, len);
+        memcpy(data + BIND_EVENT_FIXED_LEN, name, len);
         int r = message_new_synthetic(KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0, 0, 0, 0, data, size,
                                       ret);
         free(data);

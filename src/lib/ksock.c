@@ -76,7 +76,7 @@ static int ksock_open_path(const char *path, int flags, int timeout_ms, bool che
  */
 static int ksock_open_bus(uint32_t bus, int flags, int timeout_ms)
 {
-        char dir[PATH_MAX], path[108];
+        char dir[PATH_MAX], path[KBUS_SOCKET_PATH_MAX];
         SockdirSource source;
         const char *why;
         int dirfd;

@@ -31,7 +31,6 @@
 #define MSG_PRINT_DATA_MAX 20u
 
 /* The fixed part of the data of a $.KBUS.ReplierBindEvent. */
-#define MSG_BIND_EVENT_FIXED_LEN 12u
 
 static uint32_t msg_data_pad(uint32_t data_len)
 {
@@ -315,13 +314,13 @@ KBUS_EXPORT int kbus_msg_split_bind_event(const kbus_message_t *msg, uint32_t *i
                 return -EINVAL;
         const uint8_t *data = kbus_msg_data_ptr(msg);
         if (!msg_name_is(msg, KBUS_MSG_NAME_REPLIER_BIND_EVENT) || !data ||
-            msg->data_len < MSG_BIND_EVENT_FIXED_LEN)
+            msg->data_len < BIND_EVENT_FIXED_LEN)
                 return -EBADMSG;
         memcpy(fixed, data, sizeof(fixed));
-        if (fixed[2] > msg->data_len - MSG_BIND_EVENT_FIXED_LEN)
+        if (fixed[2] > msg->data_len - BIND_EVENT_FIXED_LEN)
                 return -EBADMSG;
 
-        char *copy = strndup((const char *)data + MSG_BIND_EVENT_FIXED_LEN, fixed[2]);
+        char *copy = strndup((const char *)data + BIND_EVENT_FIXED_LEN, fixed[2]);
         if (!copy)
                 return -ENOMEM;
         *is_bind = fixed[0];

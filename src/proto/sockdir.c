@@ -307,7 +307,7 @@ int sockdir_bus_path(const char *dir, unsigned bus, char *out, size_t outlen)
 {
         int n = snprintf(out, outlen, "%s/kbus%u", dir, bus);
 
-        if (n < 0 || (size_t)n >= outlen || n >= 108)
+        if (n < 0 || (size_t)n >= outlen || n >= KBUS_SOCKET_PATH_MAX)
                 return -ENAMETOOLONG;
         return 0;
 }

@@ -12,6 +12,8 @@ struct sockaddr_un;
 
 #define KBUS_SOCKET_DIR_ENV "KBUS_SOCKET_DIR"
 #define KBUS_RUN_DIR "/run/kbus"
+/* Room for a socket path: sizeof(((struct sockaddr_un *)0)->sun_path) on Linux. */
+#define KBUS_SOCKET_PATH_MAX 108
 
 /* Where sockdir_resolve() found the directory. */
 typedef enum SockdirSource {

@@ -124,6 +124,7 @@ enum {
 };
 
 #define MSG_PREFIX_LEN 8u      /* MSG body: u32 binding id, u32 reserved */
+#define BIND_EVENT_FIXED_LEN 12u /* $.KBUS.ReplierBindEvent data: is_bind, binder, name_len */
 #define HELLO_LEN 16u          /* magic, version, mode, options, reserved */
 #define WELCOME_LEN 32u
 #define RESULT_LEN 12u         /* i32 status, u32 value0, u32 value1 */

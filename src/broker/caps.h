@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * limits.h - every cap kbusd enforces, named in one place.
+ * caps.h - every cap kbusd enforces, named in one place.
  */
-#ifndef KBUS_BROKER_LIMITS_H
-#define KBUS_BROKER_LIMITS_H
+#ifndef KBUS_BROKER_CAPS_H
+#define KBUS_BROKER_CAPS_H
 
 #include "../proto/wire.h"
 
@@ -19,6 +19,8 @@
 #define KBUS_READ_CHUNK (64u * 1024u)      /* bytes read per wakeup */
 #define KBUS_FRAMES_PER_WAKEUP 1024u       /* then let other clients run */
 #define KBUS_OUT_PAUSE_BYTES (1u << 20)    /* stop reading a client whose answers pile up */
+#define KBUS_OUT_KEEP_BYTES (256u * 1024u) /* a larger output buffer is freed once written */
+#define KBUS_IDLE_SWEEP_MS 1000u           /* buffers of ksocks idle this long are freed */
 #define KBUS_SMALL_FRAME_MAX 4096u         /* non-SEND frames: names and small fixed bodies */
 
 #endif
