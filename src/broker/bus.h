@@ -61,7 +61,7 @@ typedef struct Bus {
         uint32_t nset_aside;
         uint32_t nlost;     /* clients owed an UnbindEventsLost */
         bool recheck;       /* room appeared or a replier changed: retry held work */
-        uint64_t route_stamp;
+        uint64_t stamp;     /* numbers deliveries and scans, for the clients' marks */
         Target *targets;    /* scratch for routing */
         size_t ntargets, targets_cap;
 } Bus;

@@ -60,7 +60,8 @@ typedef struct Client {
         ReplierBook owing;
         HeldSend *held;
         uint32_t set_aside; /* SetAside entries addressed to this client */
-        uint64_t route_stamp;
+        uint64_t once_stamp;  /* the delivery it had its one copy of (only-once) */
+        uint64_t aside_stamp; /* the set-aside scan in which it was found full */
         uint32_t last_net, last_serial;
         uint64_t skip;      /* bytes of a refused frame still to discard */
         FrameHdr skip_hdr;

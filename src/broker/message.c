@@ -37,9 +37,11 @@ int message_new_decoded(const uint8_t *p, size_t len, Message **ret)
         m->refs = 1;
         m->size = (uint32_t)len;
         memcpy(m->wire, p, len);
-        r = codec_msg_decode(m->wire, len, &m->v);
+        m->v = v; /* the fields, with name and data moved into our copy */
+        m->v.name = (const char *)m->wire + (v.name - (const char *)p);
+        m->v.data = m->wire + ((const uint8_t *)v.data - p);
         *ret = m;
-        return r;
+        return 0;
 }
 
 /**

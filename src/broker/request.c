@@ -110,7 +110,9 @@ static int request_send(Client *c, const FrameHdr *h, const uint8_t *body, size_
         else if (h->flags & ~FRAME_SEND_FLAGS)
                 r = -EINVAL;
         else
-                r = message_new_decoded(body, len, &m) ? -EBADMSG : 0;
+                r = message_new_decoded(body, len, &m);
+        if (r == CODEC_E_MALFORMED)
+                r = -EBADMSG; /* -ENOMEM stays what it is */
         if (r == 0)
                 r = request_check_message(c, m);
         if (r == 0 && (h->flags & FRAME_SEND_POST) && !request_post_allowed(m))

@@ -49,14 +49,75 @@ static void router_collect_one(Binding *b, void *ctx)
                 col->err = -ENOMEM;
 }
 
-/* Fills bus->targets with the listener bindings matching @m's name. */
-static int router_collect(Bus *bus, const Message *m, Client *exclude)
+/* Fills bus->targets with the listener bindings matching @name, but @exclude's. */
+static int router_collect_name(Bus *bus, const char *name, size_t len, Client *exclude)
 {
         Collect col = { .bus = bus, .exclude = exclude };
 
         bus->ntargets = 0;
-        trie_match(&bus->trie, m->v.name, m->v.name_len, router_collect_one, &col);
+        trie_match(&bus->trie, name, len, router_collect_one, &col);
         return col.err;
+}
+
+static int router_collect(Bus *bus, const Message *m, Client *exclude)
+{
+        return router_collect_name(bus, m->v.name, m->v.name_len, exclude);
+}
+
+/*
+ * The replier a request must reach: the one bound now, and the one its `to`
+ * names for a stateful request (SPEC §7.2).  Return: 0, -EADDRNOTAVAIL (no
+ * replier) or -EPIPE (not the one `to` names).
+ */
+static int router_replier_for(Bus *bus, const Message *m, Binding **ret)
+{
+        Binding *rb = trie_find_replier(&bus->trie, m->v.name, m->v.name_len);
+
+        if (!rb || rb->client->closing)
+                return -EADDRNOTAVAIL;
+        if (m->v.to && m->v.to != rb->client->id)
+                return -EPIPE;
+        *ret = rb;
+        return 0;
+}
+
+/*
+ * Only once (SPEC §10): a client that asked gets one try per delivery, its
+ * first matching binding's, whether that copy is queued, set aside or
+ * missed.  Returns true if @c has had its try at the delivery @stamp.
+ */
+static bool router_once_done(Client *c, uint64_t stamp)
+{
+        if (!c->only_once)
+                return false;
+        if (c->once_stamp == stamp)
+                return true;
+        c->once_stamp = stamp;
+        return false;
+}
+
+/* A message kbusd makes (SPEC §4: SYNTHETIC), with the next serial of the bus. */
+static int router_new_synthetic(Bus *bus, const char *name, uint32_t to, uint32_t from,
+                                uint32_t irt_net, uint32_t irt_serial, const void *data,
+                                uint32_t len, Message **ret)
+{
+        int r = message_new_synthetic(name, to, from, irt_net, irt_serial, data, len, ret);
+
+        if (r == 0)
+                message_set_id(*ret, 0, bus_next_serial(bus));
+        return r;
+}
+
+/* A status (SPEC §9) for @q's request [@irt_net:@irt_serial], into its reserved place. */
+static void router_push_status(Bus *bus, Client *q, const char *name, uint32_t from,
+                               uint32_t irt_net, uint32_t irt_serial)
+{
+        Message *st = NULL;
+
+        if (router_new_synthetic(bus, name, q->id, from, irt_net, irt_serial, NULL, 0, &st) < 0 ||
+            inbox_push(q, st, 0, false, NULL) < 0)
+                log_err("bus %u: no memory for %s to ksock %u", bus->number, name, q->id);
+        message_unref(st);
 }
 
 static int router_blocked(Bus *bus, const Message *m, Binding *replier)
@@ -85,18 +146,13 @@ static void router_deliver_listeners(Bus *bus, const Message *m, uint64_t stamp)
 {
         for (size_t i = 0; i < bus->ntargets; i++) {
                 Client *c = bus->targets[i].client;
-                if (c->only_once) {
-                        if (c->route_stamp == stamp)
-                                continue;
-                        c->route_stamp = stamp;
-                }
+                if (router_once_done(c, stamp))
+                        continue;
                 if (inbox_is_full(c) || inbox_push(c, m, bus->targets[i].binding_id, false, NULL)) {
                         c->nmissed++;
                         log_debug("bus %u: ksock %u missed [%u:%u] (queue full)", bus->number,
                                   c->id, m->v.id_net, m->v.id_serial);
-                        continue;
                 }
-                c->route_stamp = stamp;
         }
 }
 
@@ -138,14 +194,14 @@ static int router_deliver_request(Bus *bus, Client *s, const Message *m, Binding
                 reply_slot_free(&s->owed, &p->owing, slot);
                 return r;
         }
-        p->route_stamp = stamp;
+        p->once_stamp = stamp; /* its replier copy is its one copy */
         return 0;
 }
 
 /* Delivers an announcement or request whose checks have passed. */
 static int router_deliver(Bus *bus, Client *s, Message *m, Binding *rb, Result *ret)
 {
-        uint64_t stamp = ++bus->route_stamp;
+        uint64_t stamp = ++bus->stamp;
 
         router_use_id(bus, s, m);
         if (rb) {
@@ -217,12 +273,12 @@ static int router_send_reply(Bus *bus, Client *s, Message *m, Result *ret)
         int r = router_collect(bus, m, s);
         if (r < 0)
                 return r;
-        uint64_t stamp = ++bus->route_stamp;
+        uint64_t stamp = ++bus->stamp;
         router_use_id(bus, s, m);
         r = inbox_push(q, m, 0, false, NULL); /* into the reserved place */
         if (r < 0)
                 return r;
-        q->route_stamp = stamp;
+        q->once_stamp = stamp; /* the reply is the requester's one copy */
         router_clear_entry_slot(slot);
         reply_slot_free(&q->owed, &s->owing, slot);
         router_deliver_listeners(bus, m, stamp);
@@ -250,11 +306,8 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
         if (message_is_reply(m))
                 return router_send_reply(bus, s, m, ret);
         if (message_is_request(m)) {
-                rb = trie_find_replier(&bus->trie, m->v.name, m->v.name_len);
-                if (!rb || rb->client->closing)
-                        return -EADDRNOTAVAIL;
-                if (m->v.to && m->v.to != rb->client->id)
-                        return -EPIPE;
+                if ((r = router_replier_for(bus, m, &rb)) < 0)
+                        return r;
                 if (inbox_is_full(s)) /* no room left to reserve for the reply */
                         return -ENOLCK;
                 if (m->v.id_net != 0 &&
@@ -292,17 +345,9 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
 void router_status(Bus *bus, ReplySlot *slot, const char *name, uint32_t from)
 {
         Client *q = slot->requester;
-        Message *st;
 
-        if (q && !q->closing &&
-            message_new_synthetic(name, slot->requester_id, from, slot->id_net, slot->id_serial,
-                                  NULL, 0, &st) == 0) {
-                message_set_id(st, 0, bus_next_serial(bus));
-                if (inbox_push(q, st, 0, false, NULL) < 0)
-                        log_err("bus %u: no memory for %s to ksock %u", bus->number, name,
-                                q->id);
-                message_unref(st);
-        }
+        if (q && !q->closing)
+                router_push_status(bus, q, name, from, slot->id_net, slot->id_serial);
         router_clear_entry_slot(slot);
         reply_slot_free(q ? &q->owed : NULL, &slot->replier->owing, slot);
 }
@@ -348,19 +393,11 @@ static void router_fail_held(Bus *bus, HeldSend *h, const char *status)
         Client *s = h->sender;
         bool wait = h->wait, charged = h->reserved;
         Message *m = router_unhold(bus, h);
-        Message *st;
 
         if (charged)
                 router_uncharge_request(s);
         router_use_id(bus, s, m);
-        if (message_new_synthetic(status, s->id, 0, m->v.id_net, m->v.id_serial, NULL, 0,
-                                  &st) == 0) {
-                message_set_id(st, 0, bus_next_serial(bus));
-                if (inbox_push(s, st, 0, false, NULL) < 0)
-                        log_err("bus %u: no memory for %s to ksock %u", bus->number, status,
-                                s->id);
-                message_unref(st);
-        }
+        router_push_status(bus, s, status, 0, m->v.id_net, m->v.id_serial);
         router_complete_held(s, wait, 0, m);
         message_unref(m);
 }
@@ -372,13 +409,11 @@ static void router_retry_one(Bus *bus, HeldSend *h)
         Result res;
 
         if (message_is_request(m)) {
-                rb = trie_find_replier(&bus->trie, m->v.name, m->v.name_len);
-                if (!rb || rb->client->closing) {
-                        router_fail_held(bus, h, KBUS_MSG_NAME_REPLIER_DISAPPEARED);
-                        return;
-                }
-                if (m->v.to && m->v.to != rb->client->id) {
-                        router_fail_held(bus, h, KBUS_MSG_NAME_ERROR_SENDING);
+                int r = router_replier_for(bus, m, &rb);
+                if (r < 0) {
+                        router_fail_held(bus, h, r == -EADDRNOTAVAIL
+                                                         ? KBUS_MSG_NAME_REPLIER_DISAPPEARED
+                                                         : KBUS_MSG_NAME_ERROR_SENDING);
                         return;
                 }
         }
@@ -425,11 +460,9 @@ static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uin
                 return -ENOMEM;
         memcpy(data, head, sizeof(head)); /* host order, as SPEC §11 says */
         memcpy(data + BIND_EVENT_FIXED_LEN, name, len);
-        int r = message_new_synthetic(KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0, 0, 0, 0, data, size,
-                                      ret);
+        int r = router_new_synthetic(bus, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0, 0, 0, 0, data,
+                                     size, ret);
         free(data);
-        if (r == 0)
-                message_set_id(*ret, 0, bus_next_serial(bus));
         return r;
 }
 
@@ -441,11 +474,8 @@ static bool router_event_blocked(Client *c)
 static int router_collect_event_listeners(Bus *bus)
 {
         static const char name[] = KBUS_MSG_NAME_REPLIER_BIND_EVENT;
-        Collect col = { .bus = bus };
 
-        bus->ntargets = 0;
-        trie_match(&bus->trie, name, sizeof(name) - 1, router_collect_one, &col);
-        return col.err;
+        return router_collect_name(bus, name, sizeof(name) - 1, NULL);
 }
 
 /**
@@ -474,7 +504,7 @@ int router_bind_event(Bus *bus, Client *binder, const char *name, uint32_t len)
         r = router_bind_event_new(bus, binder, name, len, true, &m);
         if (r < 0)
                 return r;
-        router_deliver_listeners(bus, m, ++bus->route_stamp);
+        router_deliver_listeners(bus, m, ++bus->stamp);
         message_unref(m);
         return 0;
 }
@@ -517,13 +547,12 @@ void router_unbind_event(Bus *bus, Client *binder, const char *name, uint32_t le
                         log_err("bus %u: no memory for an unbind event", bus->number);
                 return;
         }
-        uint64_t stamp = ++bus->route_stamp;
+        uint64_t stamp = ++bus->stamp;
         for (size_t i = 0; i < bus->ntargets; i++) {
                 Target *t = &bus->targets[i];
                 Client *c = t->client;
-                if (c->only_once && c->route_stamp == stamp)
+                if (router_once_done(c, stamp))
                         continue;
-                c->route_stamp = stamp;
                 if (router_event_blocked(c) || inbox_push(c, m, t->binding_id, false, NULL) < 0)
                         router_set_aside(bus, c, t->binding_id, m);
         }
@@ -550,9 +579,8 @@ static void router_deliver_lost(Bus *bus, Client *c)
                         bus->recheck = true;
                 return;
         }
-        if (message_new_synthetic(KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0, 0, 0, NULL, 0, &m))
+        if (router_new_synthetic(bus, KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0, 0, 0, NULL, 0, &m))
                 return;
-        message_set_id(m, 0, bus_next_serial(bus));
         if (inbox_push(c, m, 0, false, NULL) == 0) {
                 c->events_lost = false;
                 bus->nlost--;
@@ -567,16 +595,16 @@ static void router_deliver_lost(Bus *bus, Client *c)
  */
 void router_deliver_set_aside(Bus *bus)
 {
-        uint64_t blocked = ++bus->route_stamp;
+        uint64_t blocked = ++bus->stamp;
         SetAside *e, *next;
         Client *c;
 
         TAILQ_FOREACH_SAFE(e, &bus->set_aside, link, next) {
                 c = e->to;
-                if (c->route_stamp == blocked)
+                if (c->aside_stamp == blocked)
                         continue; /* an older event for c is still waiting */
                 if (inbox_is_full(c) || inbox_push(c, e->msg, e->binding_id, false, NULL) < 0) {
-                        c->route_stamp = blocked;
+                        c->aside_stamp = blocked;
                         if (inbox_want_room(c))
                                 bus->recheck = true;
                         continue;
