@@ -90,13 +90,14 @@ void inbox_reconcile_if_due(Client *c)
 }
 
 /**
- * inbox_is_full() - whether a message for @c must be refused for want of
- * room (SPEC §7); a closing client counts as full.
+ * inbox_refresh_full() - whether a message for @c must be refused for want of
+ * room (SPEC §7); a closing client counts as full.  A queue that looks full
+ * is refreshed first: the takes its application has logged are applied.
  * @c: the client
  *
  * Return: true if full.
  */
-bool inbox_is_full(Client *c)
+bool inbox_refresh_full(Client *c)
 {
         if (c->closing)
                 return true;
@@ -166,8 +167,9 @@ void inbox_take(Client *c, uint32_t seq)
 }
 
 /**
- * inbox_want_room() - ask to be told when @c's application next takes a
- * message, because a held send or a set-aside event waits for room there.
+ * inbox_room_or_watch() - whether @c has room now; and in any case ask to be
+ * told when its application next takes a message, because a held send or a
+ * set-aside event waits for room there.
  * @c: the client
  *
  * Sets the shared notify flag and then looks at the take log again, so a
@@ -177,11 +179,11 @@ void inbox_take(Client *c, uint32_t seq)
  *
  * Return: true if @c has room now.
  */
-bool inbox_want_room(Client *c)
+bool inbox_room_or_watch(Client *c)
 {
         if (c->shm) {
                 __atomic_store_n(&c->shm->notify, 1, __ATOMIC_SEQ_CST);
                 __atomic_thread_fence(__ATOMIC_SEQ_CST);
         }
-        return !inbox_is_full(c);
+        return !inbox_refresh_full(c);
 }

@@ -13,13 +13,13 @@
 #include "message.h"
 
 uint32_t inbox_reserved(const Client *c);
-bool inbox_is_full(Client *c);
+bool inbox_refresh_full(Client *c);
 int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                ReplySlot *slot);
 void inbox_charge(Client *c);
 void inbox_reconcile(Client *c);
 void inbox_reconcile_if_due(Client *c);
 void inbox_take(Client *c, uint32_t seq);
-bool inbox_want_room(Client *c);
+bool inbox_room_or_watch(Client *c);
 
 #endif

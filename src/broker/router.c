@@ -122,12 +122,12 @@ static void router_push_status(Bus *bus, Client *q, const char *name, uint32_t f
 
 static int router_blocked(Bus *bus, const Message *m, Binding *replier)
 {
-        if (replier && inbox_is_full(replier->client))
+        if (replier && inbox_refresh_full(replier->client))
                 return ROUTE_REPLIER_FULL;
         if (!(m->v.flags & (KBUS_FLAG_ALL_OR_WAIT | KBUS_FLAG_ALL_OR_FAIL)))
                 return ROUTE_ROOM;
         for (size_t i = 0; i < bus->ntargets; i++)
-                if (inbox_is_full(bus->targets[i].client))
+                if (inbox_refresh_full(bus->targets[i].client))
                         return ROUTE_LISTENER_FULL;
         return ROUTE_ROOM;
 }
@@ -148,7 +148,7 @@ static void router_deliver_listeners(Bus *bus, const Message *m, uint64_t stamp)
                 Client *c = bus->targets[i].client;
                 if (router_once_done(c, stamp))
                         continue;
-                if (inbox_is_full(c) || inbox_push(c, m, bus->targets[i].binding_id, false, NULL)) {
+                if (inbox_refresh_full(c) || inbox_push(c, m, bus->targets[i].binding_id, false, NULL)) {
                         c->nmissed++;
                         log_debug("bus %u: ksock %u missed [%u:%u] (queue full)", bus->number,
                                   c->id, m->v.id_net, m->v.id_serial);
@@ -217,7 +217,7 @@ static int router_deliver(Bus *bus, Client *s, Message *m, Binding *rb, Result *
 /* Asks each full target to report its next take; notes any that has room now. */
 static void router_want_room_of(Bus *bus, Client *c)
 {
-        if (inbox_is_full(c) && inbox_want_room(c))
+        if (inbox_refresh_full(c) && inbox_room_or_watch(c))
                 bus->recheck = true;
 }
 
@@ -308,7 +308,7 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
         if (message_is_request(m)) {
                 if ((r = router_replier_for(bus, m, &rb)) < 0)
                         return r;
-                if (inbox_is_full(s)) /* no room left to reserve for the reply */
+                if (inbox_refresh_full(s)) /* no room left to reserve for the reply */
                         return -ENOLCK;
                 if (m->v.id_net != 0 &&
                     reply_slot_find(&rb->client->owing, m->v.id_net, m->v.id_serial))
@@ -468,7 +468,7 @@ static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uin
 
 static bool router_event_blocked(Client *c)
 {
-        return c->set_aside > 0 || inbox_is_full(c);
+        return c->set_aside > 0 || inbox_refresh_full(c);
 }
 
 static int router_collect_event_listeners(Bus *bus)
@@ -525,7 +525,7 @@ static void router_set_aside(Bus *bus, Client *c, uint32_t binding_id, Message *
                 bus->nset_aside++;
                 c->set_aside++;
         }
-        if (inbox_want_room(c))
+        if (inbox_room_or_watch(c))
                 bus->recheck = true;
 }
 
@@ -574,8 +574,8 @@ static void router_deliver_lost(Bus *bus, Client *c)
 
         if (!c->events_lost || c->set_aside > 0)
                 return;
-        if (inbox_is_full(c)) {
-                if (inbox_want_room(c))
+        if (inbox_refresh_full(c)) {
+                if (inbox_room_or_watch(c))
                         bus->recheck = true;
                 return;
         }
@@ -603,9 +603,9 @@ void router_deliver_set_aside(Bus *bus)
                 c = e->to;
                 if (c->aside_stamp == blocked)
                         continue; /* an older event for c is still waiting */
-                if (inbox_is_full(c) || inbox_push(c, e->msg, e->binding_id, false, NULL) < 0) {
+                if (inbox_refresh_full(c) || inbox_push(c, e->msg, e->binding_id, false, NULL) < 0) {
                         c->aside_stamp = blocked;
-                        if (inbox_want_room(c))
+                        if (inbox_room_or_watch(c))
                                 bus->recheck = true;
                         continue;
                 }
