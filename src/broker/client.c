@@ -686,10 +686,15 @@ static int client_next_frame(Client *c)
         }
         client_unclaim_frame(c);
         const uint8_t *body = buf_head(&c->in) + KBUS_FRAME_HDR_LEN;
-        r = c->greeted ? request_dispatch(c, &h, body) : client_hello(c, &h, body);
+        r = 0;
+        if (c->greeted)
+                request_dispatch(c, &h, body);
+        else
+                r = client_hello(c, &h, body);
         buf_consume(&c->in, h.len);
         if (r < 0)
-                client_close(c, r == -EPROTO ? "protocol error" : "handshake failed");
+                client_close(c, r == -EPROTO ? "first frame is not a kbus HELLO"
+                                             : "handshake failed");
         return 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "../proto/cleanup.h"
 #include "../proto/codec.h"
 
 typedef struct Message {
@@ -22,6 +23,7 @@ int message_new_synthetic(const char *name, uint32_t to, uint32_t from, uint32_t
                           Message **ret);
 Message *message_ref(Message *m);
 Message *message_unref(Message *m);
+KBUS_DEFINE_CLEANUP(Message *, message_unref)
 void message_set_id(Message *m, uint32_t net, uint32_t serial);
 void message_own_fields(Message *m, uint32_t from);
 

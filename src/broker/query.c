@@ -18,6 +18,7 @@
 #include "broker.h"
 #include "client.h"
 #include "inbox.h"
+#include "request.h"
 
 typedef struct QueryOut {
         Buf buf;
@@ -217,17 +218,16 @@ static void query_users(QueryOut *q, Client *c)
 }
 
 /**
- * query_answer() - answer a QUERY frame.
+ * query_answer() - the answer to a QUERY frame, as a RESULT payload.
  * @c:    the asking client
  * @body: the frame body: u32 what (QUERY_*), then its arguments
  * @len:  its length (at least 4)
+ * @a:    filled in: the payload, or a status (-EINVAL, -EBADMSG, -ENOMEM ...)
  *
  * Bindings and stats payloads start with a u32 record count; the policy is
  * text; an explanation is a u32 verdict (0 allow, 1 deny) and text.
- *
- * Return: 0 (answered, possibly with -EINVAL or -ENOMEM).
  */
-int query_answer(Client *c, const uint8_t *body, size_t len)
+void query_answer(Client *c, const uint8_t *body, size_t len, Answer *a)
 {
         QueryOut q = { .buf = BUF_INIT };
         uint32_t what = get_le32(body);
@@ -250,10 +250,11 @@ int query_answer(Client *c, const uint8_t *body, size_t len)
                 q.err = -EINVAL;
         if (q.err == 0 && (what == QUERY_BINDINGS || what == QUERY_STATS))
                 put_le32(buf_head(&q.buf), q.count);
-        if (q.err == 0)
-                q.err = client_answer_payload(c, 0, buf_head(&q.buf), buf_len(&q.buf));
-        if (q.err < 0)
-                client_answer(c, q.err, 0, 0);
-        buf_deinit(&q.buf);
-        return 0;
+        if (q.err < 0) {
+                a->status = q.err;
+                buf_deinit(&q.buf);
+                return;
+        }
+        a->payload = q.buf; /* the answer owns it now */
+        a->has_payload = true;
 }

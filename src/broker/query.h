@@ -10,6 +10,8 @@
 
 struct Client;
 
-int query_answer(struct Client *c, const uint8_t *body, size_t len);
+struct Answer;
+
+void query_answer(struct Client *c, const uint8_t *body, size_t len, struct Answer *a);
 
 #endif

@@ -3,11 +3,14 @@
  * request.c - what each client request does (SPEC §5-§7, §10-§12).
  *
  * One handler per frame type, each given a frame whose length is already
- * within bounds.  A handler validates the body, acts, and answers with
- * exactly one RESULT, or an ERROR for a body it cannot understand, except
- * for the frames that are never answered (TAKE, WAKE, posted SEND).  The
- * stream stays usable after any of these errors: only a bad frame header,
- * which client.c deals with, makes the stream untrustworthy.
+ * within bounds.  A handler validates the body and acts; it does not write
+ * its answer, it fills in an Answer, and request_dispatch() writes exactly
+ * one frame from it: a RESULT, an ERROR for a body it cannot understand, a
+ * NOP, or nothing for the frames that are never answered (TAKE, WAKE, a
+ * posted SEND that went) and for a held send, which is answered when it
+ * completes (router.c).  So every request gets one answer by construction.
+ * The stream stays usable after any of these errors: only a bad frame
+ * header, which client.c deals with, makes the stream untrustworthy.
  */
 #include "request.h"
 
@@ -24,10 +27,19 @@
 #include "query.h"
 #include "router.h"
 
-static int request_malformed(Client *c, const FrameHdr *h, const char *what)
+/* The body of the frame makes no sense: an ERROR frame says what. */
+static void answer_proto_error(Answer *a, const char *what)
 {
-        client_send_error(c, EPROTO, h->type, h->flags, what);
-        return 0;
+        a->kind = ANSWER_ERROR;
+        a->status = -EPROTO;
+        a->text = what;
+}
+
+/* A status (0 or a negative errno), or a value to put in value0 (r >= 0). */
+static void answer_value(Answer *a, int r)
+{
+        a->status = r < 0 ? r : 0;
+        a->value0 = r < 0 ? 0 : (uint32_t)r;
 }
 
 /* SPEC §7 step 1: everything about the message itself. */
@@ -83,23 +95,17 @@ static int request_may_send(Client *c, const Message *m)
         return 0;
 }
 
-static void request_send_failed(Client *c, const FrameHdr *h, int r)
-{
-        if (h->flags & FRAME_SEND_POST)
-                client_send_error(c, -r, h->type, h->flags, "posted message rejected");
-        else
-                client_answer(c, r, 0, 0);
-}
-
 static int request_post_allowed(const Message *m)
 {
         return !message_is_request(m) && !message_is_reply(m) &&
                !(m->v.flags & (KBUS_FLAG_ALL_OR_WAIT | KBUS_FLAG_ALL_OR_FAIL));
 }
 
-static int request_send(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_send(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                         Answer *a)
 {
-        Message *m = NULL;
+        _cleanup_(message_unrefp) Message *m = NULL;
+        bool posted = h->flags & FRAME_SEND_POST;
         Result res;
         int r;
 
@@ -115,7 +121,7 @@ static int request_send(Client *c, const FrameHdr *h, const uint8_t *body, size_
                 r = -EBADMSG; /* -ENOMEM stays what it is */
         if (r == 0)
                 r = request_check_message(c, m);
-        if (r == 0 && (h->flags & FRAME_SEND_POST) && !request_post_allowed(m))
+        if (r == 0 && posted && !request_post_allowed(m))
                 r = -EINVAL;
         if (r == 0)
                 r = request_may_send(c, m);
@@ -123,16 +129,22 @@ static int request_send(Client *c, const FrameHdr *h, const uint8_t *body, size_
                 message_own_fields(m, c->id);
                 r = router_send(c->bus, c, m, h->flags & FRAME_SEND_WAIT, &res);
         }
-        if (r == ROUTER_HELD) {
-                if (!(h->flags & FRAME_SEND_WAIT))
-                        client_answer(c, -EAGAIN, 0, 0);
+        if (r == ROUTER_HELD) { /* a blocked sender is answered when the send completes */
+                if (h->flags & FRAME_SEND_WAIT)
+                        a->kind = ANSWER_NONE;
+                else
+                        a->status = -EAGAIN;
+        } else if (r < 0 && posted) {
+                a->kind = ANSWER_ERROR;
+                a->status = r;
+                a->text = "posted message rejected";
         } else if (r < 0) {
-                request_send_failed(c, h, r);
-        } else if (!(h->flags & FRAME_SEND_POST)) {
-                client_answer(c, 0, res.value0, res.value1);
+                a->status = r;
+        } else if (posted) {
+                a->kind = ANSWER_NONE;
+        } else {
+                *a = (Answer){ .value0 = res.value0, .value1 = res.value1 };
         }
-        message_unref(m);
-        return 0;
 }
 
 static int request_name(const uint8_t *body, size_t len, bool wildcard)
@@ -163,7 +175,8 @@ static int request_charge_binding(Client *c)
         return quota_errno(r);
 }
 
-static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                         Answer *a)
 {
         static const char event_name[] = KBUS_MSG_NAME_REPLIER_BIND_EVENT;
         const char *name = (const char *)body;
@@ -180,8 +193,8 @@ static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_
         if (r == 0)
                 r = request_charge_binding(c);
         if (r < 0) {
-                client_answer(c, r, 0, 0);
-                return 0;
+                a->status = r;
+                return;
         }
         if (replier)
                 r = router_bind_event(c->bus, c, name, (uint32_t)len);
@@ -192,8 +205,8 @@ static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_
         }
         if (r < 0) {
                 quota_release(c->quser, QUOTA_BINDINGS, 1);
-                client_answer(c, r, 0, 0);
-                return 0;
+                a->status = r;
+                return;
         }
         c->next_binding_id++;
         TAILQ_INSERT_TAIL(&c->bindings, b, client_link);
@@ -201,8 +214,7 @@ static int request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size_
                 c->bus->recheck = true; /* a held request may have a new replier */
         log_debug("bus %u: ksock %u bound %s %s", c->bus->number, c->id, replier ? "R" : "L",
                   b->name);
-        client_answer(c, 0, b->id, 0);
-        return 0;
+        a->value0 = b->id;
 }
 
 static void request_unbound(QueueEntry *e, void *ctx)
@@ -258,44 +270,43 @@ void request_recheck_bindings(Client *c)
         }
 }
 
-static int request_unbind(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_unbind(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                           Answer *a)
 {
         bool replier = h->flags & FRAME_BIND_REPLIER;
         Binding *b;
         int r = request_name(body, len, true);
 
         if (r < 0) {
-                client_answer(c, r, 0, 0);
-                return 0;
+                a->status = r;
+                return;
         }
         TAILQ_FOREACH_REVERSE(b, &c->bindings, BindingList, client_link)
                 if (b->replier == replier && b->name_len == len && !memcmp(b->name, body, len))
                         break;
         if (!b) {
-                client_answer(c, -EINVAL, 0, 0);
-                return 0;
+                a->status = -EINVAL;
+                return;
         }
-        uint32_t id = b->id;
+        a->value0 = b->id;
         log_debug("bus %u: ksock %u unbound %s %s", c->bus->number, c->id, replier ? "R" : "L",
                   b->name);
         request_remove_binding(c, b);
-        client_answer(c, 0, id, 0);
-        return 0;
 }
 
-static int request_replier(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_replier(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                            Answer *a)
 {
         int r = request_name(body, len, false);
         Binding *b;
 
         (void)h;
         if (r < 0) {
-                client_answer(c, r, 0, 0);
-                return 0;
+                a->status = r;
+                return;
         }
         b = trie_find_replier(&c->bus->trie, (const char *)body, len);
-        client_answer(c, 0, b ? b->client->id : 0, 0);
-        return 0;
+        a->value0 = b ? b->client->id : 0;
 }
 
 /* The on/off/ask switches of SPEC §5: the answer is the state before. */
@@ -410,57 +421,66 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
         }
 }
 
-static int request_ctl(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_ctl(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                        Answer *a)
 {
-        if (len != 8)
-                return request_malformed(c, h, "CTL body must be 8 bytes");
+        (void)h;
+        if (len != 8) {
+                answer_proto_error(a, "CTL body must be 8 bytes");
+                return;
+        }
         uint32_t op = get_le32(body), arg = get_le32(body + 4);
         if (op == CTL_LAST_SENT) {
-                client_answer(c, 0, c->last_net, c->last_serial);
-                return 0;
+                a->value0 = c->last_net;
+                a->value1 = c->last_serial;
+                return;
         }
-        int r = request_ctl_value(c, op, arg);
-        client_answer(c, r < 0 ? r : 0, r < 0 ? 0 : (uint32_t)r, 0);
-        return 0;
+        answer_value(a, request_ctl_value(c, op, arg));
 }
 
-static int request_take(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_take(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                         Answer *a)
 {
-        if (len != 4)
-                return request_malformed(c, h, "TAKE body must be 4 bytes");
+        (void)h;
+        if (len != 4) {
+                answer_proto_error(a, "TAKE body must be 4 bytes");
+                return;
+        }
         inbox_take(c, get_le32(body));
-        return 0;
+        a->kind = ANSWER_NONE;
 }
 
 /* The library's take log is full, or something waits for room in its queue. */
-static int request_wake(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_wake(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                         Answer *a)
 {
         (void)body;
         (void)len;
         inbox_reconcile(c);
         if (bus_waits_for_room(c->bus))
                 c->bus->recheck = true;
-        if (h->flags & FRAME_WAKE_SYNC)
-                client_nop(c);
-        return 0;
+        a->kind = h->flags & FRAME_WAKE_SYNC ? ANSWER_NOP : ANSWER_NONE;
 }
 
-static int request_discard(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_discard(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                            Answer *a)
 {
         (void)h;
         (void)body;
         (void)len;
+        (void)a; /* RESULT 0 */
         if (c->held)
                 router_drop_held(c->bus, c->held);
-        client_answer(c, 0, 0, 0);
-        return 0;
 }
 
-static int request_query(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_query(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                          Answer *a)
 {
+        (void)h;
         if (len < 4)
-                return request_malformed(c, h, "QUERY body must start with 4 bytes");
-        return query_answer(c, body, len);
+                answer_proto_error(a, "QUERY body must start with 4 bytes");
+        else
+                query_answer(c, body, len, a);
 }
 
 /*
@@ -468,16 +488,18 @@ static int request_query(Client *c, const FrameHdr *h, const uint8_t *body, size
  * application has not taken and the socket is empty, it pokes us so that
  * poll() on the ksock reports it readable (see docs/design.md).
  */
-static int request_poke(Client *c, const FrameHdr *h, const uint8_t *body, size_t len)
+static void request_poke(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                         Answer *a)
 {
+        (void)c;
         (void)h;
         (void)body;
         (void)len;
-        client_nop(c);
-        return 0;
+        a->kind = ANSWER_NOP;
 }
 
-typedef int (*RequestFn)(Client *c, const FrameHdr *h, const uint8_t *body, size_t len);
+typedef void (*RequestFn)(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,
+                          Answer *a);
 
 static const RequestFn request_handlers[FRAME_CLIENT_MAX + 1] = {
         [FRAME_SEND] = request_send,       [FRAME_BIND] = request_bind,
@@ -487,19 +509,41 @@ static const RequestFn request_handlers[FRAME_CLIENT_MAX + 1] = {
         [FRAME_QUERY] = request_query,     [FRAME_POKE] = request_poke,
 };
 
+/* Writes the one frame, if any, that @a says the frame @h gets. */
+static void request_answer(Client *c, const FrameHdr *h, const Answer *a)
+{
+        switch (a->kind) {
+        case ANSWER_RESULT:
+                if (!a->has_payload)
+                        client_answer(c, a->status, a->value0, a->value1);
+                else if (client_answer_payload(c, a->status, buf_head(&a->payload),
+                                               buf_len(&a->payload)) < 0)
+                        client_answer(c, -EMSGSIZE, 0, 0);
+                break;
+        case ANSWER_ERROR:
+                client_send_error(c, -a->status, h->type, h->flags, a->text);
+                break;
+        case ANSWER_NOP:
+                client_nop(c);
+                break;
+        case ANSWER_NONE:
+                break;
+        }
+}
+
 /**
- * request_dispatch() - act on one frame from a greeted client.
+ * request_dispatch() - act on one frame from a greeted client, and answer it.
  * @c:    the client
  * @h:    the frame header
  * @body: the body (h->len - KBUS_FRAME_HDR_LEN bytes)
- *
- * Return: 0, or a negative errno if the client must be closed.
  */
-int request_dispatch(Client *c, const FrameHdr *h, const uint8_t *body)
+void request_dispatch(Client *c, const FrameHdr *h, const uint8_t *body)
 {
-        size_t len = h->len - KBUS_FRAME_HDR_LEN;
+        _cleanup_(answer_deinit) Answer a = ANSWER_INIT;
 
         if (h->type > FRAME_CLIENT_MAX || !request_handlers[h->type])
-                return request_malformed(c, h, "unknown frame type");
-        return request_handlers[h->type](c, h, body, len);
+                answer_proto_error(&a, "unknown frame type");
+        else
+                request_handlers[h->type](c, h, body, h->len - KBUS_FRAME_HDR_LEN, &a);
+        request_answer(c, h, &a);
 }

@@ -23,6 +23,12 @@ int buf_append(Buf *b, const void *p, size_t n);
 void buf_consume(Buf *b, size_t n);
 void buf_shrink(Buf *b, size_t keep_cap);
 
+/* For _cleanup_(buf_deinitp) Buf b = BUF_INIT; (cleanup.h). */
+static inline void buf_deinitp(Buf *b)
+{
+        buf_deinit(b);
+}
+
 static inline size_t buf_len(const Buf *b)
 {
         return b->tail - b->head;
