@@ -120,10 +120,10 @@ static void test_new_and_find(void **state)
         assert_null(reply_slot_find(&rr, 0, 0));
         assert_int_equal(rr.taken, 0);
 
-        reply_slot_free(&qa, &rr, s1);
-        reply_slot_free(&qa, &rs, s2);
-        reply_slot_free(&qb, &rr, s3);
-        reply_slot_free(&qb, &rr, s4);
+        reply_slot_free(s1);
+        reply_slot_free(s2);
+        reply_slot_free(s3);
+        reply_slot_free(s4);
         assert_int_equal(qa.count, 0);
         assert_int_equal(qb.count, 0);
         assert_true(TAILQ_EMPTY(&qa.slots));
@@ -155,14 +155,14 @@ static void test_duplicate_id(void **state)
         assert_ptr_equal(reply_slot_find(&rr, 3, 9), s1);
 
         /* once freed, the id may be used again */
-        reply_slot_free(&qa, &rr, s1);
+        reply_slot_free(s1);
         assert_null(reply_slot_find(&rr, 3, 9));
         s1 = new_slot(&qb, &rr, CL(1), 11, CL(2), 20, 3, 9);
         assert_ptr_equal(reply_slot_find(&rr, 3, 9), s1);
         assert_int_equal(qb.count, 2);
 
-        reply_slot_free(&qb, &rr, s1);
-        reply_slot_free(&qb, &rs, s2);
+        reply_slot_free(s1);
+        reply_slot_free(s2);
         assert_int_equal(qb.count, 0);
         assert_null(replier_book_first(&rr));
         assert_null(replier_book_first(&rs));
@@ -176,21 +176,21 @@ static void test_mark_taken(void **state)
 
         three_slots(&qa, &rr, &s1, &s2, &s3);
 
-        reply_slot_mark_taken(&rr, s2);
+        reply_slot_mark_taken(s2);
         assert_true(s2->taken);
         assert_false(s1->taken);
         assert_int_equal(rr.taken, 1);
-        reply_slot_mark_taken(&rr, s2); /* counted once */
+        reply_slot_mark_taken(s2); /* counted once */
         assert_int_equal(rr.taken, 1);
-        reply_slot_mark_taken(&rr, s3);
+        reply_slot_mark_taken(s3);
         assert_int_equal(rr.taken, 2);
 
         /* freeing a taken slot uncounts it; an untaken one does not */
-        reply_slot_free(&qa, &rr, s2);
+        reply_slot_free(s2);
         assert_int_equal(rr.taken, 1);
-        reply_slot_free(&qa, &rr, s1);
+        reply_slot_free(s1);
         assert_int_equal(rr.taken, 1);
-        reply_slot_free(&qa, &rr, s3);
+        reply_slot_free(s3);
         assert_int_equal(rr.taken, 0);
         assert_int_equal(qa.count, 0);
 }
@@ -202,10 +202,10 @@ static void test_forget_requester(void **state)
         ReplySlot *s1, *s2, *s3;
 
         three_slots(&qa, &rr, &s1, &s2, &s3);
-        reply_slot_mark_taken(&rr, s2);
+        reply_slot_mark_taken(s2);
 
         /* the requester goes: every slot it is owed loses its requester */
-        reply_slot_forget_requester(&qa, s2);
+        reply_slot_forget_requester(s2);
         assert_null(s2->requester);
         assert_int_equal(s2->requester_id, 10); /* still known, for logging */
         assert_int_equal(qa.count, 2);
@@ -214,19 +214,19 @@ static void test_forget_requester(void **state)
         assert_ptr_equal(reply_slot_find(&rr, 0, 2), s2); /* the replier still owes it */
         assert_true(s2->taken);
         assert_int_equal(rr.taken, 1);
-        reply_slot_forget_requester(&qa, s1);
-        reply_slot_forget_requester(&qa, s3);
+        reply_slot_forget_requester(s1);
+        reply_slot_forget_requester(s3);
         assert_int_equal(qa.count, 0);
         assert_true(TAILQ_EMPTY(&qa.slots));
         assert_ptr_equal(reply_slot_find(&rr, 0, 1), s1);
         assert_ptr_equal(reply_slot_find(&rr, 0, 3), s3);
 
         /* the replier answers one (its reply is refused), then goes itself */
-        assert_null(reply_slot_free(NULL, &rr, s2));
+        assert_null(reply_slot_free(s2));
         assert_int_equal(rr.taken, 0);
         assert_null(reply_slot_find(&rr, 0, 2));
-        assert_null(reply_slot_free(NULL, &rr, s1));
-        assert_null(reply_slot_free(NULL, &rr, s3));
+        assert_null(reply_slot_free(s1));
+        assert_null(reply_slot_free(s3));
         assert_null(replier_book_first(&rr));
         assert_int_equal(qa.count, 0);
 }
@@ -249,7 +249,7 @@ static void test_drain(void **state)
                 slots[i] = new_slot(&q[i % 2], &rr, CL(i % 2), 10 + i % 2, CL(2), 20,
                                     i % 3, serial);
                 if (i % 5 == 0)
-                        reply_slot_mark_taken(&rr, slots[i]);
+                        reply_slot_mark_taken(slots[i]);
         }
         assert_int_equal(q[0].count, N / 2);
         assert_int_equal(q[1].count, N / 2);
@@ -259,7 +259,7 @@ static void test_drain(void **state)
                                  slots[i]);
         /* requester 1 has gone already */
         for (uint32_t i = 1; i < N; i += 2)
-                reply_slot_forget_requester(&q[1], slots[i]);
+                reply_slot_forget_requester(slots[i]);
         assert_int_equal(q[1].count, 0);
 
         size_t freed = 0;
@@ -267,7 +267,7 @@ static void test_drain(void **state)
         while ((s = replier_book_first(&rr))) {
                 assert_true(s->requester == NULL || s->requester == CL(0));
                 assert_ptr_equal(reply_slot_find(&rr, s->id_net, s->id_serial), s);
-                reply_slot_free(s->requester ? &q[0] : NULL, &rr, s);
+                reply_slot_free(s);
                 freed++;
                 assert_true(freed <= N);
         }

@@ -7,6 +7,7 @@
  */
 #include "bus.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -52,6 +53,9 @@ Bus *bus_free(Bus *bus)
 {
         if (!bus)
                 return NULL;
+        assert(TAILQ_EMPTY(&bus->clients) && bus->nclients == 0);
+        assert(TAILQ_EMPTY(&bus->held) && bus->nheld == 0);
+        assert(TAILQ_EMPTY(&bus->set_aside) && bus->nset_aside == 0 && bus->nlost == 0);
         trie_deinit(&bus->trie);
         free(bus->targets);
         free(bus);

@@ -254,6 +254,8 @@ Client *client_free(Client *c)
         buf_deinit(&c->in);
         buf_deinit(&c->out);
         queue_deinit(&c->queue);
+        requester_book_deinit(&c->owed);
+        replier_book_deinit(&c->owing);
         if (c->queued_charged)
                 quota_release(c->quser, QUOTA_QUEUED_BYTES, c->queued_charged);
         if (c->in_claim)
@@ -285,7 +287,7 @@ static void client_teardown(Client *c)
         while ((slot = TAILQ_FIRST(&c->owed.slots))) {
                 if (slot->charged)
                         reply_slot_charge(slot, slot->replier->quser);
-                reply_slot_forget_requester(&c->owed, slot);
+                reply_slot_forget_requester(slot);
         }
         unsigned nbindings = 0;
         while ((b = TAILQ_FIRST(&c->bindings))) {

@@ -28,7 +28,7 @@ static void inbox_on_taken(QueueEntry *e, void *ctx)
         Client *c = ctx;
 
         if (e->slot)
-                reply_slot_mark_taken(&c->owing, e->slot);
+                reply_slot_mark_taken(e->slot);
         if (bus_waits_for_room(c->bus))
                 c->bus->recheck = true;
 }

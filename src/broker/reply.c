@@ -13,6 +13,7 @@
  */
 #include "reply.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -40,6 +41,16 @@ void replier_book_init(ReplierBook *b)
 }
 
 /**
+ * replier_book_deinit() - a book whose client is going; it must be empty.
+ * @b: the book
+ */
+void replier_book_deinit(ReplierBook *b)
+{
+        assert(RB_EMPTY(&b->slots) && b->taken == 0);
+        (void)b;
+}
+
+/**
  * requester_book_init() - an empty requester book.
  * @b: the book
  */
@@ -47,6 +58,16 @@ void requester_book_init(RequesterBook *b)
 {
         TAILQ_INIT(&b->slots);
         b->count = 0;
+}
+
+/**
+ * requester_book_deinit() - a book whose client is going; it must be empty.
+ * @b: the book
+ */
+void requester_book_deinit(RequesterBook *b)
+{
+        assert(TAILQ_EMPTY(&b->slots) && b->count == 0);
+        (void)b;
 }
 
 /**
@@ -78,6 +99,8 @@ int reply_slot_new(RequesterBook *owed, ReplierBook *owing, struct Client *reque
         s->requester_id = requester_id;
         s->replier = replier;
         s->replier_id = replier_id;
+        s->owed = owed;
+        s->owing = owing;
         if (RB_INSERT(ReplyTree, &owing->slots, s)) {
                 free(s);
                 return -EEXIST;
@@ -105,27 +128,26 @@ ReplySlot *reply_slot_find(ReplierBook *owing, uint32_t id_net, uint32_t id_seri
 
 /**
  * reply_slot_mark_taken() - the replier's application took the request.
- * @owing: the replier's book
- * @s:     the slot
+ * @s: the slot
  */
-void reply_slot_mark_taken(ReplierBook *owing, ReplySlot *s)
+void reply_slot_mark_taken(ReplySlot *s)
 {
         if (!s->taken) {
                 s->taken = true;
-                owing->taken++;
+                s->owing->taken++;
         }
 }
 
 /**
  * reply_slot_forget_requester() - the requester has gone; its reservation
  * goes with it but the slot stays until the replier answers or goes.
- * @owed: the requester's book
- * @s:    the slot
+ * @s: the slot
  */
-void reply_slot_forget_requester(RequesterBook *owed, ReplySlot *s)
+void reply_slot_forget_requester(ReplySlot *s)
 {
-        TAILQ_REMOVE(&owed->slots, s, requester_link);
-        owed->count--;
+        TAILQ_REMOVE(&s->owed->slots, s, requester_link);
+        s->owed->count--;
+        s->owed = NULL;
         s->requester = NULL;
 }
 
@@ -145,22 +167,21 @@ void reply_slot_charge(ReplySlot *s, QuotaUser *u)
 }
 
 /**
- * reply_slot_free() - the request has its reply or status; forget it.
- * @owed:  the requester's book, or NULL if the requester has gone
- * @owing: the replier's book
- * @s:     the slot
+ * reply_slot_free() - the request has its reply or status; forget it, in
+ * both books.
+ * @s: the slot
  *
  * Return: NULL.
  */
-ReplySlot *reply_slot_free(RequesterBook *owed, ReplierBook *owing, ReplySlot *s)
+ReplySlot *reply_slot_free(ReplySlot *s)
 {
-        if (s->requester)
-                reply_slot_forget_requester(owed, s);
+        if (s->owed)
+                reply_slot_forget_requester(s);
         if (s->taken)
-                owing->taken--;
+                s->owing->taken--;
         if (s->charged)
                 quota_release(s->charged, QUOTA_REQUESTS, 1);
-        RB_REMOVE(ReplyTree, &owing->slots, s);
+        RB_REMOVE(ReplyTree, &s->owing->slots, s);
         free(s);
         return NULL;
 }

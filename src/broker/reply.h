@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../proto/cleanup.h"
 #include "quota.h"
 
 struct Client;
@@ -23,6 +24,8 @@ typedef struct ReplySlot {
         uint64_t seq;                /* the replier copy's seq in the replier's queue */
         bool taken;                  /* the replier's application took the request */
         QuotaUser *charged;          /* whose requests quota it counts against, or NULL */
+        struct RequesterBook *owed;  /* the requester's book; NULL once the requester has gone */
+        struct ReplierBook *owing;   /* the replier's book */
         TAILQ_ENTRY(ReplySlot) requester_link;
         RB_ENTRY(ReplySlot) replier_link;
 } ReplySlot;
@@ -43,16 +46,19 @@ typedef struct RequesterBook {
 
 
 void replier_book_init(ReplierBook *b);
+void replier_book_deinit(ReplierBook *b);
 void requester_book_init(RequesterBook *b);
+void requester_book_deinit(RequesterBook *b);
 
 int reply_slot_new(RequesterBook *owed, ReplierBook *owing, struct Client *requester,
                    uint32_t requester_id, struct Client *replier, uint32_t replier_id,
                    uint32_t id_net, uint32_t id_serial, ReplySlot **ret);
 ReplySlot *reply_slot_find(ReplierBook *owing, uint32_t id_net, uint32_t id_serial);
-void reply_slot_mark_taken(ReplierBook *owing, ReplySlot *s);
-void reply_slot_forget_requester(RequesterBook *owed, ReplySlot *s);
+void reply_slot_mark_taken(ReplySlot *s);
+void reply_slot_forget_requester(ReplySlot *s);
 void reply_slot_charge(ReplySlot *s, QuotaUser *u);
-ReplySlot *reply_slot_free(RequesterBook *owed, ReplierBook *owing, ReplySlot *s);
+ReplySlot *reply_slot_free(ReplySlot *s);
+KBUS_DEFINE_CLEANUP(ReplySlot *, reply_slot_free)
 ReplySlot *replier_book_first(ReplierBook *owing);
 
 #endif

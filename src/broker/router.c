@@ -180,7 +180,7 @@ static int router_deliver_request(Bus *bus, Client *s, const Message *m, Binding
                                   uint64_t stamp)
 {
         Client *p = rb->client;
-        ReplySlot *slot;
+        _cleanup_(reply_slot_freep) ReplySlot *slot = NULL;
         int r = reply_slot_new(&s->owed, &p->owing, s, s->id, p, p->id, m->v.id_net,
                                m->v.id_serial, &slot);
 
@@ -188,12 +188,11 @@ static int router_deliver_request(Bus *bus, Client *s, const Message *m, Binding
                 router_uncharge_request(s);
                 return r;
         }
-        slot->charged = s->quser;
+        slot->charged = s->quser; /* freeing the slot now releases the charge */
         r = inbox_push(p, m, rb->id, true, slot);
-        if (r < 0) {
-                reply_slot_free(&s->owed, &p->owing, slot);
+        if (r < 0)
                 return r;
-        }
+        (void)TAKE_PTR(slot); /* the replier's queue entry holds it */
         p->once_stamp = stamp; /* its replier copy is its one copy */
         return 0;
 }
@@ -267,7 +266,7 @@ static int router_send_reply(Bus *bus, Client *s, Message *m, Result *ret)
         q = slot->requester;
         if (!q || q->closing) {
                 router_clear_entry_slot(slot);
-                reply_slot_free(q ? &q->owed : NULL, &s->owing, slot);
+                reply_slot_free(slot);
                 return -EADDRNOTAVAIL;
         }
         int r = router_collect(bus, m, s);
@@ -280,7 +279,7 @@ static int router_send_reply(Bus *bus, Client *s, Message *m, Result *ret)
                 return r;
         q->once_stamp = stamp; /* the reply is the requester's one copy */
         router_clear_entry_slot(slot);
-        reply_slot_free(&q->owed, &s->owing, slot);
+        reply_slot_free(slot);
         router_deliver_listeners(bus, m, stamp);
         *ret = (Result){ .status = 0, .value0 = m->v.id_net, .value1 = m->v.id_serial };
         return 0;
@@ -349,7 +348,7 @@ void router_status(Bus *bus, ReplySlot *slot, const char *name, uint32_t from)
         if (q && !q->closing)
                 router_push_status(bus, q, name, from, slot->id_net, slot->id_serial);
         router_clear_entry_slot(slot);
-        reply_slot_free(q ? &q->owed : NULL, &slot->replier->owing, slot);
+        reply_slot_free(slot);
 }
 
 /* Unlinks @h from the bus and its sender; returns the message (a reference). */
