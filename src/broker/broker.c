@@ -491,7 +491,8 @@ int broker_open_bus(Broker *b, unsigned number, Bus **ret)
  * @b:          the broker
  * @ret_number: its number
  *
- * Return: 0, -ENFILE if all KBUS_BUSES_MAX are taken, or -EIO.
+ * Return: 0, -ENFILE if all KBUS_BUSES_MAX are taken, or the negative errno
+ * of making the bus (logged).
  */
 int broker_new_bus(Broker *b, unsigned *ret_number)
 {
@@ -504,7 +505,7 @@ int broker_new_bus(Broker *b, unsigned *ret_number)
                         continue;
                 }
                 if (r < 0)
-                        return -EIO;
+                        return r; /* logged by broker_try_bus() */
                 log_info("bus %u opened on request, listening on %s", i, b->buses[i]->path);
                 *ret_number = i;
                 return 0;

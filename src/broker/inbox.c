@@ -22,6 +22,7 @@
 
 #include "broker.h"
 #include "caps.h"
+#include "log.h"
 
 static void inbox_on_taken(QueueEntry *e, void *ctx)
 {
@@ -129,11 +130,10 @@ int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
         if (c->queue.next_seq - c->queue.first_seq >= c->queue.cap)
                 inbox_reconcile(c);
         r = buf_reserve(&c->out, len);
+        if (r == 0)
+                r = queue_push(&c->queue, binding_id, slot, m->size, &seq);
         if (r < 0)
-                return r;
-        r = queue_push(&c->queue, binding_id, slot, m->size, &seq);
-        if (r < 0)
-                return r;
+                return error_origin(r);
         uint8_t *p = buf_tail(&c->out);
         codec_header_encode(p, len, FRAME_MSG, you_reply ? FRAME_MSG_YOU_REPLY : 0);
         put_le32(p + KBUS_FRAME_HDR_LEN, binding_id);

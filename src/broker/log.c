@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool log_verbose;
 static bool log_journal;
@@ -69,4 +70,20 @@ void log_msg(int priority, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+}
+
+/**
+ * log_origin_at() - log an unexpected negative errno where it arose (use
+ * error_origin()).
+ * @r:    the negative errno
+ * @file: the source file
+ * @line: the line
+ * @func: the function
+ *
+ * Return: @r.
+ */
+int log_origin_at(int r, const char *file, int line, const char *func)
+{
+        log_msg(LOG_ERR, "%s:%d: %s(): %s", file, line, func, strerror(-r));
+        return r;
 }

@@ -12,6 +12,14 @@ void log_setup(bool verbose);
 bool log_set_verbose(bool verbose);
 bool log_is_verbose(void);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int log_origin_at(int r, const char *file, int line, const char *func);
+
+/*
+ * error_origin(r): where kbusd first meets an errno it did not expect (out
+ * of memory, a failing system call), it logs it once, with the place, and
+ * passes it on unchanged: callers forward it without logging or flattening.
+ */
+#define error_origin(r) log_origin_at((r), __FILE__, __LINE__, __func__)
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)

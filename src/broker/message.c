@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 /**
  * message_new_decoded() - copy and decode an encoded message from a client.
  * @p:   the bytes
@@ -33,7 +35,7 @@ int message_new_decoded(const uint8_t *p, size_t len, Message **ret)
                 return r;
         Message *m = malloc(sizeof(*m) + len);
         if (!m)
-                return -ENOMEM;
+                return error_origin(-ENOMEM);
         m->refs = 1;
         m->size = (uint32_t)len;
         memcpy(m->wire, p, len);
@@ -68,7 +70,7 @@ int message_new_synthetic(const char *name, uint32_t to, uint32_t from, uint32_t
         Message *m = malloc(sizeof(*m) + size);
 
         if (!m)
-                return -ENOMEM;
+                return error_origin(-ENOMEM);
         m->refs = 1;
         m->size = (uint32_t)size;
         codec_msg_encode(m->wire, &v);

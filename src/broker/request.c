@@ -413,6 +413,8 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
                 r = request_may_admin(c, POLICY_NEWBUS);
                 if (r == 0)
                         r = broker_new_bus(c->bus->broker, &bus);
+                if (r < 0 && r != -EPERM && r != -ENFILE)
+                        r = -EIO; /* the client's word for "kbusd could not"; the cause is logged */
                 return r < 0 ? r : (int)bus;
         case CTL_MAX_MSG_SIZE:
                 return request_ctl_max_msg_size(c, arg);

@@ -112,12 +112,11 @@ static int router_new_synthetic(Bus *bus, const char *name, uint32_t to, uint32_
 static void router_push_status(Bus *bus, Client *q, const char *name, uint32_t from,
                                uint32_t irt_net, uint32_t irt_serial)
 {
-        Message *st = NULL;
+        _cleanup_(message_unrefp) Message *st = NULL;
 
-        if (router_new_synthetic(bus, name, q->id, from, irt_net, irt_serial, NULL, 0, &st) < 0 ||
-            inbox_push(q, st, 0, false, NULL) < 0)
-                log_err("bus %u: no memory for %s to ksock %u", bus->number, name, q->id);
-        message_unref(st);
+        /* without memory it is lost: the origin is logged */
+        if (router_new_synthetic(bus, name, q->id, from, irt_net, irt_serial, NULL, 0, &st) == 0)
+                (void)inbox_push(q, st, 0, false, NULL);
 }
 
 static int router_blocked(Bus *bus, const Message *m, Binding *replier)
@@ -543,7 +542,7 @@ void router_unbind_event(Bus *bus, Client *binder, const char *name, uint32_t le
         if (bus->report_binds == 0 || router_collect_event_listeners(bus) < 0 ||
             router_bind_event_new(bus, binder, name, len, false, &m) < 0) {
                 if (bus->report_binds)
-                        log_err("bus %u: no memory for an unbind event", bus->number);
+                        log_err("bus %u: an unbind event is lost (see above)", bus->number);
                 return;
         }
         uint64_t stamp = ++bus->stamp;
