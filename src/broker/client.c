@@ -330,19 +330,17 @@ void client_close(Client *c, const char *why)
 static void client_append_frame(Client *c, uint16_t type, uint16_t flags, const void *body,
                                 size_t len, const void *tail, size_t tail_len)
 {
-        size_t total = KBUS_FRAME_HDR_LEN + len + tail_len;
-        uint8_t hdr[KBUS_FRAME_HDR_LEN];
-
         if (c->closing)
                 return;
-        codec_header_encode(hdr, (uint32_t)total, type, flags);
-        if (buf_reserve(&c->out, total) < 0) {
+        uint8_t *p = codec_frame_begin(&c->out, type, flags, len + tail_len);
+        if (!p) {
                 client_close(c, "out of memory for its output");
                 return;
         }
-        buf_append(&c->out, hdr, sizeof(hdr));
-        buf_append(&c->out, body, len);
-        buf_append(&c->out, tail, tail_len);
+        if (len)
+                memcpy(p, body, len);
+        if (tail_len)
+                memcpy(p + len, tail, tail_len);
         broker_mark_dirty(c->bus->broker, c);
 }
 

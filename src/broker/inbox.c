@@ -123,23 +123,22 @@ bool inbox_refresh_full(Client *c)
 int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                ReplySlot *slot)
 {
-        uint32_t len = KBUS_FRAME_HDR_LEN + MSG_PREFIX_LEN + m->size;
         uint64_t seq;
-        int r;
 
         if (c->queue.next_seq - c->queue.first_seq >= c->queue.cap)
                 inbox_reconcile(c);
-        r = buf_reserve(&c->out, len);
-        if (r == 0)
-                r = queue_push(&c->queue, binding_id, slot, m->size, &seq);
-        if (r < 0)
+        uint8_t *p = codec_frame_begin(&c->out, FRAME_MSG, you_reply ? FRAME_MSG_YOU_REPLY : 0,
+                                       MSG_PREFIX_LEN + m->size);
+        if (!p)
+                return error_origin(-ENOMEM);
+        int r = queue_push(&c->queue, binding_id, slot, m->size, &seq);
+        if (r < 0) {
+                c->out.tail -= KBUS_FRAME_HDR_LEN + MSG_PREFIX_LEN + m->size; /* unwritten */
                 return error_origin(r);
-        uint8_t *p = buf_tail(&c->out);
-        codec_header_encode(p, len, FRAME_MSG, you_reply ? FRAME_MSG_YOU_REPLY : 0);
-        put_le32(p + KBUS_FRAME_HDR_LEN, binding_id);
-        put_le32(p + KBUS_FRAME_HDR_LEN + 4, 0);
-        memcpy(p + KBUS_FRAME_HDR_LEN + MSG_PREFIX_LEN, m->wire, m->size);
-        c->out.tail += len;
+        }
+        put_le32(p, binding_id);
+        put_le32(p + 4, 0);
+        memcpy(p + MSG_PREFIX_LEN, m->wire, m->size);
         if (slot)
                 slot->seq = seq;
         if (c->shm) {

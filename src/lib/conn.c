@@ -436,13 +436,7 @@ int conn_flush(Conn *c)
  */
 uint8_t *conn_post_begin(Conn *c, uint16_t type, uint16_t flags, size_t len)
 {
-        if (c->dead || buf_reserve(&c->post, KBUS_FRAME_HDR_LEN + len) < 0)
-                return NULL;
-        codec_header_encode(buf_tail(&c->post), (uint32_t)(KBUS_FRAME_HDR_LEN + len), type, flags);
-        c->post.tail += KBUS_FRAME_HDR_LEN;
-        uint8_t *body = buf_tail(&c->post);
-        c->post.tail += len;
-        return body;
+        return c->dead ? NULL : codec_frame_begin(&c->post, type, flags, len);
 }
 
 /**

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "buf.h"
 #include "wire.h"
 
 /* Conditions the decoders report. */
@@ -99,5 +100,21 @@ int codec_welcome_decode(const uint8_t *body, size_t len, Welcome *ret);
 void codec_welcome_encode(uint8_t *body, const Welcome *w);
 int codec_result_decode(const uint8_t *body, size_t len, Result *ret);
 void codec_result_encode(uint8_t *body, const Result *r);
+
+/*
+ * Appends a frame's header to @b and room for its @body_len bytes of body;
+ * returns where to write the body, or NULL without memory (@b unchanged).
+ * Inline: kbusd frames every message it delivers with it.
+ */
+static inline uint8_t *codec_frame_begin(Buf *b, uint16_t type, uint16_t flags, size_t body_len)
+{
+        if (body_len > KBUS_FRAME_LEN_MAX - KBUS_FRAME_HDR_LEN ||
+            buf_reserve(b, KBUS_FRAME_HDR_LEN + body_len) < 0)
+                return NULL;
+        codec_header_encode(buf_tail(b), (uint32_t)(KBUS_FRAME_HDR_LEN + body_len), type, flags);
+        uint8_t *body = buf_tail(b) + KBUS_FRAME_HDR_LEN;
+        b->tail += KBUS_FRAME_HDR_LEN + body_len;
+        return body;
+}
 
 #endif
