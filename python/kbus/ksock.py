@@ -50,6 +50,33 @@ HANDSHAKE_WAIT = 30.0
 _FIONREAD = struct.Struct('i')
 
 
+class _BeingRead:
+    """The message next_msg() took and the application has not read yet.
+
+    read_msg() hands it over whole; read_data() hands out its ``to_bytes()``
+    in pieces, and @read counts the bytes handed out so far.
+    """
+
+    __slots__ = ('message', 'size', 'data', 'read')
+
+    def __init__(self, message: Message, size: int):
+        self.message = message
+        self.size = size
+        self.data = None  # to_bytes(), made when first needed
+        self.read = 0
+
+    def left(self) -> int:
+        return self.size - self.read
+
+    def piece(self, count: int) -> bytes:
+        """The next @count bytes at most."""
+        if self.data is None:
+            self.data = self.message.to_bytes()
+        piece = self.data[self.read:self.read + count]
+        self.read += len(piece)
+        return piece
+
+
 class Ksock(protocol.ClientCore):
     """A connection to a bus: ``Ksock(which=0, mode='rw', timeout=None)``.
 
@@ -363,7 +390,7 @@ class Ksock(protocol.ClientCore):
                 raise errors.kbus_error(self._dead)
             return 0
         self._take(held)
-        self._being_read = [held.message, held.size, None, 0]
+        self._being_read = _BeingRead(held.message, held.size)
         self._settle_poke()
         self._keep_readable()
         return held.size
@@ -373,7 +400,7 @@ class Ksock(protocol.ClientCore):
         self._check_open()
         if self._being_read is None:
             return 0
-        return self._being_read[1] - self._being_read[3]
+        return self._being_read.left()
 
     def read_msg(self, length) -> Optional[Message]:
         """The message next_msg() took, given the length it returned; None if none.
@@ -383,24 +410,20 @@ class Ksock(protocol.ClientCore):
         self._check_open()
         if self._being_read is None:
             return None
-        message, size = self._being_read[0], self._being_read[1]
-        if length < size:
+        taken = self._being_read
+        if length < taken.size:
             raise errors.kbus_error(errno.EMSGSIZE, 'the message is %d bytes, not %d'
-                                    % (size, length))
+                                    % (taken.size, length))
         self._being_read = None
-        return message
+        return taken.message
 
     def read_data(self, count) -> bytes:
         """The next @count bytes of the taken message's ``to_bytes()`` (b'' if none)."""
         self._check_open()
         if self._being_read is None:
             return b''
-        state = self._being_read
-        if state[2] is None:
-            state[2] = state[0].to_bytes()
-        data = state[2][state[3]:state[3] + count]
-        state[3] += len(data)
-        if state[3] >= state[1]:
+        data = self._being_read.piece(count)
+        if self._being_read.left() <= 0:
             self._being_read = None
         return data
 
