@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-policy.c - unit tests for the policy (src/broker/policy.c,
+ * test-policy.c - unit tests for the policy (src/core/policy.c,
  * policy-file.c): the file format and its errors with line numbers, the
  * built-in rules, first match wins, wildcards decided for every name they
  * match, groups, buses and limits.
@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/broker/policy.h"
+#include "../src/broker/policy-load.h"
 
 #define ADMIN_UID 4242u
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-queue.c - unit tests for a client's message queue (src/broker/queue.c).
+ * test-queue.c - unit tests for a client's message queue (src/core/queue.c).
  *
  * The queue holds one entry per message pushed to the client, LIVE until
  * the application takes it (FRAME_TAKE, or the take log in the shared page)
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/broker/queue.h"
+#include "../src/core/queue.h"
 
 #define BYTES(seq) ((uint32_t)(1000 + (seq)))
 #define SEQ_OF(e) ((uint64_t)(e)->bytes - 1000)

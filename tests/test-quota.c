@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-quota.c - unit tests for the quota books (src/broker/quota.c): the
+ * test-quota.c - unit tests for the quota books (src/core/quota.c): the
  * per-uid share and the total, refusals counted and reported with EDQUOT or
  * ENOBUFS, charges moved between users, users freed with their last
  * reference, and limits parsed as the policy file and command line give them.
@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../src/broker/quota.h"
+#include "../src/core/quota.h"
 
 static void small_limits(QuotaLimits *l)
 {

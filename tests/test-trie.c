@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-trie.c - unit tests for the binding trie (src/broker/trie.c, SPEC §3, §6).
+ * test-trie.c - unit tests for the binding trie (src/core/trie.c, SPEC §3, §6).
  *
  * Listener matching must visit each matching binding exactly once: exact
  * names, "*" (that level and every level below, never the prefix itself),
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/broker/trie.h"
+#include "../src/core/trie.h"
 
 static char fake_clients[8];
 #define CL(i) ((struct Client *)&fake_clients[i])

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * broker.c - the daemon: one event loop serving every bus.
+ * broker.c - the daemon's shell around the core: one event loop serving
+ * every bus.
  *
- * Single-threaded: every callback runs to completion, so routing never
- * races with anything.  Each callback ends with broker_settle(), which
- * retries work that was waiting for room, writes every client with pending
- * output once, and frees clients that closed.  The client whose request
- * caused the work is written last: by the time its answer reaches it,
- * every message its request queued is already in the recipients' sockets
- * (SPEC §7: when a send returns, the message is in every queue).
+ * The core (src/core) decides everything about buses, ksocks and messages;
+ * the shell moves bytes and turns the world into the core's events:
+ * connections accepted (listener.c), bytes read and written (io.c),
+ * signals, timers.  Single-threaded: every callback runs to completion and
+ * ends with broker_settle(), in which the core says what to write and free,
+ * in which order, and the shell does it (CoreOps).
  *
  * The broker also owns what all buses share: the socket directory, opened
  * and checked once (sockdir_make()) and kept open so that every socket is
@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,17 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/log.h"
 #include "../proto/sockdir.h"
-#include "bus.h"
-#include "client.h"
+#include "io.h"
 #include "listener.h"
-#include "log.h"
-#include "router.h"
+#include "policy-load.h"
 #include "service.h"
 
-#define BROKER_SETTLE_ROUNDS       8
 #define BROKER_ACCEPT_PAUSE_MIN_MS 100u  /* the first pause when out of descriptors */
 #define BROKER_ACCEPT_PAUSE_MAX_MS 1000u /* pauses double up to this */
+
+static int broker_core_open_bus(void *ctx, unsigned number);
 
 static long broker_now_ms(void)
 {
@@ -68,26 +67,6 @@ static int broker_read_policy(const Broker *b, Policy **ret, char *err, size_t e
         return policy_load(path, geteuid(), ret, err, errlen);
 }
 
-/* The quota limits: built in, then the policy file's, then the command line's. */
-static void broker_apply_limits(Broker *b)
-{
-        b->quota.limits = b->policy->limits;
-        for (QuotaKind k = 0; k < QUOTA_NKINDS; k++) {
-                if (b->cli_limits_set[k] & 1u)
-                        b->quota.limits.per_uid[k] = b->cli_limits.per_uid[k];
-                if (b->cli_limits_set[k] & 2u)
-                        b->quota.limits.total[k] = b->cli_limits.total[k];
-        }
-}
-
-static void broker_use_policy(Broker *b, Policy *p)
-{
-        policy_free(b->policy);
-        b->policy = p;
-        b->policy_gen++;
-        broker_apply_limits(b);
-}
-
 /**
  * broker_reload_policy() - read the policy file again (SIGHUP) and apply it
  * to what exists: connections and bindings it no longer allows end.  A file
@@ -107,16 +86,9 @@ int broker_reload_policy(Broker *b)
                         err[0] ? err : strerror(-r));
                 return r;
         }
-        broker_use_policy(b, p);
         log_info("policy reloaded from %s: %zu rules", p->path ? p->path : "(built in)",
                  p->nrules);
-        for (unsigned i = 0; i < b->buses_top; i++) {
-                Client *c, *next;
-                if (!b->buses[i])
-                        continue;
-                TAILQ_FOREACH_SAFE(c, &b->buses[i]->clients, bus_link, next)
-                        client_recheck(c);
-        }
+        core_set_policy(b->core, p);
         broker_settle(b, NULL);
         return 0;
 }
@@ -188,6 +160,19 @@ static void broker_on_settle(evutil_socket_t fd, short what, void *arg)
         broker_settle(arg, NULL);
 }
 
+/**
+ * broker_settle() - let the core finish the work a callback started (it
+ * writes, @last's output last, and frees through CoreOps); if it stops for
+ * others' sake, finish on the next loop turn.
+ * @b:    the broker
+ * @last: the client whose request caused the work, or NULL
+ */
+void broker_settle(Broker *b, struct Client *last)
+{
+        if (!core_settle(b->core, last))
+                event_active(b->settle_ev, 0, 0); /* let other clients run first */
+}
+
 static void broker_on_accept_timer(evutil_socket_t fd, short what, void *arg)
 {
         Broker *b = arg;
@@ -195,9 +180,9 @@ static void broker_on_accept_timer(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         b->accept_paused = false;
-        for (unsigned i = 0; i < b->buses_top; i++)
-                if (b->buses[i])
-                        listener_enable(b->buses[i], true);
+        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++)
+                if (b->listeners[i])
+                        listener_enable(b->listeners[i], true);
 }
 
 /*
@@ -212,12 +197,7 @@ static void broker_on_sweep(evutil_socket_t fd, short what, void *arg)
 
         (void)fd;
         (void)what;
-        for (unsigned i = 0; i < b->buses_top; i++) {
-                Client *c;
-                if (b->buses[i])
-                        TAILQ_FOREACH(c, &b->buses[i]->clients, bus_link)
-                                client_sweep(c);
-        }
+        core_sweep(b->core);
         evtimer_add(b->sweep_timer, &tv);
 }
 
@@ -240,11 +220,17 @@ static int broker_events(Broker *b)
         return 0;
 }
 
-static void broker_set_bus(Broker *b, unsigned number, Bus *bus)
+/* Bus @number is served by @l from now on; the core learns of it. */
+static int broker_set_bus(Broker *b, unsigned number, Listener *l)
 {
-        b->buses[number] = bus;
-        if (number >= b->buses_top)
-                b->buses_top = number + 1;
+        int r = core_add_bus(b->core, number, &l->bus);
+
+        if (r < 0) {
+                listener_free(l);
+                return error_origin(r);
+        }
+        b->listeners[number] = l;
+        return 0;
 }
 
 /* Logs that another kbusd serves bus @number, whose lock is in @dir. */
@@ -266,7 +252,7 @@ static int broker_adopt_socket(Broker *b, int fd, unsigned number, const char *p
         const char *why = NULL, *slash = strrchr(path, '/');
         pid_t holder = 0;
         int dirfd = -1;
-        Bus *bus;
+        Listener *l;
 
         if (!slash)
                 snprintf(dir, sizeof(dir), ".");
@@ -274,19 +260,15 @@ static int broker_adopt_socket(Broker *b, int fd, unsigned number, const char *p
                 snprintf(dir, sizeof(dir), "/");
         else
                 snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-        int r = b->buses[number] ? -EEXIST : sockdir_open_checked(dir, geteuid(), &dirfd, &why);
+        int r = b->listeners[number] ? -EEXIST
+                                     : sockdir_open_checked(dir, geteuid(), &dirfd, &why);
         if (r == -EPERM && why) {
                 log_err("bus %u from the service manager: refusing its directory %s: %s", number,
                         dir, why);
                 return r;
         }
-        if (r == 0 && (r = bus_new(b, number, b->max_msg_size, &bus)) == 0) {
-                r = listener_adopt(bus, fd, dirfd, path, &holder);
-                if (r)
-                        bus_free(bus);
-                else
-                        broker_set_bus(b, number, bus);
-        }
+        if (r == 0 && (r = listener_adopt(b, number, fd, dirfd, path, &holder, &l)) == 0)
+                r = broker_set_bus(b, number, l);
         if (dirfd >= 0)
                 close(dirfd);
         if (r == LISTENER_E_LOCKED)
@@ -326,6 +308,9 @@ static int broker_adopt_sockets(Broker *b)
  */
 int broker_new(const BrokerConfig *cfg, Broker **ret)
 {
+        static const CoreOps ops = { .open_bus = broker_core_open_bus, .make_page = io_make_page,
+                                     .unmap_page = io_unmap_page, .flush = io_flush,
+                                     .gone = io_gone };
         Broker *b = calloc(1, sizeof(*b));
         char err[1024] = "";
         Policy *policy;
@@ -333,57 +318,39 @@ int broker_new(const BrokerConfig *cfg, Broker **ret)
 
         if (!b)
                 return -ENOMEM;
+        CoreConfig core_cfg = { .ops = &ops, .ops_ctx = b, .max_messages = cfg->max_messages,
+                                .max_msg_size = cfg->max_msg_size, .admin_uid = geteuid(),
+                                .limits = cfg->limits };
+        memcpy(core_cfg.limits_set, cfg->limits_set, sizeof(core_cfg.limits_set));
         b->policy_path = cfg->policy_path;
-        b->cli_limits = cfg->limits;
-        memcpy(b->cli_limits_set, cfg->limits_set, sizeof(b->cli_limits_set));
+        b->sockdir_fd = -1;
+        b->socket_mode = cfg->socket_mode;
+        b->socket_gid = cfg->socket_gid;
         r = broker_read_policy(b, &policy, err, sizeof(err));
         if (r < 0) {
                 log_err("policy: %s", err[0] ? err : strerror(-r));
                 free(b);
                 return r;
         }
-        quota_init(&b->quota, &policy->limits);
-        broker_use_policy(b, policy);
+        r = core_new(&core_cfg, policy, &b->core);
         b->read_buf = malloc(KBUS_READ_CHUNK);
-        TAILQ_INIT(&b->dirty);
-        TAILQ_INIT(&b->late);
-        TAILQ_INIT(&b->closing);
-        b->sockdir_fd = -1;
-        b->socket_mode = cfg->socket_mode;
-        b->socket_gid = cfg->socket_gid;
-        b->max_messages = cfg->max_messages;
-        b->max_msg_size = cfg->max_msg_size;
         broker_raise_fd_limit();
         b->base = event_base_new();
-        r = b->base && b->read_buf ? broker_events(b) : -ENOMEM;
+        if (r == 0)
+                r = b->base && b->read_buf ? broker_events(b) : -ENOMEM;
         if (r == 0)
                 r = broker_open_sockdir(b, cfg->socket_dir);
         if (r == 0)
                 r = broker_adopt_sockets(b);
         for (unsigned i = 0; r == 0 && i < cfg->buses; i++)
-                if (!b->buses[i])
-                        r = broker_open_bus(b, i, NULL);
+                if (!b->listeners[i])
+                        r = broker_open_bus(b, i);
         if (r < 0) {
                 broker_free(b);
                 return r;
         }
         *ret = b;
         return 0;
-}
-
-static void broker_close_bus(Broker *b, Bus *bus)
-{
-        Client *c, *next;
-
-        TAILQ_FOREACH_SAFE(c, &bus->clients, bus_link, next)
-                client_close(c, "kbusd is stopping");
-        while ((c = TAILQ_FIRST(&b->closing))) {
-                TAILQ_REMOVE(&b->closing, c, closing_link);
-                client_free(c);
-        }
-        listener_close(bus);
-        b->buses[bus->number] = NULL; /* before the free: bus->number goes with it */
-        bus_free(bus);
 }
 
 /**
@@ -396,9 +363,9 @@ Broker *broker_free(Broker *b)
 {
         if (!b)
                 return NULL;
+        b->core = core_free(b->core); /* closes every client: before the events go */
         for (unsigned i = 0; i < KBUS_BUSES_MAX; i++)
-                if (b->buses[i])
-                        broker_close_bus(b, b->buses[i]);
+                b->listeners[i] = listener_free(b->listeners[i]);
         if (b->sigterm)
                 event_free(b->sigterm);
         if (b->sigint)
@@ -415,8 +382,6 @@ Broker *broker_free(Broker *b)
                 close(b->sockdir_fd); /* after the buses: their sockets are removed through it */
         if (b->base)
                 event_base_free(b->base);
-        quota_deinit(&b->quota);
-        policy_free(b->policy);
         free(b->read_buf);
         free(b);
         return NULL;
@@ -437,19 +402,17 @@ int broker_run(Broker *b)
  * Opens bus @number: 0, LISTENER_E_LOCKED (another kbusd serves it; with
  * @ret_holder, its pid), or a negative errno (logged).
  */
-static int broker_try_bus(Broker *b, unsigned number, pid_t *ret_holder, Bus **ret)
+static int broker_try_bus(Broker *b, unsigned number, pid_t *ret_holder)
 {
         char path[KBUS_SOCKET_PATH_MAX];
-        Bus *bus;
+        Listener *l;
         int r = sockdir_bus_path(b->sockdir, number, path, sizeof(path));
 
-        if (r == 0)
-                r = bus_new(b, number, b->max_msg_size, &bus);
         if (r < 0) {
                 log_err("bus %u: %s", number, strerror(-r));
                 return r;
         }
-        r = listener_open(bus, path, ret_holder);
+        r = listener_open(b, number, path, ret_holder, &l);
         if (r) {
                 if (r == -EADDRINUSE)
                         log_err("%s: a server that takes no kbus lock (an older kbusd?) answers "
@@ -458,59 +421,41 @@ static int broker_try_bus(Broker *b, unsigned number, pid_t *ret_holder, Bus **r
                         log_err("%s: something that is not a socket is in the way", path);
                 else if (r < 0)
                         log_err("%s: %s", path, strerror(-r));
-                bus_free(bus);
                 return r;
         }
-        broker_set_bus(b, number, bus);
-        log_debug("bus %u listening on %s", number, path); /* main() prints it */
-        if (ret)
-                *ret = bus;
-        return 0;
+        r = broker_set_bus(b, number, l);
+        if (r == 0)
+                log_debug("bus %u listening on %s", number, path); /* main() prints it */
+        return r;
 }
 
 /**
  * broker_open_bus() - open bus @number and start listening.
  * @b:      the broker
  * @number: below KBUS_BUSES_MAX, not open yet
- * @ret:    the bus, or NULL if not wanted
  *
  * Return: 0; -EADDRINUSE if another kbusd serves it; or a negative errno
  * (all logged).
  */
-int broker_open_bus(Broker *b, unsigned number, Bus **ret)
+int broker_open_bus(Broker *b, unsigned number)
 {
         pid_t holder = 0;
-        int r = broker_try_bus(b, number, &holder, ret);
+        int r = broker_try_bus(b, number, &holder);
 
         return r == LISTENER_E_LOCKED ? broker_bus_taken(number, b->sockdir, holder) : r;
 }
 
-/**
- * broker_new_bus() - open the lowest-numbered bus that is neither open nor
- * served by another kbusd on the same socket directory (NEWDEVICE).
- * @b:          the broker
- * @ret_number: its number
- *
- * Return: 0, -ENFILE if all KBUS_BUSES_MAX are taken, or the negative errno
- * of making the bus (logged).
- */
-int broker_new_bus(Broker *b, unsigned *ret_number)
+/* CoreOps.open_bus: a new bus on request (NEWDEVICE); never waits for a holder's pid. */
+static int broker_core_open_bus(void *ctx, unsigned number)
 {
-        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
-                if (b->buses[i])
-                        continue;
-                int r = broker_try_bus(b, i, NULL, NULL);
-                if (r == LISTENER_E_LOCKED) {
-                        log_debug("bus %u is served by another kbusd: trying the next", i);
-                        continue;
-                }
-                if (r < 0)
-                        return r; /* logged by broker_try_bus() */
-                log_info("bus %u opened on request, listening on %s", i, b->buses[i]->path);
-                *ret_number = i;
-                return 0;
-        }
-        return -ENFILE;
+        Broker *b = ctx;
+        int r = broker_try_bus(b, number, NULL);
+
+        if (r == LISTENER_E_LOCKED)
+                return CORE_E_TAKEN;
+        if (r == 0)
+                log_info("bus %u listening on %s", number, b->listeners[number]->path);
+        return r;
 }
 
 /**
@@ -543,9 +488,9 @@ void broker_accept_refused(Broker *b, int err)
         struct timeval tv = { .tv_sec = b->accept_pause_ms / 1000,
                               .tv_usec = (b->accept_pause_ms % 1000) * 1000 };
         b->accept_paused = true;
-        for (unsigned i = 0; i < b->buses_top; i++)
-                if (b->buses[i])
-                        listener_enable(b->buses[i], false);
+        for (unsigned i = 0; i < KBUS_BUSES_MAX; i++)
+                if (b->listeners[i])
+                        listener_enable(b->listeners[i], false);
         evtimer_add(b->accept_timer, &tv);
 }
 
@@ -562,119 +507,4 @@ void broker_accept_done(Broker *b)
                  broker_now_ms() - b->accept_since_ms, b->accept_refused);
         b->accept_pause_ms = 0;
         b->accept_refused = 0;
-}
-
-/**
- * broker_mark_dirty() - @c has output to write when the broker settles.
- * @b: the broker
- * @c: the client
- */
-void broker_mark_dirty(Broker *b, Client *c)
-{
-        if (c->dirty || c->closing)
-                return;
-        c->dirty = true;
-        TAILQ_INSERT_TAIL(&b->dirty, c, dirty_link);
-}
-
-/**
- * broker_mark_late() - like broker_mark_dirty(), but @c is written after
- * every other client: it is being told that a send of its completed, and
- * the message must reach its recipients' sockets first (SPEC §7).
- * @b: the broker
- * @c: the client
- */
-void broker_mark_late(Broker *b, Client *c)
-{
-        if (c->closing || c->late)
-                return;
-        if (c->dirty)
-                TAILQ_REMOVE(&b->dirty, c, dirty_link);
-        c->dirty = true;
-        c->late = true;
-        TAILQ_INSERT_TAIL(&b->late, c, dirty_link);
-}
-
-/**
- * broker_defer_close() - free @c when the current callback is done with it.
- * @b: the broker
- * @c: a client marked closing
- */
-void broker_defer_close(Broker *b, Client *c)
-{
-        if (c->dirty) {
-                TAILQ_REMOVE(c->late ? &b->late : &b->dirty, c, dirty_link);
-                c->dirty = c->late = false;
-        }
-        TAILQ_INSERT_TAIL(&b->closing, c, closing_link);
-}
-
-static bool broker_retry_waiting(Broker *b)
-{
-        bool any = false;
-
-        for (unsigned i = 0; i < b->buses_top; i++) {
-                Bus *bus = b->buses[i];
-                if (!bus || !bus->recheck)
-                        continue;
-                bus->recheck = false;
-                any = true;
-                if (bus->nset_aside || bus->nlost)
-                        router_deliver_set_aside(bus);
-                if (bus->nheld)
-                        router_retry_held(bus);
-        }
-        return any;
-}
-
-static void broker_flush(Broker *b, Client *last)
-{
-        bool last_dirty = false;
-        Client *c;
-
-        while ((c = TAILQ_FIRST(&b->dirty))) {
-                TAILQ_REMOVE(&b->dirty, c, dirty_link);
-                c->dirty = false;
-                if (c == last)
-                        last_dirty = true;
-                else
-                        client_flush(c);
-        }
-        if (last_dirty && !last->closing)
-                client_flush(last);
-        while ((c = TAILQ_FIRST(&b->late))) {
-                TAILQ_REMOVE(&b->late, c, dirty_link);
-                c->dirty = c->late = false;
-                client_flush(c);
-        }
-}
-
-/**
- * broker_settle() - finish the work a callback started: retry what waits for
- * room, write all pending output (@last's last), free closed clients.
- * @b:    the broker
- * @last: the client whose request caused the work, or NULL
- */
-void broker_settle(Broker *b, Client *last)
-{
-        Client *c;
-
-        for (int round = 0; round < BROKER_SETTLE_ROUNDS; round++) {
-                bool retried = broker_retry_waiting(b);
-                if (!retried && TAILQ_EMPTY(&b->dirty) && TAILQ_EMPTY(&b->late) &&
-                    TAILQ_EMPTY(&b->closing))
-                        return;
-                broker_flush(b, last);
-                while ((c = TAILQ_FIRST(&b->closing))) {
-                        TAILQ_REMOVE(&b->closing, c, closing_link);
-                        if (c == last)
-                                last = NULL;
-                        client_free(c);
-                }
-                if (b->trim_due) {
-                        b->trim_due = false;
-                        malloc_trim(0); /* freed bindings are scattered through the heap */
-                }
-        }
-        event_active(b->settle_ev, 0, 0); /* let other clients run first */
 }

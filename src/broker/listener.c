@@ -42,10 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/log.h"
 #include "broker.h"
-#include "bus.h"
-#include "client.h"
-#include "log.h"
+#include "io.h"
 
 #define LISTENER_ACCEPTS_PER_WAKEUP 64
 #define LISTENER_HOLDER_WAIT_MS     200 /* for a lock holder to write its pid */
@@ -53,25 +52,23 @@
 
 static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
 {
-        Bus *bus = arg;
+        Listener *l = arg;
 
         (void)what;
         for (int i = 0; i < LISTENER_ACCEPTS_PER_WAKEUP; i++) {
-                Client *c;
                 int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
                         if (errno == ECONNABORTED || errno == EPROTO)
                                 continue; /* that one connection is gone */
                         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                                 /* EMFILE, ENFILE, ENOBUFS, ENOMEM: retrying at once would spin */
-                                broker_accept_refused(bus->broker, errno);
+                                broker_accept_refused(l->broker, errno);
                         break;
                 }
-                broker_accept_done(bus->broker);
-                if (client_new(bus, cfd, &c) < 0)
-                        log_err("bus %u: no memory for a new connection", bus->number);
+                broker_accept_done(l->broker);
+                io_accept(l->broker, l->bus, cfd);
         }
-        broker_settle(bus->broker, NULL); /* frees the connections refused at once */
+        broker_settle(l->broker, NULL); /* frees the connections refused at once */
 }
 
 /*
@@ -260,43 +257,52 @@ static int listener_make(const Broker *b, const char *tmp, int *ret_fd)
         return 0;
 }
 
-static int listener_attach(Bus *bus, int fd, int lock_fd, const char *path, bool inherited)
+/* A Listener serving @fd, accepting unless kbusd is short of descriptors. */
+static int listener_new(Broker *b, unsigned number, int fd, int lock_fd, const char *path,
+                        bool inherited, Listener **ret)
 {
-        bus->listen_ev =
-                event_new(bus->broker->base, fd, EV_READ | EV_PERSIST, listener_on_accept, bus);
-        if (!bus->listen_ev ||
-            (!bus->broker->accept_paused && event_add(bus->listen_ev, NULL) < 0)) {
-                if (bus->listen_ev)
-                        event_free(bus->listen_ev);
-                bus->listen_ev = NULL;
+        Listener *l = calloc(1, sizeof(*l));
+
+        if (!l)
+                return -ENOMEM;
+        l->ev = event_new(b->base, fd, EV_READ | EV_PERSIST, listener_on_accept, l);
+        if (!l->ev || (!b->accept_paused && event_add(l->ev, NULL) < 0)) {
+                if (l->ev)
+                        event_free(l->ev);
+                free(l);
                 return -ENOMEM;
         }
-        bus->listen_fd = fd;
-        bus->lock_fd = lock_fd;
-        bus->inherited = inherited;
-        snprintf(bus->path, sizeof(bus->path), "%s", path);
+        l->broker = b;
+        l->number = number;
+        l->fd = fd;
+        l->lock_fd = lock_fd;
+        l->inherited = inherited;
+        snprintf(l->path, sizeof(l->path), "%s", path);
+        *ret = l;
         return 0;
 }
 
 /**
- * listener_open() - become the server of @bus and listen for its clients at
- * "kbus<N>" in the broker's socket directory.
- * @bus:        the bus
+ * listener_open() - become the server of bus @number and listen for its
+ * clients at "kbus<N>" in the broker's socket directory.
+ * @b:          the broker
+ * @number:     the bus
  * @path:       the socket's full path, for clients and logs
  * @ret_holder: if the bus is locked, and not NULL: the pid of the kbusd that
  *              holds it, or 0 if unknown (this may wait up to 200 ms for it)
+ * @ret:        the listener (its bus is for the caller to set)
  *
  * Return: 0; LISTENER_E_LOCKED if another process holds the bus's lock;
  * -EADDRINUSE if a server that takes no lock answers on the socket; -EEXIST
  * if something that is not a socket is in the way; another negative errno.
  */
-int listener_open(Bus *bus, const char *path, pid_t *ret_holder)
+int listener_open(Broker *b, unsigned number, const char *path, pid_t *ret_holder,
+                  Listener **ret)
 {
-        const Broker *b = bus->broker;
         char name[LISTENER_NAME_MAX], tmp[LISTENER_NAME_MAX + 8];
         int lock_fd = -1, fd = -1;
 
-        snprintf(name, sizeof(name), "kbus%u", bus->number);
+        snprintf(name, sizeof(name), "kbus%u", number);
         snprintf(tmp, sizeof(tmp), "%s.tmp", name);
         int r = listener_lock(b->sockdir_fd, name, &lock_fd);
         if (r == LISTENER_E_LOCKED && ret_holder)
@@ -313,7 +319,7 @@ int listener_open(Bus *bus, const char *path, pid_t *ret_holder)
         if (renameat(b->sockdir_fd, tmp, b->sockdir_fd, name) < 0) {
                 r = -errno;
                 unlinkat(b->sockdir_fd, tmp, 0);
-        } else if ((r = listener_attach(bus, fd, lock_fd, path, false)) < 0) {
+        } else if ((r = listener_new(b, number, fd, lock_fd, path, false, ret)) < 0) {
                 unlinkat(b->sockdir_fd, name, 0);
         }
         if (r < 0) {
@@ -357,18 +363,21 @@ int listener_socket_bus(int fd, unsigned *ret_bus, char *ret_path)
 }
 
 /**
- * listener_adopt() - serve @bus on a listening socket systemd created
+ * listener_adopt() - serve bus @number on a listening socket systemd created
  * (socket activation); its file belongs to systemd and is left in place,
  * but the bus's lock is taken in that socket's directory all the same.
- * @bus:        the bus
+ * @b:          the broker
+ * @number:     the bus
  * @fd:         the listening socket
  * @dirfd:      the (checked) directory the socket is in
  * @path:       its path
  * @ret_holder: as for listener_open()
+ * @ret:        the listener
  *
  * Return: 0, LISTENER_E_LOCKED, or a negative errno.
  */
-int listener_adopt(Bus *bus, int fd, int dirfd, const char *path, pid_t *ret_holder)
+int listener_adopt(Broker *b, unsigned number, int fd, int dirfd, const char *path,
+                   pid_t *ret_holder, Listener **ret)
 {
         char name[LISTENER_NAME_MAX];
         int lock_fd = -1, flags = fcntl(fd, F_GETFL);
@@ -376,55 +385,53 @@ int listener_adopt(Bus *bus, int fd, int dirfd, const char *path, pid_t *ret_hol
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
             fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
-        snprintf(name, sizeof(name), "kbus%u", bus->number);
+        snprintf(name, sizeof(name), "kbus%u", number);
         int r = listener_lock(dirfd, name, &lock_fd);
         if (r == LISTENER_E_LOCKED && ret_holder)
                 *ret_holder = listener_holder(dirfd, name);
         if (r)
                 return r;
-        r = listener_attach(bus, fd, lock_fd, path, true);
+        r = listener_new(b, number, fd, lock_fd, path, true, ret);
         if (r < 0)
                 close(lock_fd);
         return r;
 }
 
 /**
- * listener_enable() - start or stop accepting on @bus (while kbusd is short
- * of descriptors); connections meanwhile wait in the listen backlog.
- * @bus: the bus
- * @on:  whether to accept
+ * listener_enable() - start or stop accepting (while kbusd is short of
+ * descriptors); connections meanwhile wait in the listen backlog.
+ * @l:  the listener
+ * @on: whether to accept
  */
-void listener_enable(Bus *bus, bool on)
+void listener_enable(Listener *l, bool on)
 {
-        if (!bus->listen_ev)
-                return;
         if (on)
-                event_add(bus->listen_ev, NULL);
+                event_add(l->ev, NULL);
         else
-                event_del(bus->listen_ev);
+                event_del(l->ev);
 }
 
 /**
- * listener_close() - stop listening, remove the socket file (unless systemd
+ * listener_free() - stop listening, remove the socket file (unless systemd
  * made it), and give up the bus's lock.
- * @bus: the bus (safe if it never listened)
+ * @l: the listener, or NULL
+ *
+ * Return: NULL.
  */
-void listener_close(Bus *bus)
+Listener *listener_free(Listener *l)
 {
         char name[LISTENER_NAME_MAX];
 
-        if (bus->listen_ev)
-                event_free(bus->listen_ev);
-        bus->listen_ev = NULL;
-        if (bus->listen_fd >= 0) {
-                /* unlink first: a client now finds no socket, not a refusing one */
-                snprintf(name, sizeof(name), "kbus%u", bus->number);
-                if (!bus->inherited)
-                        unlinkat(bus->broker->sockdir_fd, name, 0);
-                close(bus->listen_fd);
-                /* last: from now on another kbusd may make the socket */
-                close(bus->lock_fd);
-        }
-        bus->listen_fd = -1;
-        bus->lock_fd = -1;
+        if (!l)
+                return NULL;
+        event_free(l->ev);
+        /* unlink first: a client now finds no socket, not a refusing one */
+        snprintf(name, sizeof(name), "kbus%u", l->number);
+        if (!l->inherited)
+                unlinkat(l->broker->sockdir_fd, name, 0);
+        close(l->fd);
+        /* last: from now on another kbusd may make the socket */
+        close(l->lock_fd);
+        free(l);
+        return NULL;
 }

@@ -16,9 +16,8 @@
 
 #include "../proto/wire.h"
 #include "broker.h"
-#include "bus.h"
-#include "caps.h"
-#include "log.h"
+#include "listener.h"
+#include "log-stream.h"
 #include "service.h"
 #include "kbus/version.h"
 
@@ -205,15 +204,15 @@ int main(int argc, char **argv)
 
         if (r)
                 return r == 1 ? 0 : 2;
-        log_setup(cfg.verbose);
+        log_stream_setup(cfg.verbose);
         signal(SIGPIPE, SIG_IGN);
         if (broker_new(&cfg, &b) < 0)
                 return 1;
         unsigned open = 0;
         for (unsigned i = 0; i < KBUS_BUSES_MAX; i++) {
-                if (!b->buses[i])
+                if (!b->listeners[i])
                         continue;
-                printf("kbusd: bus %u listening on %s\n", i, b->buses[i]->path);
+                printf("kbusd: bus %u listening on %s\n", i, b->listeners[i]->path);
                 open++;
         }
         fflush(stdout);

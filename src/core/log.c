@@ -1,30 +1,31 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * log.c - kbusd's logging.
- *
- * One line per event on stderr.  Under systemd (JOURNAL_STREAM set) each
- * line starts with "<N>" so the journal records its priority; elsewhere it
- * starts with "kbusd: ".  Debug lines appear only in verbose mode, which a
+ * log.c - kbusd's logging, as the core does it: one line per event, handed
+ * to a sink the shell sets (stderr or the journal in kbusd, a buffer in the
+ * in-process tests).  Debug lines are made only in verbose mode, which a
  * client can switch (the old kernel_module_verbose control, SPEC §5).
  */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#define LOG_LINE_MAX 2048
+
 static bool log_verbose;
-static bool log_journal;
+static LogSink log_sink;
+static void *log_sink_ctx;
 
 /**
- * log_setup() - choose the output format and initial verbosity.
- * @verbose: log debug lines
+ * log_set_sink() - where log lines go (NULL: nowhere).
+ * @sink: called with each line (no newline)
+ * @ctx:  passed to @sink
  */
-void log_setup(bool verbose)
+void log_set_sink(LogSink sink, void *ctx)
 {
-        log_verbose = verbose;
-        log_journal = getenv("JOURNAL_STREAM") != NULL;
+        log_sink = sink;
+        log_sink_ctx = ctx;
 }
 
 /**
@@ -58,18 +59,15 @@ bool log_is_verbose(void)
  */
 void log_msg(int priority, const char *fmt, ...)
 {
+        char line[LOG_LINE_MAX];
         va_list ap;
 
-        if (priority == LOG_DEBUG && !log_verbose)
+        if (!log_sink || (priority == LOG_DEBUG && !log_verbose))
                 return;
-        if (log_journal)
-                fprintf(stderr, "<%d>", priority);
-        else
-                fputs("kbusd: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        log_sink(priority, line, log_sink_ctx);
 }
 
 /**

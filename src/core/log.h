@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * log.h - kbusd's logging: stderr, with journal priority prefixes.
+ * log.h - kbusd's logging: lines handed to a sink the shell sets.
  */
-#ifndef KBUS_BROKER_LOG_H
-#define KBUS_BROKER_LOG_H
+#ifndef KBUS_CORE_LOG_H
+#define KBUS_CORE_LOG_H
 
 #include <stdbool.h>
 #include <syslog.h>
 
-void log_setup(bool verbose);
+/* Receives each log line (no newline) at a syslog priority. */
+typedef void (*LogSink)(int priority, const char *line, void *ctx);
+
+void log_set_sink(LogSink sink, void *ctx);
 bool log_set_verbose(bool verbose);
 bool log_is_verbose(void);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

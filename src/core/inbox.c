@@ -3,7 +3,7 @@
  * inbox.c - a client's queue as the rest of the bus sees it.
  *
  * Pushing a message writes its MSG frame to the client's output buffer at
- * once (the socket write happens when the broker settles, once per batch)
+ * once (the shell writes it when the core settles, once per batch)
  * and adds a LIVE queue entry.  The queue is full when its LIVE messages
  * plus the reply places reserved for the client's outstanding requests
  * reach its limit (SPEC §7), when it holds KBUS_QUEUE_BYTES_MAX bytes, or
@@ -20,7 +20,7 @@
 
 #include <errno.h>
 
-#include "broker.h"
+#include "core.h"
 #include "caps.h"
 #include "log.h"
 
@@ -149,7 +149,7 @@ int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
         c->nreceived++;
         c->queued_charged += m->size; /* room was checked: this may pass the share by one */
         quota_force(c->quser, QUOTA_QUEUED_BYTES, m->size);
-        broker_mark_dirty(c->bus->broker, c);
+        core_mark_dirty(c->bus->core, c);
         return 0;
 }
 

@@ -2,8 +2,8 @@
 /*
  * query.h - the introspection queries (SPEC §12), the policy and the quotas.
  */
-#ifndef KBUS_BROKER_QUERY_H
-#define KBUS_BROKER_QUERY_H
+#ifndef KBUS_CORE_QUERY_H
+#define KBUS_CORE_QUERY_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
 /*
  * message.h - a message being routed: decoded once, shared by reference.
  */
-#ifndef KBUS_BROKER_MESSAGE_H
-#define KBUS_BROKER_MESSAGE_H
+#ifndef KBUS_CORE_MESSAGE_H
+#define KBUS_CORE_MESSAGE_H
 
 #include <stdint.h>
 

@@ -15,7 +15,7 @@
 #include "../proto/buf.h"
 #include "../proto/codec.h"
 #include "../proto/name.h"
-#include "broker.h"
+#include "core.h"
 #include "client.h"
 #include "inbox.h"
 #include "request.h"
@@ -114,7 +114,7 @@ static void query_stats(QueryOut *q, Bus *bus)
 /* The policy in force, as text (`kbus-ctl policy`). */
 static void query_policy(QueryOut *q, Client *c)
 {
-        Broker *b = c->bus->broker;
+        Core *b = c->bus->core;
         char *text = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
@@ -157,7 +157,7 @@ static int query_explain_args(const uint8_t *p, size_t len, PolicyAction *ret_ac
 /* What the policy would decide for someone (`kbus-ctl explain`). */
 static void query_explain(QueryOut *q, Client *c, const uint8_t *body, size_t len)
 {
-        const Policy *p = c->bus->broker->policy;
+        const Policy *p = c->bus->core->policy;
         PolicyAction action;
         PolicyPeer peer;
         PolicyDecision d;
@@ -201,7 +201,7 @@ static void query_user(const QuotaUser *u, void *ctx)
 /* The quota books: the limits and totals, then every uid's. */
 static void query_users(QueryOut *q, Client *c)
 {
-        const Quota *quota = &c->bus->broker->quota;
+        const Quota *quota = &c->bus->core->quota;
 
         query_put32(q, QUOTA_NKINDS);
         for (QuotaKind k = 0; k < QUOTA_NKINDS; k++) {

@@ -2,8 +2,8 @@
 /*
  * router.h - who gets a message, and what a send returns (SPEC §7-§9).
  */
-#ifndef KBUS_BROKER_ROUTER_H
-#define KBUS_BROKER_ROUTER_H
+#ifndef KBUS_CORE_ROUTER_H
+#define KBUS_CORE_ROUTER_H
 
 #include <stdbool.h>
 

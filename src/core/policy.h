@@ -2,8 +2,8 @@
 /*
  * policy.h - who may do what on a bus (docs/design.md, "Security model").
  */
-#ifndef KBUS_BROKER_POLICY_H
-#define KBUS_BROKER_POLICY_H
+#ifndef KBUS_CORE_POLICY_H
+#define KBUS_CORE_POLICY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -78,7 +78,6 @@ typedef struct Policy {
 int policy_new_default(uid_t admin_uid, Policy **ret);
 int policy_parse(const char *path, const char *text, uid_t admin_uid, Policy **ret,
                  char *err, size_t errlen);
-int policy_load(const char *path, uid_t admin_uid, Policy **ret, char *err, size_t errlen);
 Policy *policy_free(Policy *p);
 
 int policy_decide(const Policy *p, const PolicyPeer *peer, PolicyAction action, unsigned bus,

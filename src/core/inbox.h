@@ -3,8 +3,8 @@
  * inbox.h - a client's queue as the rest of the bus sees it: room, pushes,
  * takes.
  */
-#ifndef KBUS_BROKER_INBOX_H
-#define KBUS_BROKER_INBOX_H
+#ifndef KBUS_CORE_INBOX_H
+#define KBUS_CORE_INBOX_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,20 +2,18 @@
 /*
  * bus.h - one bus: its clients, bindings, serial counter and pending work.
  */
-#ifndef KBUS_BROKER_BUS_H
-#define KBUS_BROKER_BUS_H
+#ifndef KBUS_CORE_BUS_H
+#define KBUS_CORE_BUS_H
 
 #include <bsd/sys/queue.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../proto/sockdir.h"
 #include "message.h"
 #include "trie.h"
 
-struct Broker;
 struct Client;
-struct event;
+struct Core;
 
 /* One recipient of a message being routed. */
 typedef struct Target {
@@ -41,13 +39,8 @@ typedef struct SetAside {
 } SetAside;
 
 typedef struct Bus {
-        struct Broker *broker;
+        struct Core *core;
         unsigned number;
-        int listen_fd;
-        int lock_fd;        /* flock()ed <dir>/kbus<N>.lock; valid while listen_fd >= 0 */
-        bool inherited;     /* the listening socket came from systemd */
-        struct event *listen_ev;
-        char path[KBUS_SOCKET_PATH_MAX]; /* the socket's path, for clients and logs (never opened) */
         uint32_t next_ksock_id;
         uint32_t last_serial;
         uint32_t max_msg_size;
@@ -66,7 +59,7 @@ typedef struct Bus {
         size_t ntargets, targets_cap;
 } Bus;
 
-int bus_new(struct Broker *broker, unsigned number, uint32_t max_msg_size, Bus **ret);
+int bus_new(struct Core *core, unsigned number, uint32_t max_msg_size, Bus **ret);
 Bus *bus_free(Bus *bus);
 uint32_t bus_next_serial(Bus *bus);
 int bus_targets_add(Bus *bus, struct Client *c, uint32_t binding_id);

@@ -2,8 +2,8 @@
 /*
  * request.h - what each client request does.
  */
-#ifndef KBUS_BROKER_REQUEST_H
-#define KBUS_BROKER_REQUEST_H
+#ifndef KBUS_CORE_REQUEST_H
+#define KBUS_CORE_REQUEST_H
 
 #include <stdbool.h>
 

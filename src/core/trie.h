@@ -2,8 +2,8 @@
 /*
  * trie.h - the name bindings of one bus (SPEC §3, §6).
  */
-#ifndef KBUS_BROKER_TRIE_H
-#define KBUS_BROKER_TRIE_H
+#ifndef KBUS_CORE_TRIE_H
+#define KBUS_CORE_TRIE_H
 
 #include <bsd/sys/queue.h>
 #include <stdbool.h>

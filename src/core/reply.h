@@ -2,8 +2,8 @@
 /*
  * reply.h - outstanding requests: who owes whom a reply (SPEC §7, §9).
  */
-#ifndef KBUS_BROKER_REPLY_H
-#define KBUS_BROKER_REPLY_H
+#ifndef KBUS_CORE_REPLY_H
+#define KBUS_CORE_REPLY_H
 
 #include <bsd/sys/queue.h>
 #include <bsd/sys/tree.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * client.h - one ksock: a client's connection to one bus.
+ * client.h - one ksock: the protocol state of a client's connection to one bus.
  */
-#ifndef KBUS_BROKER_CLIENT_H
-#define KBUS_BROKER_CLIENT_H
+#ifndef KBUS_CORE_CLIENT_H
+#define KBUS_CORE_CLIENT_H
 
 #include <bsd/sys/queue.h>
 #include <stdbool.h>
@@ -20,13 +20,19 @@
 #include "reply.h"
 #include "trie.h"
 
-struct event;
+/* Who connected, as the kernel says (SO_PEERCRED, SO_PEERGROUPS). */
+typedef struct ClientCred {
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups; /* supplementary groups */
+        size_t ngroups;
+} ClientCred;
 
 typedef struct Client {
         Bus *bus;
-        int fd;
-        struct event *read_ev;
-        struct event *write_ev;
+        void *io;         /* the shell's connection (CoreOps) */
+        int pass_fd;      /* a descriptor the shell sends with c->out's first byte, or -1 */
         uint32_t id;
         pid_t pid;
         uid_t uid;
@@ -42,7 +48,7 @@ typedef struct Client {
         bool greeted;     /* HELLO accepted */
         bool can_write;   /* opened 'rw' */
         bool closing;     /* being torn down: deliver nothing more */
-        bool dirty;       /* on the broker's dirty (or late) list */
+        bool dirty;       /* on the core's dirty (or late) list */
         bool late;        /* on the late list */
         bool paused;      /* not reading: its output is piling up */
         bool wrote;       /* wrote since the last idle sweep */
@@ -76,7 +82,17 @@ typedef struct Client {
         TAILQ_ENTRY(Client) closing_link;
 } Client;
 
-int client_new(Bus *bus, int fd, Client **ret);
+/* What client_feed() says about the client's input. */
+enum {
+        CLIENT_FEED_DONE = 0,   /* every complete frame acted on */
+        CLIENT_FEED_MORE = 1,   /* complete frames left: feed again on the next turn */
+        CLIENT_FEED_PAUSED = 2, /* its output piles up: read nothing until client_drained() */
+};
+
+int client_new(Bus *bus, const ClientCred *cred, void *io, Client **ret);
+int client_feed(Client *c, const uint8_t *data, size_t len);
+void client_eof(Client *c);
+bool client_drained(Client *c);
 void client_recheck(Client *c);
 void client_sweep(Client *c);
 void client_quota_refused(Client *c, QuotaKind k, int r);
@@ -84,7 +100,6 @@ void client_policy_refused(Client *c, PolicyAction action, const char *name, siz
                            const PolicyDecision *d);
 Client *client_free(Client *c);
 void client_close(Client *c, const char *why);
-int client_flush(Client *c);
 void client_answer(Client *c, int32_t status, uint32_t v0, uint32_t v1);
 int client_answer_payload(Client *c, int32_t status, const void *payload, size_t len);
 void client_send_done(Client *c, int32_t status, uint32_t net, uint32_t serial);

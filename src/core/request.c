@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "../proto/name.h"
-#include "broker.h"
+#include "core.h"
 #include "client.h"
 #include "inbox.h"
 #include "caps.h"
@@ -67,7 +67,7 @@ static int request_check_message(Client *c, const Message *m)
  */
 static int request_may_send(Client *c, const Message *m)
 {
-        Broker *b = c->bus->broker;
+        Core *b = c->bus->core;
         const char *name = m->v.name;
         uint32_t len = m->v.name_len;
         PolicyPeer peer = client_peer(c);
@@ -155,7 +155,7 @@ static int request_name(const uint8_t *body, size_t len, bool wildcard)
 /* Whether the policy lets @c bind @name (a listener, or a replier: owning it). */
 static int request_may_bind(Client *c, const char *name, size_t len, bool replier)
 {
-        Broker *b = c->bus->broker;
+        Core *b = c->bus->core;
         PolicyPeer peer = client_peer(c);
         PolicyAction action = replier ? POLICY_OWN : POLICY_LISTEN;
         PolicyDecision d;
@@ -335,7 +335,7 @@ static int request_ctl_max_messages(Client *c, uint32_t arg)
 /* Whether the policy lets @c change a bus-wide setting, or open a bus. */
 static int request_may_admin(Client *c, PolicyAction action)
 {
-        Broker *b = c->bus->broker;
+        Core *b = c->bus->core;
         PolicyPeer peer = client_peer(c);
         PolicyDecision d;
 
@@ -412,7 +412,7 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
         case CTL_NEW_BUS:
                 r = request_may_admin(c, POLICY_NEWBUS);
                 if (r == 0)
-                        r = broker_new_bus(c->bus->broker, &bus);
+                        r = core_new_bus(c->bus->core, &bus);
                 if (r < 0 && r != -EPERM && r != -ENFILE)
                         r = -EIO; /* the client's word for "kbusd could not"; the cause is logged */
                 return r < 0 ? r : (int)bus;

@@ -7,7 +7,7 @@
  * nothing delivered, or (ALL_OR_WAIT) held until every target has room.
  * Delivery happens inside this call, so when the sender is answered the
  * message is in every recipient's queue; writes to the sockets follow when
- * the broker settles.  Messages get their serial when they are delivered,
+ * the core settles.  Messages get their serial when they are delivered,
  * which is why every recipient sees the serial order (SPEC §8): a held send
  * takes its serial when it completes, not when it was first tried.
  *
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "core.h"
 #include "client.h"
 #include "inbox.h"
 #include "caps.h"
@@ -382,7 +382,7 @@ static void router_complete_held(Client *s, bool wait, int32_t status, const Mes
                 client_answer(s, status, m->v.id_net, m->v.id_serial);
         else
                 client_send_done(s, status, m->v.id_net, m->v.id_serial);
-        broker_mark_late(s->bus->broker, s);
+        core_mark_late(s->bus->core, s);
 }
 
 /* A held request that can no longer be delivered: it is sent, and answered with a status. */

@@ -1,41 +1,38 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * client.c - one ksock: a client's connection to one bus.
+ * client.c - one ksock: the protocol state of a client's connection to one
+ * bus, without the connection (the shell moves the bytes).
  *
- * Reading: each wakeup reads what the socket holds (up to KBUS_READ_CHUNK,
- * into the broker's shared buffer unless a frame is partly here), then acts
- * on every complete frame, up to KBUS_FRAMES_PER_WAKEUP before letting other
- * clients run; only what is left is kept in the client's own buffer.  A frame header that cannot be trusted (length
- * below the header or above KBUS_FRAME_LEN_MAX, or anything but HELLO first)
- * closes the connection with a log line; a frame longer than its type
- * allows is skipped without buffering it and answered with an error, so the
- * connection stays usable (SPEC §4 EMSGSIZE, §16).
+ * Input: client_feed() takes the bytes the shell read and acts on every
+ * complete frame, up to KBUS_FRAMES_PER_WAKEUP before letting other clients
+ * run.  Complete frames are acted on where they lie in the shell's buffer;
+ * only what is left (a partial frame) is kept in the client's own buffer,
+ * so an idle ksock holds no input buffer.  A frame header that cannot be
+ * trusted (length below the header or above KBUS_FRAME_LEN_MAX, or anything
+ * but HELLO first) closes the connection with a log line; a frame longer
+ * than its type allows is skipped without buffering it and answered with an
+ * error, so the connection stays usable (SPEC §4 EMSGSIZE, §16).
  *
- * Writing: answers and pushed messages are appended to the output buffer
- * and written when the broker settles, one write per client per batch.  A
+ * Output: answers and pushed messages are appended to c->out and written by
+ * the shell when the core settles, one write per client per batch.  A
  * client whose output exceeds KBUS_OUT_PAUSE_BYTES is not read from until
  * it drains, which bounds what a client that never reads can cost.
  *
  * Closing: client_close() settles everything the client was part of at
  * once (SPEC §9 statuses, §6 bindings, §11 events) and marks it closing;
- * the memory is freed later by the broker, outside any callback that may
- * still hold a pointer to it.
+ * the memory is freed later by the core, outside any code that may still
+ * hold a pointer to it.
  */
 #include "client.h"
 
 #include <errno.h>
-#include <event2/event.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "broker.h"
-#include "inbox.h"
 #include "caps.h"
+#include "core.h"
+#include "inbox.h"
 #include "log.h"
 #include "request.h"
 #include "router.h"
@@ -43,8 +40,6 @@
 /* A client with this many bindings leaves much memory scattered behind when it goes. */
 #define CLIENT_TRIM_BINDINGS 10000u
 
-static void client_on_read(evutil_socket_t fd, short what, void *arg);
-static void client_on_write(evutil_socket_t fd, short what, void *arg);
 static void client_refuse(Client *c);
 
 /**
@@ -83,53 +78,26 @@ void client_policy_refused(Client *c, PolicyAction action, const char *name, siz
         if (c->refusal_logged)
                 return;
         c->refusal_logged = true;
-        policy_decision_format(c->bus->broker->policy, d, why, sizeof(why));
+        policy_decision_format(c->bus->core->policy, d, why, sizeof(why));
         log_info("bus %u: ksock %u (pid %d uid %u) may not %s%s%.*s: %s (logged once per ksock)",
                  c->bus->number, c->id, (int)c->pid, (unsigned)c->uid,
                  policy_action_name(action), name ? " " : "", name ? (int)len : 0,
                  name ? name : "", why);
 }
 
-/* Who is at the other end: SO_PEERCRED, and the groups from SO_PEERGROUPS. */
-static int client_read_creds(Client *c)
-{
-        struct ucred cred = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
-        socklen_t len = sizeof(cred);
-        gid_t few[32];
-
-        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-                return -errno;
-        c->pid = cred.pid;
-        c->uid = cred.uid;
-        c->gid = cred.gid;
-        len = sizeof(few);
-        int r = getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, few, &len);
-        if (r < 0 && errno != ERANGE)
-                return 0; /* an old kernel: the primary group alone */
-        c->groups = malloc(r < 0 ? len : len ? len : 1);
-        if (!c->groups)
-                return -ENOMEM;
-        if (r == 0)
-                memcpy(c->groups, few, len);
-        else if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) < 0)
-                len = 0;
-        c->ngroups = len / sizeof(gid_t);
-        return 0;
-}
-
 /* Whether policy and quota let this connection in; 0 or the WELCOME status. */
 static int client_admit(Client *c)
 {
-        Broker *b = c->bus->broker;
+        Core *core = c->bus->core;
         PolicyPeer peer = client_peer(c);
         PolicyDecision d;
         char why[1400];
-        int r = quota_user_ref(&b->quota, c->uid, &c->quser);
+        int r = quota_user_ref(&core->quota, c->uid, &c->quser);
 
         if (r < 0)
-                return r;
-        if (policy_may_connect(b->policy, &peer, c->bus->number, &d) < 0) {
-                policy_decision_format(b->policy, &d, why, sizeof(why));
+                return error_origin(r);
+        if (policy_may_connect(core->policy, &peer, c->bus->number, &d) < 0) {
+                policy_decision_format(core->policy, &d, why, sizeof(why));
                 log_info("bus %u: pid %d uid %u may not connect: %s", c->bus->number, (int)c->pid,
                          (unsigned)c->uid, why);
                 return d.result;
@@ -144,28 +112,38 @@ static int client_admit(Client *c)
 }
 
 /**
- * client_new() - start serving a new connection on @bus, if its peer may
- * connect (a connection that may not is answered with a WELCOME carrying
- * -EPERM, -EDQUOT or -ENOBUFS and closed at once).
- * @bus: the bus
- * @fd:  the accepted socket (non-blocking); owned by the client from now on
- * @ret: the client (possibly closing already)
+ * client_new() - a new connection on @bus; admitted if its peer may connect
+ * (one that may not is answered with a WELCOME carrying -EPERM, -EDQUOT or
+ * -ENOBUFS and closed at once).
+ * @bus:  the bus
+ * @cred: who connected (SO_PEERCRED, SO_PEERGROUPS); copied
+ * @io:   the shell's connection, for CoreOps
+ * @ret:  the client (possibly closing already)
  *
- * Return: 0, or -ENOMEM (@fd is closed).
+ * Return: 0, or -ENOMEM.
  */
-int client_new(Bus *bus, int fd, Client **ret)
+int client_new(Bus *bus, const ClientCred *cred, void *io, Client **ret)
 {
-        struct event_base *base = bus->broker->base;
         Client *c = calloc(1, sizeof(*c));
 
-        if (!c) {
-                close(fd);
+        if (!c)
+                return -ENOMEM;
+        c->groups = malloc(cred->ngroups ? cred->ngroups * sizeof(gid_t) : 1);
+        if (!c->groups) {
+                free(c);
                 return -ENOMEM;
         }
+        if (cred->ngroups)
+                memcpy(c->groups, cred->groups, cred->ngroups * sizeof(gid_t));
+        c->ngroups = cred->ngroups;
+        c->pid = cred->pid;
+        c->uid = cred->uid;
+        c->gid = cred->gid;
+        c->io = io;
+        c->pass_fd = -1;
         c->bus = bus;
-        c->fd = fd;
         c->queue = MSG_QUEUE_INIT;
-        c->max_messages = bus->broker->max_messages;
+        c->max_messages = bus->core->max_messages;
         TAILQ_INIT(&c->bindings);
         requester_book_init(&c->owed);
         replier_book_init(&c->owing);
@@ -174,13 +152,6 @@ int client_new(Bus *bus, int fd, Client **ret)
         c->id = bus->next_ksock_id;
         TAILQ_INSERT_TAIL(&bus->clients, c, bus_link);
         bus->nclients++;
-        c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, client_on_read, c);
-        c->write_ev = event_new(base, fd, EV_WRITE, client_on_write, c);
-        int r = client_read_creds(c);
-        if (r < 0 || !c->read_ev || !c->write_ev || event_add(c->read_ev, NULL) < 0) {
-                client_free(c);
-                return -ENOMEM;
-        }
         c->refused = client_admit(c);
         if (c->refused < 0)
                 client_refuse(c);
@@ -190,7 +161,7 @@ int client_new(Bus *bus, int fd, Client **ret)
 
 /**
  * client_sweep() - if @c wrote nothing since the last sweep, free the output
- * buffer it keeps for its next write (see broker.c's idle sweep).
+ * buffer it keeps for its next write (core_sweep()).
  * @c: the client
  */
 void client_sweep(Client *c)
@@ -210,15 +181,15 @@ void client_sweep(Client *c)
  */
 void client_recheck(Client *c)
 {
-        Broker *b = c->bus->broker;
+        Core *core = c->bus->core;
         PolicyPeer peer = client_peer(c);
         PolicyDecision d;
         char why[1400];
 
         if (c->closing)
                 return;
-        if (policy_may_connect(b->policy, &peer, c->bus->number, &d) < 0) {
-                policy_decision_format(b->policy, &d, why, sizeof(why));
+        if (policy_may_connect(core->policy, &peer, c->bus->number, &d) < 0) {
+                policy_decision_format(core->policy, &d, why, sizeof(why));
                 log_info("bus %u: ksock %u (pid %d uid %u) may no longer connect: %s",
                          c->bus->number, c->id, (int)c->pid, (unsigned)c->uid, why);
                 client_close(c, "the policy no longer allows it");
@@ -228,11 +199,11 @@ void client_recheck(Client *c)
 }
 
 /**
- * client_free() - free a client; the broker calls it for closed clients.
+ * client_free() - free a client; the core calls it for closed clients.
  * @c: the client, or NULL
  *
- * Output still buffered is written if the socket takes it at once (an
- * ERROR frame explaining a close, say); the rest is dropped.
+ * The shell ends the connection first (CoreOps.gone); output still
+ * buffered may go out then (an ERROR frame explaining a close, say).
  *
  * Return: NULL.
  */
@@ -240,17 +211,12 @@ Client *client_free(Client *c)
 {
         if (!c)
                 return NULL;
-        if (buf_len(&c->out))
-                (void)send(c->fd, buf_head(&c->out), buf_len(&c->out), MSG_NOSIGNAL | MSG_DONTWAIT);
+        Core *core = c->bus->core;
+        core->ops->gone(core->ops_ctx, c);
         TAILQ_REMOVE(&c->bus->clients, c, bus_link);
         c->bus->nclients--;
-        if (c->read_ev)
-                event_free(c->read_ev);
-        if (c->write_ev)
-                event_free(c->write_ev);
-        close(c->fd);
         if (c->shm)
-                munmap(c->shm, SHM_SIZE);
+                core->ops->unmap_page(core->ops_ctx, c->shm);
         buf_deinit(&c->in);
         buf_deinit(&c->out);
         queue_deinit(&c->queue);
@@ -295,7 +261,7 @@ static void client_teardown(Client *c)
                 nbindings++;
         }
         if (nbindings >= CLIENT_TRIM_BINDINGS)
-                bus->broker->trim_due = true; /* give the memory back once it is freed */
+                bus->core->trim_due = true; /* give the memory back once it is freed */
         router_forget_set_aside(bus, c, 0);
         if (c->report_binds)
                 bus->report_binds--;
@@ -322,9 +288,7 @@ void client_close(Client *c, const char *why)
                          c->bus->number, (int)c->pid, why);
         c->closing = true; /* from now on nothing is delivered to it */
         client_teardown(c);
-        event_del(c->read_ev);
-        event_del(c->write_ev);
-        broker_defer_close(c->bus->broker, c);
+        core_defer_close(c->bus->core, c);
 }
 
 static void client_append_frame(Client *c, uint16_t type, uint16_t flags, const void *body,
@@ -341,7 +305,7 @@ static void client_append_frame(Client *c, uint16_t type, uint16_t flags, const 
                 memcpy(p, body, len);
         if (tail_len)
                 memcpy(p + len, tail, tail_len);
-        broker_mark_dirty(c->bus->broker, c);
+        core_mark_dirty(c->bus->core, c);
 }
 
 /**
@@ -423,97 +387,30 @@ void client_nop(Client *c)
 }
 
 /**
- * client_flush() - write as much buffered output as the socket takes.
+ * client_drained() - the shell wrote all of c->out: keep a small buffer, and
+ * read from a client that was paused for its piling output again.
  * @c: the client
  *
- * Return: 0, or a negative errno if the client was closed.
+ * Return: true if the shell must read from @c again (and feed what it holds).
  */
-int client_flush(Client *c)
+bool client_drained(Client *c)
 {
-        inbox_reconcile_if_due(c);
-        while (buf_len(&c->out) > 0) {
-                ssize_t n = send(c->fd, buf_head(&c->out), buf_len(&c->out),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        event_add(c->write_ev, NULL);
-                        return 0;
-                }
-                if (n < 0) {
-                        int err = errno;
-                        client_close(c, strerror(err));
-                        return -err;
-                }
-                buf_consume(&c->out, (size_t)n);
-        }
         buf_shrink(&c->out, KBUS_OUT_KEEP_BYTES);
         c->wrote = true;
-        if (c->paused) {
-                c->paused = false;
-                event_add(c->read_ev, NULL);
-                event_active(c->read_ev, EV_READ, 0);
-        }
-        return 0;
+        if (!c->paused)
+                return false;
+        c->paused = false;
+        return true;
 }
 
-static void client_on_write(evutil_socket_t fd, short what, void *arg)
+/* The WELCOME, first in c->out; the take-log page goes with its first byte. */
+static void client_queue_welcome(Client *c, const Welcome *w, int page_fd)
 {
-        Client *c = arg;
+        uint8_t body[WELCOME_LEN];
 
-        (void)fd;
-        (void)what;
-        client_flush(c);
-        broker_settle(c->bus->broker, NULL);
-}
-
-static int client_make_shm(Client *c, int *ret_fd)
-{
-        int fd = memfd_create("kbus-ksock", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-        if (fd < 0)
-                return -errno;
-        if (ftruncate(fd, SHM_SIZE) < 0 ||
-            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-                int err = errno;
-                close(fd);
-                return -err;
-        }
-        void *p = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (p == MAP_FAILED) {
-                int err = errno;
-                close(fd);
-                return -err;
-        }
-        c->shm = p;
-        *ret_fd = fd;
-        return 0;
-}
-
-/* The WELCOME goes out at once with sendmsg(), as it may carry the memfd. */
-static int client_send_welcome(Client *c, const Welcome *w, int shm_fd)
-{
-        uint8_t frame[KBUS_FRAME_HDR_LEN + WELCOME_LEN];
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = { 0 };
-        struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        codec_header_encode(frame, sizeof(frame), FRAME_WELCOME, 0);
-        codec_welcome_encode(frame + KBUS_FRAME_HDR_LEN, w);
-        if (shm_fd >= 0) {
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &shm_fd, sizeof(int));
-        }
-        ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        return n == (ssize_t)sizeof(frame) ? 0 : -EIO;
+        codec_welcome_encode(body, w);
+        client_append_frame(c, FRAME_WELCOME, 0, body, sizeof(body), NULL, 0);
+        c->pass_fd = page_fd;
 }
 
 /*
@@ -526,15 +423,16 @@ static void client_refuse(Client *c)
         Welcome w = { .magic = KBUS_PROTO_MAGIC, .version = KBUS_PROTO_VERSION,
                       .status = c->refused, .bus = c->bus->number };
 
-        (void)client_send_welcome(c, &w, -1);
-        client_close(c, strerror(-c->refused));
+        client_queue_welcome(c, &w, -1);
+        client_close(c, strerror(-c->refused)); /* the shell tries c->out once more */
 }
 
 static int client_hello(Client *c, const FrameHdr *h, const uint8_t *body)
 {
+        Core *core = c->bus->core;
         Hello hello;
         Welcome w = { .magic = KBUS_PROTO_MAGIC, .version = KBUS_PROTO_VERSION };
-        int shm_fd = -1;
+        int page_fd = -1;
 
         if (h->type != FRAME_HELLO || codec_hello_decode(body, h->len - KBUS_FRAME_HDR_LEN, &hello) ||
             hello.magic != KBUS_PROTO_MAGIC) {
@@ -544,17 +442,15 @@ static int client_hello(Client *c, const FrameHdr *h, const uint8_t *body)
         if (hello.version != KBUS_PROTO_VERSION || !(hello.mode & HELLO_MODE_READ))
                 w.status = hello.version != KBUS_PROTO_VERSION ? -EPROTONOSUPPORT : -EINVAL;
         if (w.status == 0 && (hello.options & HELLO_OPT_SHM))
-                w.status = client_make_shm(c, &shm_fd);
+                w.status = core->ops->make_page(core->ops_ctx, &page_fd, &c->shm);
         w.ksock_id = c->id;
         w.bus = c->bus->number;
         w.max_msg_size = c->bus->max_msg_size;
         w.max_messages = c->max_messages;
         w.shm_size = c->shm ? (uint32_t)SHM_SIZE : 0;
-        int r = client_send_welcome(c, &w, shm_fd);
-        if (shm_fd >= 0)
-                close(shm_fd);
-        if (r < 0 || w.status < 0)
-                return r < 0 ? r : w.status;
+        client_queue_welcome(c, &w, page_fd);
+        if (w.status < 0)
+                return w.status;
         c->greeted = true;
         c->can_write = hello.mode & HELLO_MODE_WRITE;
         log_debug("bus %u: ksock %u opened by pid %d uid %u (%s%s)", c->bus->number, c->id,
@@ -699,64 +595,35 @@ static int client_next_frame(Client *c)
 }
 
 /* Acts on buffered frames; max_frames UINT_MAX drains them all (at end of stream). */
-static void client_process_input(Client *c, unsigned max_frames)
+static int client_process_input(Client *c, unsigned max_frames)
 {
         unsigned frames = 0;
 
         while (!c->closing) {
-                if (frames == max_frames) {
-                        if (buf_len(&c->in) >= KBUS_FRAME_HDR_LEN) /* more: after the others */
-                                event_active(c->read_ev, EV_READ, 0);
-                        return;
-                }
+                if (frames == max_frames) /* more: after the others */
+                        return buf_len(&c->in) >= KBUS_FRAME_HDR_LEN ? CLIENT_FEED_MORE
+                                                                     : CLIENT_FEED_DONE;
                 if ((c->skip && client_skip(c)) || !client_next_frame(c))
                         break;
                 frames++;
                 if (max_frames != UINT_MAX && buf_len(&c->out) > KBUS_OUT_PAUSE_BYTES) {
                         c->paused = true;
-                        event_del(c->read_ev);
-                        return;
+                        return CLIENT_FEED_PAUSED;
                 }
         }
+        return CLIENT_FEED_DONE;
 }
 
 /*
- * Reads what the socket holds.  A client with nothing buffered reads into
- * the broker's shared buffer, which it borrows as its input until
- * client_keep_input(): complete frames are acted on where they lie, so a
- * busy ksock copies nothing and an idle one holds no buffer.  A client with
- * a frame partly here reads onto the end of its own buffer, which so grows
- * only as bytes arrive.  Returns >0 if it may have read, 0 at end of
- * stream, or a negative errno.
- */
-static int client_read(Client *c)
-{
-        Broker *b = c->bus->broker;
-
-        if (buf_len(&c->in) == 0) {
-                buf_deinit(&c->in);
-                c->in = (Buf){ .data = b->read_buf, .cap = KBUS_READ_CHUNK };
-        } else if (buf_reserve(&c->in, KBUS_READ_CHUNK) < 0) {
-                return -ENOMEM;
-        }
-        ssize_t n = recv(c->fd, buf_tail(&c->in), buf_room(&c->in), MSG_DONTWAIT);
-        if (n > 0)
-                c->in.tail += (size_t)n;
-        if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-        return n > 0;
-}
-
-/*
- * Ends a borrow of the shared buffer: what is left unprocessed (a partial
+ * Ends a borrow of the shell's buffer: what is left unprocessed (a partial
  * frame, frames beyond this wakeup's share) moves into the client's own
  * buffer.  A buffer of its own that is empty is freed.
  */
-static void client_keep_input(Client *c)
+static void client_keep_input(Client *c, bool borrowed)
 {
         Buf rest = BUF_INIT;
 
-        if (c->in.data != c->bus->broker->read_buf) {
+        if (!borrowed) {
                 buf_shrink(&c->in, 0);
                 return;
         }
@@ -768,25 +635,46 @@ static void client_keep_input(Client *c)
         c->in = rest;
 }
 
-static void client_on_read(evutil_socket_t fd, short what, void *arg)
+/**
+ * client_feed() - bytes from the client's connection (and what it left
+ * before): act on its complete frames.
+ * @c:    the client
+ * @data: the bytes, or NULL with @len 0 to go on with what @c holds
+ * @len:  their number
+ *
+ * Return: CLIENT_FEED_DONE (every complete frame acted on), CLIENT_FEED_MORE
+ * (complete frames left: feed again on the next turn, so other clients run
+ * meanwhile) or CLIENT_FEED_PAUSED (its output piles up: stop reading it
+ * until client_drained() says so).
+ */
+int client_feed(Client *c, const uint8_t *data, size_t len)
 {
-        Client *c = arg;
-        Broker *broker = c->bus->broker;
+        bool borrowed = false;
 
-        (void)fd;
-        (void)what;
-        if (c->closing || c->paused)
-                return;
-        int r = client_read(c);
-        if (r > 0) {
-                client_process_input(c, KBUS_FRAMES_PER_WAKEUP);
-        } else if (r == 0) {
-                /* what it sent before closing still counts */
-                client_process_input(c, UINT_MAX);
-                client_close(c, buf_len(&c->in) || c->skip ? "vanished mid-frame" : "end of stream");
-        } else {
-                client_close(c, strerror(-r));
+        if (c->closing)
+                return CLIENT_FEED_DONE;
+        if (len && buf_len(&c->in) == 0) {
+                /* act on the frames where they lie (never written through) */
+                buf_deinit(&c->in);
+                c->in = (Buf){ .data = (uint8_t *)data, .tail = len, .cap = len };
+                borrowed = true;
+        } else if (len && buf_append(&c->in, data, len) < 0) {
+                client_close(c, "out of memory for its input");
+                return CLIENT_FEED_DONE;
         }
-        client_keep_input(c);
-        broker_settle(broker, c);
+        int r = client_process_input(c, KBUS_FRAMES_PER_WAKEUP);
+        client_keep_input(c, borrowed);
+        return c->closing ? CLIENT_FEED_DONE : r;
+}
+
+/**
+ * client_eof() - the client closed its end: what it sent before still counts.
+ * @c: the client
+ */
+void client_eof(Client *c)
+{
+        if (c->closing)
+                return;
+        client_process_input(c, UINT_MAX);
+        client_close(c, buf_len(&c->in) || c->skip ? "vanished mid-frame" : "end of stream");
 }

@@ -2,8 +2,8 @@
 /*
  * queue.h - one client's message queue, as kbusd sees it (SPEC §5, §7, §9).
  */
-#ifndef KBUS_BROKER_QUEUE_H
-#define KBUS_BROKER_QUEUE_H
+#ifndef KBUS_CORE_QUEUE_H
+#define KBUS_CORE_QUEUE_H
 
 #include <stdbool.h>
 #include <stddef.h>

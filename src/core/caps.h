@@ -2,8 +2,8 @@
 /*
  * caps.h - every cap kbusd enforces, named in one place.
  */
-#ifndef KBUS_BROKER_CAPS_H
-#define KBUS_BROKER_CAPS_H
+#ifndef KBUS_CORE_CAPS_H
+#define KBUS_CORE_CAPS_H
 
 #include "../proto/wire.h"
 

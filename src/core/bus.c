@@ -3,7 +3,7 @@
  * bus.c - one bus: its clients, bindings, serial counter and pending work.
  *
  * Buses share nothing (SPEC §2): each has its own trie, ksock ids and
- * serials.  Clients are owned by the bus list and freed by the broker.
+ * serials.  Clients are owned by the bus list and freed by the core.
  */
 #include "bus.h"
 
@@ -14,23 +14,22 @@
 #include "client.h"
 
 /**
- * bus_new() - an empty bus (not yet listening).
- * @broker:       the broker
+ * bus_new() - an empty bus.
+ * @core:         the core
  * @number:       its number
  * @max_msg_size: its maximum message size
  * @ret:          the bus
  *
  * Return: 0, or -ENOMEM.
  */
-int bus_new(struct Broker *broker, unsigned number, uint32_t max_msg_size, Bus **ret)
+int bus_new(struct Core *core, unsigned number, uint32_t max_msg_size, Bus **ret)
 {
         Bus *bus = calloc(1, sizeof(*bus));
 
         if (!bus)
                 return -ENOMEM;
-        bus->broker = broker;
+        bus->core = core;
         bus->number = number;
-        bus->listen_fd = -1;
         bus->max_msg_size = max_msg_size;
         TAILQ_INIT(&bus->clients);
         TAILQ_INIT(&bus->held);

@@ -2,8 +2,8 @@
 /*
  * quota.h - what each uid, and everyone together, may hold in kbusd.
  */
-#ifndef KBUS_BROKER_QUOTA_H
-#define KBUS_BROKER_QUOTA_H
+#ifndef KBUS_CORE_QUOTA_H
+#define KBUS_CORE_QUOTA_H
 
 #include <assert.h>
 #include <stdbool.h>

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * policy-load.h - reading the policy file (kbus-policy(5)).
+ */
+#ifndef KBUS_BROKER_POLICY_LOAD_H
+#define KBUS_BROKER_POLICY_LOAD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../core/policy.h"
+
+int policy_load(const char *path, uid_t admin_uid, Policy **ret, char *err, size_t errlen);
+
+#endif
