@@ -1,27 +1,40 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
 #
-# run.sh - build the libFuzzer targets with clang and run each for a while.
+# run.sh - build the libFuzzer targets and run each for a while.
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]
 #   SECONDS  how long to run each target (default 30)
-#   TARGET   codec, name (default: both)
-# Environment: CC (default clang), FUZZ_ARTIFACTS (where crashing inputs
-# are written; default tests/fuzz/artifacts), FUZZ_JOBS (parallel workers
-# per target, default 1).
+#   TARGET   codec, name, ... (default: every tests/fuzz/fuzz-*.c)
+# Environment: FUZZ_BUILDDIR (a meson build directory configured with
+# clang, e.g. build-clang: its fuzz-<target> binaries are brought up to
+# date with ninja and run; unset: each target is built by hand into a
+# temporary directory from tests/fuzz/fuzz-<target>.c and src/proto/*.c),
+# CC (for the build by hand; default clang), FUZZ_ARTIFACTS (where crashing
+# inputs are written; default tests/fuzz/artifacts), FUZZ_JOBS (parallel
+# workers per target, default 1).
 #
-# The targets are built into a temporary directory from tests/fuzz/fuzz-*.c
-# and src/proto/*.c.  Each runs on a scratch copy of its committed seed
-# corpus (tests/fuzz/corpus-<target>), so the committed corpus only changes
-# by hand.  Exits non-zero if a target crashed (or could not be built).
+# Each target runs on a scratch copy of its committed seed corpus
+# (tests/fuzz/corpus-<target>), so the committed corpus only changes by
+# hand.  Exits non-zero if a target crashed (or could not be built).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-codec name}
+targets=$*
+if [ -z "$targets" ]; then
+        for f in "$here"/fuzz-*.c; do
+                t=${f##*/fuzz-}
+                targets="$targets ${t%.c}"
+        done
+fi
 cc=${CC:-clang}
+builddir=
+if [ -n "${FUZZ_BUILDDIR:-}" ]; then
+        builddir=$(cd "$FUZZ_BUILDDIR" && pwd)
+fi
 artifacts=${FUZZ_ARTIFACTS:-$here/artifacts}
 jobs=${FUZZ_JOBS:-1}
 
@@ -32,19 +45,40 @@ esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kbus-fuzz.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-        -fno-sanitize-recover=all -I$root/src/proto"
+# -std and -D_GNU_SOURCE as in the top meson.build
+cflags="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I$root/src/proto"
+
+# build_target TARGET: leaves the libFuzzer binary at $tmp/fuzz-TARGET
+build_target() {
+        if [ -n "$builddir" ]; then
+                echo "== fuzz-$1: building in $builddir"
+                if ! ninja -C "$builddir" "tests/fuzz/fuzz-$1" >"$tmp/build-$1" 2>&1; then
+                        cat "$tmp/build-$1" >&2
+                        echo "== fuzz-$1: ninja failed: an error above, or not a clang build" \
+                                "with libFuzzer" >&2
+                        return 1
+                fi
+                ln -s "$builddir/tests/fuzz/fuzz-$1" "$tmp/fuzz-$1"
+        else
+                echo "== fuzz-$1: building"
+                # only targets on src/proto build by hand; others need FUZZ_BUILDDIR
+                # shellcheck disable=SC2086
+                $cc $cflags -o "$tmp/fuzz-$1" "$here/fuzz-$1.c" "$root"/src/proto/*.c
+        fi
+}
 
 failed=0
 for t in $targets; do
+        if [ ! -f "$here/fuzz-$t.c" ] || [ ! -d "$here/corpus-$t" ]; then
+                echo "run.sh: unknown target '$t' (no fuzz-$t.c and corpus-$t/)" >&2
+                exit 2
+        fi
         case $t in
-        codec) max_len=4096 ;;
-        name) max_len=1100 ;;
-        *) echo "run.sh: unknown target '$t'" >&2; exit 2 ;;
+        name) max_len=1100 ;; # names past the 1000-byte limit
+        *) max_len=4096 ;;
         esac
-        echo "== fuzz-$t: building"
-        # shellcheck disable=SC2086
-        if ! $cc $cflags -o "$tmp/fuzz-$t" "$here/fuzz-$t.c" "$root"/src/proto/*.c; then
+        if ! build_target "$t"; then
                 echo "== fuzz-$t: BUILD FAILED" >&2
                 failed=1
                 continue
