@@ -7,6 +7,11 @@
  *
  * Users and groups are the ones every Debian system has: root (0) and
  * nobody (65534), groups root (0) and nogroup (65534).
+ *
+ * The test_core_* cases drive kbusd's core in the test process
+ * (core-test.h) and assert on the exact answers it gives: refusals at
+ * connect, on bind, send and bus-wide settings, logged once per ksock, and
+ * a new policy applied to the connections and bindings already there.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +28,7 @@
 #include <unistd.h>
 
 #include "../src/broker/policy-load.h"
+#include "core-test.h"
 
 #define ADMIN_UID 4242u
 
@@ -399,9 +405,149 @@ static void test_example_file(void **state)
         free(text);
 }
 
+/* ---- The policy in the core ---------------------------------------------- */
+
+static TestCore t;
+static TestFrame f;
+
+static void core_ctl(TestConn *tc, uint32_t op, uint32_t arg, int32_t status, uint32_t v0)
+{
+        uint8_t body[8];
+
+        put_le32(body, op);
+        put_le32(body + 4, arg);
+        tc_frame(tc, FRAME_CTL, 0, body, sizeof(body));
+        tc_expect_result(tc, status, v0, 0);
+}
+
+/* Who may not connect gets a WELCOME with -EPERM and nothing else. */
+static void test_core_connect_refused(void **state)
+{
+        uint8_t want[WELCOME_LEN];
+        TestConn *no, *yes;
+
+        (void)state;
+        tc_start(&t, parse("deny uid:1001 connect\n"), NULL);
+        no = tc_connect_raw(&t, 1001);
+        codec_welcome_encode(want, &(Welcome){ .magic = KBUS_PROTO_MAGIC,
+                                               .version = KBUS_PROTO_VERSION,
+                                               .status = -EPERM, .bus = 0 });
+        tc_expect_frame(no, FRAME_WELCOME, 0, want, sizeof(want));
+        tc_expect_nothing(no);
+        assert_true(no->gone);
+        assert_int_equal(tc_log_count(&t, "bus 0: pid 1000 uid 1001 may not connect: deny "
+                                          "(test.conf:1: deny uid:1001 connect)"), 1);
+        yes = tc_connect(&t, 1000, true);
+        assert_false(yes->gone);
+        tc_stop(&t);
+}
+
+/* Binding, owning and sending as the rules say; $.KBUS is kbusd's alone; one log line. */
+static void test_core_refusals(void **state)
+{
+        TestConn *a, *b;
+
+        (void)state;
+        tc_start(&t, parse("deny uid:1001 own $.svc\n"
+                           "deny uid:1001 listen $.secret.*\n"
+                           "deny uid:1001 send $.cmd.*\n"), NULL);
+        a = tc_connect(&t, 1001, true);
+        b = tc_connect(&t, 1000, true);
+        tc_bind(a, "$.svc", true, -EPERM);
+        tc_bind(a, "$.svc", false, 0);
+        tc_bind(a, "$.secret.x", false, -EPERM);
+        tc_bind(a, "$.*", false, -EPERM); /* it would hear $.secret names too */
+        tc_bind(a, "$.public.*", false, 0);
+        tc_send(a, 0, "$.cmd.go", "x", 0, 0, 0);
+        tc_expect_result(a, -EPERM, 0, 0);
+        tc_send(a, FRAME_SEND_POST, "$.cmd.go", "x", 0, 0, 0);
+        tc_expect_error(a, -EPERM, FRAME_SEND, FRAME_SEND_POST, "posted message rejected");
+        tc_send(a, 0, "$.cmdx", "x", 0, 0, 0);
+        tc_expect_result(a, 0, 0, 1);
+        tc_expect_nothing(a);
+        assert_int_equal(tc_log_count(&t, "may not"), 1);
+        assert_int_equal(tc_log_count(&t, "bus 0: ksock 1 (pid 1000 uid 1001) may not own $.svc: "
+                                          "deny (test.conf:1: deny uid:1001 own $.svc) "
+                                          "(logged once per ksock)"), 1);
+
+        /* the reserved space, for everyone */
+        tc_bind(b, "$.svc", true, 0);
+        tc_bind(b, "$.KBUS.Replier.GoneAway", true, -EPERM);
+        tc_send(b, 0, "$.KBUS.Replier.GoneAway", NULL, 0, a->id, 1);
+        tc_expect_result(b, -EPERM, 0, 0);
+        tc_send(b, 0, "$.KBUS.Anything", NULL, 0, 0, 0);
+        tc_expect_result(b, -EPERM, 0, 0);
+        tc_bind(b, "$.KBUS.ReplierBindEvent", false, 0); /* listening is fine */
+        tc_expect_nothing(b);
+        assert_int_equal(tc_log_count(&t, "may not"), 2);
+        tc_stop(&t);
+}
+
+/* Bus-wide settings and new buses: root and kbusd's user only, by default. */
+static void test_core_admin(void **state)
+{
+        TestConn *a, *adm;
+
+        (void)state;
+        tc_start(&t, NULL, NULL);
+        a = tc_connect(&t, 1001, true);
+        adm = tc_connect(&t, ADMIN_UID, true);
+        core_ctl(a, CTL_MAX_MSG_SIZE, 1000, -EPERM, 0);
+        core_ctl(a, CTL_MAX_MSG_SIZE, 0, 0, 65536); /* asking is fine */
+        core_ctl(a, CTL_VERBOSE, 1, -EPERM, 0);
+        core_ctl(a, CTL_VERBOSE, CTL_ASK, 0, 0);
+        core_ctl(a, CTL_NEW_BUS, 0, -EPERM, 0);
+        core_ctl(adm, CTL_MAX_MSG_SIZE, 1000, 0, 1000);
+        core_ctl(a, CTL_MAX_MSG_SIZE, 0, 0, 1000);
+        core_ctl(adm, CTL_NEW_BUS, 0, 0, 1);
+        assert_non_null(t.core->buses[1]);
+        core_ctl(adm, CTL_NEW_BUS, 0, 0, 2);
+        tc_stop(&t);
+}
+
+/* A new policy applies to connections and bindings already made. */
+static void test_core_reload(void **state)
+{
+        TestConn *a, *b;
+
+        (void)state;
+        tc_start(&t, NULL, NULL);
+        a = tc_connect(&t, 1001, true);
+        b = tc_connect(&t, 1000, true);
+        tc_bind(a, "$.a", false, 0);
+        tc_bind(a, "$.b", true, 0);
+        tc_send(b, 0, "$.b", "q", KBUS_FLAG_WANT_A_REPLY, 0, 0);
+        tc_expect_result(b, 0, 0, 1);
+        tc_expect_msg(a, &f, "$.b", b->id);
+
+        core_set_policy(t.core, parse("deny uid:1001 listen $.a\n"));
+        core_settle(t.core, NULL);
+        assert_int_equal(tc_log_count(&t, "ksock 1 (pid 1000 uid 1001): binding $.a removed: "
+                                          "the policy no longer allows it"), 1);
+        tc_send(b, 0, "$.a", "x", 0, 0, 0);
+        tc_expect_result(b, 0, 0, 2);
+        tc_expect_nothing(a);
+        tc_frame(b, FRAME_REPLIER, 0, "$.b", 3);
+        tc_expect_result(b, 0, a->id, 0);
+
+        core_set_policy(t.core, parse("deny uid:1001 connect\n"));
+        core_settle(t.core, NULL);
+        assert_true(a->gone);
+        assert_int_equal(tc_log_count(&t, "ksock 1 (pid 1000 uid 1001) may no longer connect"),
+                         1);
+        WireMsg m = tc_expect_msg(b, &f, KBUS_MSG_NAME_REPLIER_GONEAWAY, a->id);
+        assert_int_equal(m.irt_serial, 1);
+        tc_expect_nothing(b);
+        tc_stop(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_core_connect_refused),
+                cmocka_unit_test(test_core_refusals),
+                cmocka_unit_test(test_core_admin),
+                cmocka_unit_test(test_core_reload),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_reserved),
                 cmocka_unit_test(test_only_one_user),
