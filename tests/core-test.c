@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * core-test.c - kbusd's core in the test process (see core-test.h).
- *
- * The CoreOps here stand for kbusd's shell: writing appends a client's
- * output to its TestConn's wire and records the order; ending a connection
- * marks it gone (with the last output, as the shell's last try would send
- * it); a take-log page is plain memory.  Frames are built from
- * docs/protocol.md with the proto codec, and answers are compared byte for
- * byte with what the protocol says they must be.
+ * core-test.c - cmocka helpers on kbusd's core in the test process (see
+ * core-test.h).  Frames are built from docs/protocol.md with the proto
+ * codec, and answers are compared byte for byte with what the protocol
+ * says they must be.
  */
 #include "core-test.h"
 
@@ -16,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,75 +20,6 @@
 
 #include "../src/core/log.h"
 #include "../src/core/quota.h"
-
-static void tc_log(int priority, const char *line, void *ctx)
-{
-        TestCore *t = ctx;
-        size_t n = strlen(line);
-
-        (void)priority;
-        if (t->loglen + n + 2 < sizeof(t->log)) {
-                memcpy(t->log + t->loglen, line, n);
-                t->loglen += n;
-                t->log[t->loglen++] = '\n';
-                t->log[t->loglen] = '\0';
-        }
-}
-
-static int tc_open_bus(void *ctx, unsigned number)
-{
-        TestCore *t = ctx;
-        Bus *bus;
-
-        return core_add_bus(t->core, number, &bus);
-}
-
-static int tc_make_page(void *ctx, int *ret_fd, KbusShm **ret_page)
-{
-        (void)ctx;
-        KbusShm *page = aligned_alloc(4096, SHM_SIZE);
-        if (!page)
-                return -ENOMEM;
-        memset(page, 0, SHM_SIZE);
-        *ret_page = page;
-        *ret_fd = -1; /* nothing to pass: the test reads the page directly */
-        return 0;
-}
-
-static void tc_unmap_page(void *ctx, KbusShm *page)
-{
-        (void)ctx;
-        free(page);
-}
-
-static void tc_flush(void *ctx, Client *c)
-{
-        TestCore *t = ctx;
-        TestConn *tc = c->io;
-
-        if (t->nflushes < TC_FLUSHES_MAX)
-                t->flushes[t->nflushes++] = c->id;
-        assert_int_equal(buf_append(&tc->wire, buf_head(&c->out), buf_len(&c->out)), 0);
-        buf_consume(&c->out, buf_len(&c->out));
-        c->pass_fd = -1;
-        if (client_drained(c))
-                tc->resume = true; /* the shell reads it again on its next turn */
-}
-
-static void tc_gone(void *ctx, Client *c)
-{
-        TestConn *tc = c->io;
-
-        (void)ctx;
-        assert_int_equal(buf_append(&tc->wire, buf_head(&c->out), buf_len(&c->out)), 0);
-        tc->c = NULL;
-        tc->gone = true;
-}
-
-static const CoreOps tc_ops = {
-        .open_bus = tc_open_bus, .make_page = tc_make_page, .unmap_page = tc_unmap_page,
-        .flush = tc_flush, .gone = tc_gone,
-};
 
 /**
  * tc_start() - a core with bus 0, the @policy (NULL: the defaults) and
@@ -102,11 +30,9 @@ static const CoreOps tc_ops = {
  */
 void tc_start(TestCore *t, Policy *policy, const char *const *limits)
 {
-        CoreConfig cfg = { .ops = &tc_ops, .ops_ctx = t, .max_messages = 100,
-                           .max_msg_size = 65536, .admin_uid = 4242 };
-        Bus *bus;
+        CoreConfig cfg = { .max_messages = 100, .max_msg_size = 65536,
+                           .admin_uid = WORLD_ADMIN_UID };
 
-        memset(t, 0, sizeof(*t));
         for (int i = 0; limits && limits[i]; i++) {
                 char name[64];
                 const char *eq = strchr(limits[i], '='), *why;
@@ -122,11 +48,7 @@ void tc_start(TestCore *t, Policy *policy, const char *const *limits)
                         cfg.limits.per_uid[k] = v;
                 cfg.limits_set[k] |= total ? 2u : 1u;
         }
-        if (!policy)
-                assert_int_equal(policy_new_default(cfg.admin_uid, &policy), 0);
-        log_set_sink(tc_log, t);
-        assert_int_equal(core_new(&cfg, policy, &t->core), 0);
-        assert_int_equal(core_add_bus(t->core, 0, &bus), 0);
+        assert_int_equal(world_start(t, &cfg, policy), 0);
 }
 
 /**
@@ -135,10 +57,7 @@ void tc_start(TestCore *t, Policy *policy, const char *const *limits)
  */
 void tc_stop(TestCore *t)
 {
-        t->core = core_free(t->core);
-        for (size_t i = 0; i < t->nconns; i++)
-                buf_deinit(&t->conns[i].wire);
-        log_set_sink(NULL, NULL);
+        world_stop(t);
 }
 
 /**
@@ -151,14 +70,9 @@ void tc_stop(TestCore *t)
  */
 TestConn *tc_connect_raw(TestCore *t, uid_t uid)
 {
-        ClientCred cred = { .pid = 1000 + (pid_t)t->nconns, .uid = uid, .gid = (gid_t)uid };
-        TestConn *tc;
+        TestConn *tc = world_connect(t, 0, uid);
 
-        assert_true(t->nconns < TC_CONNS_MAX);
-        tc = &t->conns[t->nconns++];
-        *tc = (TestConn){ .t = t, .wire = BUF_INIT };
-        assert_int_equal(client_new(t->core->buses[0], &cred, tc, &tc->c), 0);
-        core_settle(t->core, NULL);
+        assert_non_null(tc);
         return tc;
 }
 
@@ -187,13 +101,13 @@ TestConn *tc_connect(TestCore *t, uid_t uid, bool rw)
         assert_int_equal(f.type, FRAME_WELCOME);
         assert_int_equal(codec_welcome_decode(f.body, f.len, &w), 0);
         assert_int_equal(w.status, 0);
-        tc->id = w.ksock_id;
+        assert_int_equal(w.ksock_id, tc->id);
         return tc;
 }
 
 /**
  * tc_feed() - bytes from the client, as the shell would feed them; then
- * the core settles.
+ * the core settles (world_feed()).
  * @tc:    the connection
  * @bytes: the bytes
  * @len:   their number
@@ -201,36 +115,7 @@ TestConn *tc_connect(TestCore *t, uid_t uid, bool rw)
 void tc_feed(TestConn *tc, const void *bytes, size_t len)
 {
         assert_non_null(tc->c);
-        Client *c = tc->c;
-        int r = client_feed(c, bytes, len);
-        core_settle(tc->t->core, c);
-        tc->resume = r == CLIENT_FEED_MORE;
-        tc_pump(tc->t);
-}
-
-/**
- * tc_pump() - the shell's next turns: feed every connection that has frames
- * left, or that was paused and has drained, until none has.
- * @t: the test core
- */
-void tc_pump(TestCore *t)
-{
-        for (bool any = true; any;) {
-                any = false;
-                for (size_t i = 0; i < t->nconns; i++) {
-                        TestConn *tc = &t->conns[i];
-                        if (!tc->resume || !tc->c)
-                                continue;
-                        tc->resume = false;
-                        any = true;
-                        Client *c = tc->c;
-                        int r = client_feed(c, NULL, 0);
-                        core_settle(t->core, c);
-                        tc->resume = r == CLIENT_FEED_MORE;
-                }
-        }
-        while (!core_settle(t->core, NULL))
-                ;
+        world_feed(tc, bytes, len);
 }
 
 /**
@@ -243,14 +128,11 @@ void tc_pump(TestCore *t)
  */
 void tc_frame(TestConn *tc, uint16_t type, uint16_t flags, const void *body, size_t len)
 {
-        uint8_t *f = malloc(KBUS_FRAME_HDR_LEN + len);
+        Buf frame = BUF_INIT;
 
-        assert_non_null(f);
-        codec_header_encode(f, (uint32_t)(KBUS_FRAME_HDR_LEN + len), type, flags);
-        if (len)
-                memcpy(f + KBUS_FRAME_HDR_LEN, body, len);
-        tc_feed(tc, f, KBUS_FRAME_HDR_LEN + len);
-        free(f);
+        world_frame_encode(&frame, type, flags, body, len);
+        tc_feed(tc, buf_head(&frame), buf_len(&frame));
+        buf_deinit(&frame);
 }
 
 /**
@@ -260,8 +142,7 @@ void tc_frame(TestConn *tc, uint16_t type, uint16_t flags, const void *body, siz
 void tc_close(TestConn *tc)
 {
         assert_non_null(tc->c);
-        client_eof(tc->c);
-        core_settle(tc->t->core, NULL);
+        world_eof(tc);
 }
 
 /**
@@ -273,20 +154,10 @@ void tc_close(TestConn *tc)
  */
 bool tc_read(TestConn *tc, TestFrame *f)
 {
-        FrameHdr h;
+        int r = world_read(tc, f);
 
-        if (codec_header_decode(buf_head(&tc->wire), buf_len(&tc->wire), &h) != 0 ||
-            buf_len(&tc->wire) < h.len)
-                return false;
-        f->type = h.type;
-        f->flags = h.flags;
-        f->len = h.len - KBUS_FRAME_HDR_LEN;
-        assert_true(f->len <= sizeof(f->body));
-        memcpy(f->body, buf_head(&tc->wire) + KBUS_FRAME_HDR_LEN, f->len);
-        buf_consume(&tc->wire, h.len);
-        if (f->type == FRAME_MSG)
-                tc->msgs++;
-        return true;
+        assert_true(r >= 0);
+        return r == 1;
 }
 
 /**

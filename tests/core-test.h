@@ -1,14 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * core-test.h - kbusd's core in the test process: no sockets, no event
- * loop.  Connections are TestConns whose "wire" buffer receives what kbusd
- * writes to them; frames are fed in as bytes, and every event ends with
- * core_settle(), as kbusd's shell does.  The order in which the core asks
- * for clients to be written is recorded, so tests can check SPEC §7's
- * "the message is in every recipient's socket before its sender is
- * answered".
- *
- * Checks use cmocka's asserts; the script runner of core-script.h does not.
+ * core-test.h - cmocka helpers on kbusd's core in the test process
+ * (core-world.h): connect, feed frames, and assert on the exact frames the
+ * core answers with.
  */
 #ifndef KBUS_TESTS_CORE_TEST_H
 #define KBUS_TESTS_CORE_TEST_H
@@ -18,51 +12,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../src/core/bus.h"
-#include "../src/core/client.h"
-#include "../src/core/core.h"
-#include "../src/proto/buf.h"
-#include "../src/proto/codec.h"
+#include "core-world.h"
 
-#define TC_CONNS_MAX 64
-#define TC_FLUSHES_MAX 4096
-
-typedef struct TestCore TestCore;
-
-/* One connection: what kbusd wrote to it, and its state as a client sees it. */
-typedef struct TestConn {
-        TestCore *t;
-        Client *c;          /* NULL once the core freed it */
-        uint32_t id;        /* its ksock id (from the WELCOME) */
-        Buf wire;           /* bytes kbusd wrote to it, not yet read by the test */
-        bool gone;          /* the core ended it */
-        bool resume;        /* to be fed again (frames left, or drained after a pause) */
-        uint64_t msgs;      /* MSG frames read so far: the newest one's seq */
-} TestConn;
-
-struct TestCore {
-        Core *core;
-        TestConn conns[TC_CONNS_MAX];
-        size_t nconns;
-        uint32_t flushes[TC_FLUSHES_MAX]; /* ksock ids, in the order the core wrote them */
-        size_t nflushes;
-        char log[65536];    /* what the core logged, one line each */
-        size_t loglen;
-};
-
-/* A frame as the test reads it off a connection. */
-typedef struct TestFrame {
-        uint16_t type, flags;
-        uint8_t body[70000];
-        size_t len;
-} TestFrame;
+typedef World TestCore;
+typedef WorldConn TestConn;
+typedef WorldFrame TestFrame;
 
 void tc_start(TestCore *t, Policy *policy, const char *const *limits);
 void tc_stop(TestCore *t);
 TestConn *tc_connect(TestCore *t, uid_t uid, bool rw);
 TestConn *tc_connect_raw(TestCore *t, uid_t uid);
 void tc_feed(TestConn *tc, const void *bytes, size_t len);
-void tc_pump(TestCore *t);
 void tc_frame(TestConn *tc, uint16_t type, uint16_t flags, const void *body, size_t len);
 void tc_close(TestConn *tc);
 bool tc_read(TestConn *tc, TestFrame *f);

@@ -599,7 +599,7 @@ int conn_take(Conn *c, const Prefetched *p)
         __atomic_store_n(&s->log[t & (SHM_LOG_LEN - 1)], p->seq, __ATOMIC_RELAXED);
         __atomic_store_n(&s->taken, t + 1, __ATOMIC_RELEASE);
         c->taken = t + 1;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with inbox_want_room() */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with inbox_room_or_watch() */
         if (__atomic_load_n(&s->notify, __ATOMIC_RELAXED) &&
             __atomic_exchange_n(&s->notify, 0, __ATOMIC_ACQ_REL))
                 return conn_post_empty(c, FRAME_WAKE);
