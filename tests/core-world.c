@@ -76,6 +76,8 @@ static void world_take_output(WorldConn *wc, Client *c)
                 world_oom();
         buf_consume(&c->out, buf_len(&c->out));
         c->pass_fd = -1;
+        if (wc->w->on_write)
+                wc->w->on_write(wc, wc->w->on_write_ctx);
 }
 
 static void world_flush(void *ctx, Client *c)

@@ -53,6 +53,9 @@ struct World {
         size_t nflushes;
         char log[65536];    /* what the core logged, one line each (the first 64 KiB) */
         size_t loglen;
+        /* Called whenever kbusd wrote to a connection (in the order it did). */
+        void (*on_write)(WorldConn *wc, void *ctx);
+        void *on_write_ctx;
 };
 
 /* A frame as a client reads it. */

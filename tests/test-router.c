@@ -274,6 +274,29 @@ static void test_replier_full(void **state)
         assert_int_equal(next, first + 2);
 }
 
+/* A request to itself needs two places: its replier copy and the reply's. */
+static void test_request_to_self(void **state)
+{
+        TestConn *a;
+
+        (void)state;
+        a = tc_connect(&t, 1000, true);
+        tc_bind(a, "$.me", true, 0);
+        ctl(a, CTL_MAX_MESSAGES, 1, 1);
+        send_fails(a, "$.me", KBUS_FLAG_WANT_A_REPLY, 0, 0, -EBUSY);
+        ctl(a, CTL_MAX_MESSAGES, 2, 2);
+        tc_send(a, 0, "$.me", "data", KBUS_FLAG_WANT_A_REPLY, 0, 0);
+        expect_msg(a, "$.me", a->id, 2, FRAME_MSG_YOU_REPLY); /* the refused one used 1 */
+        tc_expect_result(a, 0, 0, 2);
+        send_fails(a, "$.me", KBUS_FLAG_WANT_A_REPLY, 0, 0, -ENOLCK);
+        tc_take(a, 1);
+        tc_send(a, 0, "$.me", "data", 0, a->id, 2);
+        WireMsg m = expect_msg(a, "$.me", a->id, 3, 0);
+        assert_int_equal(m.irt_serial, 2);
+        tc_expect_result(a, 0, 0, 3);
+        tc_expect_nothing(a);
+}
+
 /* ALL_OR_FAIL to a full listener: EBUSY, no id used, nobody gets it. */
 static void test_all_or_fail(void **state)
 {
@@ -508,6 +531,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_requester_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reserved_place, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_replier_full, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_request_to_self, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_all_or_fail, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_all_or_wait_blocking, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_all_or_wait_nonblocking, setup, teardown),

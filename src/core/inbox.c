@@ -45,9 +45,10 @@ uint32_t inbox_reserved(const Client *c)
         return c->owed.count + (c->held && c->held->reserved ? 1u : 0u);
 }
 
-static bool inbox_looks_full(const Client *c)
+/* Whether @c's queue lacks @places more places, by what kbusd knows now. */
+static bool inbox_looks_short(const Client *c, uint32_t places)
 {
-        return (uint64_t)c->queue.live + inbox_reserved(c) >= c->max_messages ||
+        return (uint64_t)c->queue.live + inbox_reserved(c) + places > c->max_messages ||
                c->queue.live_bytes >= KBUS_QUEUE_BYTES_MAX ||
                quota_is_spent(c->quser, QUOTA_QUEUED_BYTES);
 }
@@ -91,21 +92,34 @@ void inbox_reconcile_if_due(Client *c)
 }
 
 /**
- * inbox_refresh_full() - whether a message for @c must be refused for want of
- * room (SPEC §7); a closing client counts as full.  A queue that looks full
- * is refreshed first: the takes its application has logged are applied.
+ * inbox_lacks_room() - whether @c's queue lacks @places places for what is
+ * being sent (SPEC §7); a closing client lacks room.  A queue that looks
+ * short is refreshed first: the takes its application logged are applied.
+ * @c:      the client
+ * @places: places needed (a copy, and a reply place it reserves itself)
+ *
+ * Return: true if it lacks room.
+ */
+bool inbox_lacks_room(Client *c, uint32_t places)
+{
+        if (c->closing)
+                return true;
+        if (!inbox_looks_short(c, places))
+                return false;
+        inbox_reconcile(c);
+        return inbox_looks_short(c, places);
+}
+
+/**
+ * inbox_refresh_full() - whether a message for @c must be refused for want
+ * of room: inbox_lacks_room() for one place.
  * @c: the client
  *
  * Return: true if full.
  */
 bool inbox_refresh_full(Client *c)
 {
-        if (c->closing)
-                return true;
-        if (!inbox_looks_full(c))
-                return false;
-        inbox_reconcile(c);
-        return inbox_looks_full(c);
+        return inbox_lacks_room(c, 1);
 }
 
 /**

@@ -13,6 +13,7 @@
 #include "message.h"
 
 uint32_t inbox_reserved(const Client *c);
+bool inbox_lacks_room(Client *c, uint32_t places);
 bool inbox_refresh_full(Client *c);
 int inbox_push(Client *c, const Message *m, uint32_t binding_id, bool you_reply,
                ReplySlot *slot);

@@ -136,12 +136,26 @@ QueueEntry *queue_take(MsgQueue *q, uint32_t seq, QueueTakenFn fn, void *ctx)
         return e;
 }
 
+/* Whether @seq32 names a message pushed already (within 2^31 behind the next). */
+static bool queue_seq_pushed(const MsgQueue *q, uint32_t seq32)
+{
+        return (int32_t)(seq32 - (uint32_t)q->next_seq) < 0;
+}
+
 /**
  * queue_reconcile() - apply the takes the client logged in its shared page.
  * @q:   the queue
  * @shm: the client's shared page
  * @fn:  called for each entry that becomes TAKEN
  * @ctx: passed to @fn
+ *
+ * The page is the client's to write, so nothing in it is trusted.  An entry
+ * naming a message not pushed yet cannot have been written by the library
+ * yet: the scan stops there and tries again next time.  An entry naming a
+ * message pushed but no longer LIVE is passed over: the library may take a
+ * message kbusd removed behind its back (a binding the policy no longer
+ * allows), and stopping there would stall the log for good.  At most
+ * SHM_LOG_LEN entries are read, however far ahead `taken` claims to be.
  *
  * Return: how many messages were newly taken.
  */
@@ -150,13 +164,18 @@ size_t queue_reconcile(MsgQueue *q, KbusShm *shm, QueueTakenFn fn, void *ctx)
         uint64_t taken = __atomic_load_n(&shm->taken, __ATOMIC_ACQUIRE);
         size_t n = 0;
 
+        if (taken < q->log_seen)
+                taken = q->log_seen; /* a client going back: nothing new */
+        else if (taken - q->log_seen > SHM_LOG_LEN)
+                taken = q->log_seen + SHM_LOG_LEN;
         while (q->log_seen < taken) {
                 uint32_t seq = __atomic_load_n(&shm->log[q->log_seen & (SHM_LOG_LEN - 1)],
                                                __ATOMIC_RELAXED);
-                if (!queue_take(q, seq, fn, ctx))
+                if (queue_take(q, seq, fn, ctx))
+                        n++;
+                else if (!queue_seq_pushed(q, seq))
                         break;
                 q->log_seen++;
-                n++;
         }
         __atomic_store_n(&shm->consumed, q->log_seen, __ATOMIC_RELEASE);
         queue_reclaim(q);

@@ -187,7 +187,7 @@ ReplySlot *reply_slot_free(ReplySlot *s)
 }
 
 /**
- * replier_book_first() - any slot of the book (for emptying it).
+ * replier_book_first() - the slot with the lowest request id in the book.
  * @owing: the replier's book
  *
  * Return: a slot, or NULL if the book is empty.
@@ -195,4 +195,15 @@ ReplySlot *reply_slot_free(ReplySlot *s)
 ReplySlot *replier_book_first(ReplierBook *owing)
 {
         return RB_MIN(ReplyTree, &owing->slots);
+}
+
+/**
+ * replier_book_next() - the slot after @s in its book (request id order).
+ * @s: a slot
+ *
+ * Return: the next slot, or NULL.
+ */
+ReplySlot *replier_book_next(ReplySlot *s)
+{
+        return RB_NEXT(ReplyTree, &s->owing->slots, s);
 }

@@ -60,5 +60,6 @@ void reply_slot_charge(ReplySlot *s, QuotaUser *u);
 ReplySlot *reply_slot_free(ReplySlot *s);
 KBUS_DEFINE_CLEANUP(ReplySlot *, reply_slot_free)
 ReplySlot *replier_book_first(ReplierBook *owing);
+ReplySlot *replier_book_next(ReplySlot *s);
 
 #endif

@@ -119,15 +119,36 @@ static void router_push_status(Bus *bus, Client *q, const char *name, uint32_t f
                 (void)inbox_push(q, st, 0, false, NULL);
 }
 
-static int router_blocked(Bus *bus, const Message *m, Binding *replier)
+/*
+ * Places @c needs for @m: its copy; a replier copy before it if @c is also
+ * the replier (and keeps more than one copy); and the reply place if @c is
+ * the sender @s of a request and has not reserved it yet (a held send has).
+ */
+static uint32_t router_places(const Client *c, const Client *s, const Binding *replier,
+                              bool listener)
 {
-        if (replier && inbox_refresh_full(replier->client))
+        uint32_t places = 1;
+
+        if (replier && c == s)
+                places++;
+        if (listener && replier && c == replier->client && !c->only_once)
+                places++;
+        return places;
+}
+
+/* @s: the sender, if its request's reply place is not reserved yet (else NULL). */
+static int router_blocked(Bus *bus, const Message *m, Binding *replier, const Client *s)
+{
+        if (replier && inbox_lacks_room(replier->client,
+                                        router_places(replier->client, s, replier, false)))
                 return ROUTE_REPLIER_FULL;
         if (!(m->v.flags & (KBUS_FLAG_ALL_OR_WAIT | KBUS_FLAG_ALL_OR_FAIL)))
                 return ROUTE_ROOM;
-        for (size_t i = 0; i < bus->ntargets; i++)
-                if (inbox_refresh_full(bus->targets[i].client))
+        for (size_t i = 0; i < bus->ntargets; i++) {
+                Client *c = bus->targets[i].client;
+                if (inbox_lacks_room(c, router_places(c, s, replier, true)))
                         return ROUTE_LISTENER_FULL;
+        }
         return ROUTE_ROOM;
 }
 
@@ -316,7 +337,7 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
         }
         r = router_collect(bus, m, NULL);
         if (r == 0)
-                r = router_blocked(bus, m, rb);
+                r = router_blocked(bus, m, rb, s);
         if (r == ROUTE_ROOM)
                 return router_deliver(bus, s, m, rb, ret);
         if (r > 0 && (m->v.flags & KBUS_FLAG_ALL_OR_WAIT))
@@ -420,7 +441,7 @@ static void router_retry_one(Bus *bus, HeldSend *h)
                         router_fail_held(bus, h, KBUS_MSG_NAME_ERROR_SENDING);
                 return;
         }
-        if (router_blocked(bus, m, rb) != ROUTE_ROOM) {
+        if (router_blocked(bus, m, rb, NULL) != ROUTE_ROOM) { /* its place is reserved */
                 router_want_room(bus, rb);
                 return;
         }
