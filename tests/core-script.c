@@ -63,7 +63,7 @@ typedef struct Peer {
         Pending pend[SCRIPT_PENDING_MAX];
         size_t npend;
         Recv *recv;
-        size_t nrecv;
+        size_t nrecv, recv_cap;
         bool recv_full;
         uint64_t received;   /* MSG frames read: the newest seq */
         uint64_t taken;      /* take-log entries written */
@@ -208,9 +208,13 @@ static void peer_remember(Script *s, Peer *pe, const WireMsg *m, uint32_t bindin
                 pe->recv_full = true;
                 return;
         }
-        if (!pe->recv && !(pe->recv = calloc(SCRIPT_RECV_MAX, sizeof(Recv)))) {
-                fail(s, "out of memory");
-                return;
+        if (pe->nrecv == pe->recv_cap) {
+                size_t cap = pe->recv_cap ? pe->recv_cap * 2 : 16;
+                Recv *more = realloc(pe->recv, cap * sizeof(Recv));
+                if (!more)
+                        return (void)fail(s, "out of memory");
+                pe->recv = more;
+                pe->recv_cap = cap;
         }
         r = &pe->recv[pe->nrecv++];
         *r = (Recv){ .seq = pe->received, .binding = binding, .serial = m->id_serial,
@@ -1135,11 +1139,11 @@ static void script_finish(Script *s)
  */
 int script_run(const uint8_t *data, size_t size, ScriptStats *stats, char *why, size_t why_len)
 {
-        Script *s = calloc(1, sizeof(*s));
+        static Script script; /* one at a time; static, so that running many is cheap */
+        Script *s = &script;
         int r;
 
-        if (!s)
-                return snprintf(why, why_len, "out of memory"), -1;
+        memset(s, 0, sizeof(*s));
         *stats = (ScriptStats){ 0 };
         *s = (Script){ .p = data, .end = data + size, .why = why, .why_len = why_len,
                        .stats = stats, .frame = BUF_INIT };
@@ -1165,6 +1169,5 @@ int script_run(const uint8_t *data, size_t size, ScriptStats *stats, char *why, 
                 free(s->peers[i].recv);
         buf_deinit(&s->frame);
         r = s->failed ? -1 : 0;
-        free(s);
         return r;
 }

@@ -562,6 +562,9 @@ static void client_unclaim_frame(Client *c)
 static int client_next_frame(Client *c)
 {
         FrameHdr h;
+
+        if (buf_len(&c->in) == 0)
+                return 0; /* an idle ksock holds no input buffer at all */
         int r = codec_header_decode(buf_head(&c->in), buf_len(&c->in), &h);
 
         if (r == CODEC_E_SHORT)
