@@ -5,7 +5,8 @@
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]
 #   SECONDS  how long to run each target (default 30)
-#   TARGET   codec, name, ... (default: every tests/fuzz/fuzz-*.c)
+#   TARGET   codec, name, core (default: every tests/fuzz/fuzz-*.c; without
+#            FUZZ_BUILDDIR, those on src/proto alone: codec and name)
 # Environment: FUZZ_BUILDDIR (a meson build directory configured with
 # clang, e.g. build-clang: its fuzz-<target> binaries are brought up to
 # date with ninja and run; unset: each target is built by hand into a
@@ -24,10 +25,17 @@ root=$(cd "$here/../.." && pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
 targets=$*
+# Targets built by hand (without FUZZ_BUILDDIR) are those on src/proto alone.
+by_hand="codec name"
 if [ -z "$targets" ]; then
         for f in "$here"/fuzz-*.c; do
                 t=${f##*/fuzz-}
-                targets="$targets ${t%.c}"
+                t=${t%.c}
+                if [ -z "${FUZZ_BUILDDIR:-}" ] && ! echo " $by_hand " | grep -q " $t "; then
+                        echo "run.sh: skipping fuzz-$t: it needs FUZZ_BUILDDIR (a clang build)" >&2
+                        continue
+                fi
+                targets="$targets $t"
         done
 fi
 cc=${CC:-clang}
@@ -61,6 +69,10 @@ build_target() {
                 fi
                 ln -s "$builddir/tests/fuzz/fuzz-$1" "$tmp/fuzz-$1"
         else
+                if ! echo " $by_hand " | grep -q " $1 "; then
+                        echo "== fuzz-$1: needs FUZZ_BUILDDIR (a clang build directory)" >&2
+                        return 1
+                fi
                 echo "== fuzz-$1: building"
                 # only targets on src/proto build by hand; others need FUZZ_BUILDDIR
                 # shellcheck disable=SC2086
@@ -76,7 +88,7 @@ for t in $targets; do
         fi
         case $t in
         name) max_len=1100 ;; # names past the 1000-byte limit
-        *) max_len=4096 ;;
+        *) max_len=4096 ;;    # core: scripts of up to 400 steps
         esac
         if ! build_target "$t"; then
                 echo "== fuzz-$t: BUILD FAILED" >&2
@@ -95,6 +107,8 @@ for t in $targets; do
                 "$tmp/fuzz-$t" -max_total_time="$secs" -max_len="$max_len" -timeout=10 $par \
                 -print_final_stats=1 -artifact_prefix="$tmp/artifacts-$t/" "$tmp/corpus-$t" \
                 >"$tmp/log-$t" 2>&1); then
+                # with FUZZ_JOBS, each worker's figures are in its fuzz-N.log
+                cat "$tmp"/fuzz-*.log >>"$tmp/log-$t" 2>/dev/null || true
                 grep -E '^stat::(number_of_executed_units|new_units_added)' "$tmp/log-$t" || true
                 echo "== fuzz-$t: no crash"
         else
@@ -106,5 +120,6 @@ for t in $targets; do
                         "regression seed in tests/fuzz/corpus-$t/" >&2
                 failed=1
         fi
+        rm -f "$tmp"/fuzz-*.log # the next target's workers write their own
 done
 exit $failed
