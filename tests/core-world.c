@@ -186,16 +186,30 @@ static void world_turn(WorldConn *wc, const void *bytes, size_t len)
 }
 
 /**
- * world_feed() - bytes from the client, as the shell would feed them; then
- * the core settles, and every other turn the shell would take follows.
+ * world_feed() - bytes from the client, as the shell reads them: at most
+ * KBUS_READ_CHUNK at a time, into the shell's buffer or where the core says
+ * (client_input_space()); after each read the core settles, and every other
+ * turn the shell would take follows.
  * @wc:    the connection (not gone)
  * @bytes: the bytes
- * @len:   their number (the shell reads at most KBUS_READ_CHUNK at once)
+ * @len:   their number
  */
 void world_feed(WorldConn *wc, const void *bytes, size_t len)
 {
-        world_turn(wc, bytes, len);
-        world_pump(wc->w);
+        const uint8_t *from = bytes;
+
+        do {
+                size_t room, n;
+                uint8_t *p = client_input_space(wc->c, wc->w->read_buf, KBUS_READ_CHUNK, &room);
+                if (!p)
+                        world_oom();
+                n = len < room ? len : room;
+                memcpy(p, from, n);
+                world_turn(wc, p, n);
+                world_pump(wc->w);
+                from += n;
+                len -= n;
+        } while (len && wc->c);
 }
 
 /**

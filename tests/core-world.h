@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "../src/core/bus.h"
+#include "../src/core/caps.h"
 #include "../src/core/client.h"
 #include "../src/core/core.h"
 #include "../src/proto/buf.h"
@@ -49,6 +50,7 @@ struct World {
         WorldConn conns[WORLD_CONNS_MAX];
         size_t nconns;
         WorldConn *feeding; /* the connection whose bytes the core is acting on */
+        uint8_t read_buf[KBUS_READ_CHUNK]; /* the shell's one read buffer */
         uint32_t flushes[WORLD_FLUSHES_MAX]; /* ksock ids, in the order written */
         size_t nflushes;
         char log[65536];    /* what the core logged, one line each (the first 64 KiB) */

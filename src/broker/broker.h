@@ -49,7 +49,8 @@ typedef struct Broker {
         uint8_t *read_buf;     /* KBUS_READ_CHUNK bytes every ksock is read into (io.c) */
         struct Listener *listeners[KBUS_BUSES_MAX];
         struct event *accept_timer; /* ends a pause in accepting */
-        struct event *sweep_timer;  /* frees the buffers of idle ksocks */
+        int sweep_fd;               /* a timerfd: the idle sweep's clock */
+        struct event *sweep_ev;     /* frees the buffers of idle ksocks */
         bool accept_paused;         /* listeners are off until accept_timer fires */
         unsigned accept_pause_ms;   /* the current pause; 0: no shortage since the last accept */
         unsigned long accept_refused; /* accept() calls refused in this shortage */

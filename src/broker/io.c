@@ -4,7 +4,9 @@
  *
  * Reading: each wakeup reads what the socket holds, up to KBUS_READ_CHUNK,
  * into the broker's one read buffer and feeds it to the core, which acts
- * on the complete frames where they lie (client_feed()).  The core may ask
+ * on the complete frames where they lie (client_feed()); a ksock holding
+ * part of a frame reads onto the end of its own buffer instead
+ * (client_input_space()), so the frame grows without a copy.  The core may ask
  * to be fed again on the next turn (more frames than one wakeup's share),
  * or not to be fed until its output has drained (a client that does not
  * read what it is sent).
@@ -44,9 +46,13 @@ static void io_on_read(evutil_socket_t fd, short what, void *arg)
         (void)what;
         if (c->closing || c->paused)
                 return;
-        ssize_t n = recv(io->fd, b->read_buf, KBUS_READ_CHUNK, MSG_DONTWAIT);
-        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
-                int r = client_feed(c, b->read_buf, n > 0 ? (size_t)n : 0);
+        size_t room;
+        uint8_t *p = client_input_space(c, b->read_buf, KBUS_READ_CHUNK, &room);
+        ssize_t n = p ? recv(io->fd, p, room, MSG_DONTWAIT) : -1;
+        if (!p) {
+                client_close(c, "out of memory for its input");
+        } else if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+                int r = client_feed(c, p, n > 0 ? (size_t)n : 0);
                 if (r == CLIENT_FEED_MORE)
                         event_active(io->read_ev, EV_READ, 0); /* after the others */
                 else if (r == CLIENT_FEED_PAUSED)

@@ -639,10 +639,35 @@ static void client_keep_input(Client *c, bool borrowed)
 }
 
 /**
+ * client_input_space() - where the shell should read @c's next bytes: on
+ * the end of its own input buffer while it holds part of a frame, so that
+ * the frame grows in place without a copy; else in the shell's @shared
+ * buffer, whose complete frames client_feed() acts on where they lie.
+ * @c:      the client
+ * @shared: the shell's buffer, @chunk bytes
+ * @chunk:  how much the shell reads at once
+ * @room:   how much may be read at the place returned
+ *
+ * Return: the place, or NULL without memory.
+ */
+uint8_t *client_input_space(Client *c, uint8_t *shared, size_t chunk, size_t *room)
+{
+        if (buf_len(&c->in) == 0) {
+                *room = chunk;
+                return shared;
+        }
+        if (buf_reserve(&c->in, chunk) < 0)
+                return NULL;
+        *room = chunk;
+        return buf_tail(&c->in);
+}
+
+/**
  * client_feed() - bytes from the client's connection (and what it left
  * before): act on its complete frames.
  * @c:    the client
- * @data: the bytes, or NULL with @len 0 to go on with what @c holds
+ * @data: the bytes (in the shell's buffer, or where client_input_space()
+ *        said), or NULL with @len 0 to go on with what @c holds
  * @len:  their number
  *
  * Return: CLIENT_FEED_DONE (every complete frame acted on), CLIENT_FEED_MORE
@@ -656,7 +681,9 @@ int client_feed(Client *c, const uint8_t *data, size_t len)
 
         if (c->closing)
                 return CLIENT_FEED_DONE;
-        if (len && buf_len(&c->in) == 0) {
+        if (len && buf_len(&c->in) && data == buf_tail(&c->in) && len <= buf_room(&c->in)) {
+                c->in.tail += len; /* read in place (client_input_space()) */
+        } else if (len && buf_len(&c->in) == 0) {
                 /* act on the frames where they lie (never written through) */
                 buf_deinit(&c->in);
                 c->in = (Buf){ .data = (uint8_t *)data, .tail = len, .cap = len };

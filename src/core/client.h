@@ -90,6 +90,7 @@ enum {
 };
 
 int client_new(Bus *bus, const ClientCred *cred, void *io, Client **ret);
+uint8_t *client_input_space(Client *c, uint8_t *shared, size_t chunk, size_t *room);
 int client_feed(Client *c, const uint8_t *data, size_t len);
 void client_eof(Client *c);
 bool client_drained(Client *c);

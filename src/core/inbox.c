@@ -35,25 +35,6 @@ static void inbox_on_taken(QueueEntry *e, void *ctx)
 }
 
 /**
- * inbox_reserved() - places reserved in @c's queue for replies it is owed.
- * @c: the client
- *
- * Return: the count, including one for a held request.
- */
-uint32_t inbox_reserved(const Client *c)
-{
-        return c->owed.count + (c->held && c->held->reserved ? 1u : 0u);
-}
-
-/* Whether @c's queue lacks @places more places, by what kbusd knows now. */
-static bool inbox_looks_short(const Client *c, uint32_t places)
-{
-        return (uint64_t)c->queue.live + inbox_reserved(c) + places > c->max_messages ||
-               c->queue.live_bytes >= KBUS_QUEUE_BYTES_MAX ||
-               quota_is_spent(c->quser, QUOTA_QUEUED_BYTES);
-}
-
-/**
  * inbox_charge() - bring the queued bytes charged to @c's uid in line with
  * its queue, after messages were queued, taken or removed.
  * @c: the client
@@ -92,34 +73,17 @@ void inbox_reconcile_if_due(Client *c)
 }
 
 /**
- * inbox_lacks_room() - whether @c's queue lacks @places places for what is
- * being sent (SPEC §7); a closing client lacks room.  A queue that looks
- * short is refreshed first: the takes its application logged are applied.
+ * inbox_lacks_room_refreshed() - inbox_lacks_room() for a queue that looks
+ * short: apply the takes its application logged, and look again.
  * @c:      the client
- * @places: places needed (a copy, and a reply place it reserves itself)
+ * @places: places needed
  *
  * Return: true if it lacks room.
  */
-bool inbox_lacks_room(Client *c, uint32_t places)
+bool inbox_lacks_room_refreshed(Client *c, uint32_t places)
 {
-        if (c->closing)
-                return true;
-        if (!inbox_looks_short(c, places))
-                return false;
         inbox_reconcile(c);
         return inbox_looks_short(c, places);
-}
-
-/**
- * inbox_refresh_full() - whether a message for @c must be refused for want
- * of room: inbox_lacks_room() for one place.
- * @c: the client
- *
- * Return: true if full.
- */
-bool inbox_refresh_full(Client *c)
-{
-        return inbox_lacks_room(c, 1);
 }
 
 /**
