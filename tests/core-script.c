@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ typedef struct Pending {
         uint8_t expect;
         bool request;        /* a SEND of a request */
         bool all_or_wait;
+        uint32_t ctl_op, ctl_arg; /* a CTL's */
 } Pending;
 
 typedef struct Recv {
@@ -60,14 +62,17 @@ typedef struct Peer {
         bool blocked;        /* in a blocking ALL_OR_WAIT send */
         bool policy_touched; /* a policy change may have removed bindings behind its back */
         bool done_owed, done_request;
+        bool only_once;      /* it asked for one copy of each message (SPEC §10) */
         Pending pend[SCRIPT_PENDING_MAX];
         size_t npend;
         Recv *recv;
         size_t nrecv, recv_cap;
         bool recv_full;
         uint64_t received;   /* MSG frames read: the newest seq */
+        uint32_t untaken;    /* remembered messages neither taken nor dropped */
         uint64_t taken;      /* take-log entries written */
         uint32_t last_serial;
+        bool last_dup_ok;    /* the message [0:last_serial] may come again (not only-once) */
         uint64_t floor;      /* queue length above a lowered limit, still draining */
 } Peer;
 
@@ -77,10 +82,11 @@ typedef struct Book {
         int8_t replier[SCRIPT_SERIALS];   /* connection index + 1 */
         int8_t requester[SCRIPT_SERIALS]; /* connection index + 1, once accepted */
         bool told[SCRIPT_SERIALS];        /* its sender was told it went */
+        uint16_t open[SCRIPT_SERIALS];    /* accepted requests that may still be unanswered */
+        size_t nopen;
 } Book;
 
 typedef struct Script {
-        World w;
         Peer peers[WORLD_CONNS_MAX];
         Book books[SCRIPT_BUSES];
         const uint8_t *p, *end;
@@ -91,9 +97,11 @@ typedef struct Script {
         char *why;
         size_t why_len;
         ScriptStats *stats;
+        Buf frame;
+        /* not cleared between scripts (world_start() sets up the world) */
+        World w;
         WorldFrame f;
         uint8_t msg[KBUS_FRAME_HDR_LEN + 70000 + 2048];
-        Buf frame;
 } Script;
 
 static const char *const script_names[] = {
@@ -217,6 +225,7 @@ static void peer_remember(Script *s, Peer *pe, const WireMsg *m, uint32_t bindin
                 pe->recv_cap = cap;
         }
         r = &pe->recv[pe->nrecv++];
+        pe->untaken++;
         *r = (Recv){ .seq = pe->received, .binding = binding, .serial = m->id_serial,
                      .from = m->from, .you_reply = you };
         if (m->name_len < sizeof(r->name))
@@ -239,7 +248,11 @@ static void check_msg_order(Script *s, WorldConn *wc, Peer *pe, const WireMsg *m
                 return;
         if (m->id_serial < pe->last_serial)
                 fail(s, "ksock %u: [0:%u] after [0:%u]", wc->id, m->id_serial, pe->last_serial);
+        else if (m->id_serial == pe->last_serial && !pe->last_dup_ok)
+                fail(s, "ksock %u: a second copy of [0:%u] though it asked for one", wc->id,
+                     m->id_serial);
         pe->last_serial = m->id_serial;
+        pe->last_dup_ok = !pe->only_once;
 }
 
 /* A reply or status into a reserved place (binding 0, in reply to a request of ours). */
@@ -303,13 +316,18 @@ static void send_told(Script *s, WorldConn *wc, bool request, const Result *res)
         if (bk->requester[q])
                 fail(s, "ksock %u: request id [0:%u] given twice", wc->id, q);
         bk->requester[q] = (int8_t)(conn_index(s, wc) + 1);
+        if (bk->nopen < SCRIPT_SERIALS)
+                bk->open[bk->nopen++] = (uint16_t)q;
 }
 
 static void peer_drop_binding(Peer *pe, uint32_t binding)
 {
         for (size_t i = 0; i < pe->nrecv; i++)
-                if (pe->recv[i].binding == binding && !pe->recv[i].taken)
+                if (pe->recv[i].binding == binding && !pe->recv[i].taken &&
+                    !pe->recv[i].dropped) {
                         pe->recv[i].dropped = true; /* as libkbus drops them */
+                        pe->untaken--;
+                }
 }
 
 static void on_result(Script *s, WorldConn *wc, const Pending *p, const WorldFrame *f)
@@ -335,6 +353,9 @@ static void on_result(Script *s, WorldConn *wc, const Pending *p, const WorldFra
                 peer_drop_binding(pe, res.value0);
         } else if (p->type == FRAME_DISCARD) {
                 pe->done_owed = false;
+        } else if (p->type == FRAME_CTL && p->ctl_op == CTL_ONLY_ONCE && res.status == 0 &&
+                   p->ctl_arg <= 1) {
+                pe->only_once = p->ctl_arg;
         }
 }
 
@@ -449,18 +470,14 @@ static void check_answered(Script *s)
 static void check_requests(Script *s)
 {
         for (unsigned b = 0; b < SCRIPT_BUSES && !s->failed; b++) {
-                Bus *bus = s->w.core->buses[b];
                 Book *bk = &s->books[b];
-                if (!bus)
-                        continue;
-                uint32_t top = bus->last_serial < SCRIPT_SERIALS ? bus->last_serial
-                                                                 : SCRIPT_SERIALS - 1;
-                for (uint32_t q = 1; q <= top; q++) {
-                        if (!bk->requester[q] || bk->answers[q])
-                                continue;
+                size_t kept = 0;
+                for (size_t i = 0; i < bk->nopen; i++) {
+                        uint16_t q = bk->open[i];
                         WorldConn *req = &s->w.conns[bk->requester[q] - 1];
-                        if (req->gone)
-                                continue;
+                        if (bk->answers[q] || req->gone)
+                                continue; /* answered, or nobody to answer any more */
+                        bk->open[kept++] = q;
                         if (!bk->replier[q])
                                 return (void)fail(s, "request [0:%u] of ksock %u reached no "
                                                      "replier and got no status", q, req->id);
@@ -469,6 +486,7 @@ static void check_requests(Script *s)
                                 return (void)fail(s, "ksock %u went without answering request "
                                                      "[0:%u] of ksock %u", rep->id, q, req->id);
                 }
+                bk->nopen = kept;
         }
 }
 
@@ -509,8 +527,7 @@ static void check_queue(Script *s, WorldConn *wc, Peer *pe, Client *c)
                 check_take_log(s, wc, c);
         if (!pe->tracked || pe->policy_touched || pe->recv_full)
                 return;
-        for (size_t i = 0; i < pe->nrecv; i++)
-                live += !pe->recv[i].taken && !pe->recv[i].dropped;
+        live = pe->untaken;
         if (c->shm)
                 live += c->shm->taken - c->queue.log_seen; /* logged, not applied yet */
         if (live != c->queue.live)
@@ -529,11 +546,12 @@ static bool is_live(const Script *s, const Bus *bus, const Client *c)
 /* A closed client owes nothing: every reference in the bus is to a live client. */
 static void check_references(Script *s, Bus *bus)
 {
-        uint32_t nclients = 0, nheld = 0, naside = 0;
+        uint32_t nclients = 0, nheld = 0, naside = 0, nreport = 0;
         Client *c;
 
         TAILQ_FOREACH(c, &bus->clients, bus_link) {
                 nclients++;
+                nreport += c->report_binds;
                 if (!is_live(s, bus, c))
                         return (void)fail(s, "bus %u: ksock %u is closed but listed",
                                           bus->number, c->id);
@@ -560,35 +578,41 @@ static void check_references(Script *s, Bus *bus)
                         return (void)fail(s, "bus %u: an event set aside for a closed ksock",
                                           bus->number);
         }
-        if (nclients != bus->nclients || nheld != bus->nheld || naside != bus->nset_aside)
-                fail(s, "bus %u: counts %u/%u/%u, lists %u/%u/%u", bus->number, bus->nclients,
-                     bus->nheld, bus->nset_aside, nclients, nheld, naside);
+        if (nclients != bus->nclients || nheld != bus->nheld || naside != bus->nset_aside ||
+            nreport != bus->report_binds)
+                fail(s, "bus %u: counts %u/%u/%u/%u, lists %u/%u/%u/%u", bus->number,
+                     bus->nclients, bus->nheld, bus->nset_aside, bus->report_binds, nclients,
+                     nheld, naside, nreport);
 }
 
+/* What the clients hold, per QuotaUser they point to. */
 typedef struct QuotaSum {
-        uid_t uid[SCRIPT_UIDS];
+        const QuotaUser *user[SCRIPT_UIDS];
         uint64_t used[SCRIPT_UIDS][QUOTA_NKINDS];
         size_t n;
         Script *s;
 } QuotaSum;
 
-static uint64_t *quota_sum_of(QuotaSum *q, uid_t uid)
+static uint64_t *quota_sum_of(QuotaSum *q, const QuotaUser *u)
 {
         for (size_t i = 0; i < q->n; i++)
-                if (q->uid[i] == uid)
+                if (q->user[i] == u)
                         return q->used[i];
         if (q->n == SCRIPT_UIDS)
                 return NULL;
-        q->uid[q->n] = uid;
+        q->user[q->n] = u;
         memset(q->used[q->n], 0, sizeof(q->used[0]));
         return q->used[q->n++];
 }
 
 static void quota_sum_client(QuotaSum *q, Client *c)
 {
-        uint64_t *u = quota_sum_of(q, c->uid);
+        uint64_t *u = quota_sum_of(q, c->quser);
         Binding *b;
 
+        if (c->quser->uid != c->uid)
+                fail(q->s, "ksock %u of uid %u charged to uid %u", c->id, (unsigned)c->uid,
+                     (unsigned)c->quser->uid);
         if (!u)
                 return;
         u[QUOTA_CONNECTIONS] += c->charged;
@@ -599,26 +623,23 @@ static void quota_sum_client(QuotaSum *q, Client *c)
         if (c->held && c->held->reserved)
                 u[QUOTA_REQUESTS]++;
         for (ReplySlot *r = replier_book_first(&c->owing); r; r = replier_book_next(r)) {
-                uint64_t *ru = r->charged ? quota_sum_of(q, r->charged->uid) : NULL;
+                uint64_t *ru = r->charged ? quota_sum_of(q, r->charged) : NULL;
                 if (ru)
                         ru[QUOTA_REQUESTS]++;
         }
 }
 
-static void quota_compare(const QuotaUser *user, void *ctx)
+/* One uid's books against what its clients hold, and its limits. */
+static void quota_compare(QuotaSum *q, const QuotaUser *user, const uint64_t *held)
 {
-        QuotaSum *q = ctx;
         const Quota *quota = &q->s->w.core->quota;
-        uint64_t *u = quota_sum_of(q, user->uid);
-        bool any = false;
 
-        for (int k = 0; u && k < QUOTA_NKINDS; k++) {
-                any |= user->used[k] != 0;
-                if (user->used[k] != u[k])
+        for (int k = 0; k < QUOTA_NKINDS; k++) {
+                if (user->used[k] != held[k])
                         return (void)fail(q->s, "uid %u: %s %llu in the books, %llu held",
                                           (unsigned)user->uid, quota_kind_name(k),
                                           (unsigned long long)user->used[k],
-                                          (unsigned long long)u[k]);
+                                          (unsigned long long)held[k]);
                 if (k == QUOTA_QUEUED_BYTES || k == QUOTA_REQUESTS || q->s->limits_changed)
                         continue; /* readers and repliers are charged whatever the limit */
                 if (user->used[k] > quota->limits.per_uid[k])
@@ -627,11 +648,12 @@ static void quota_compare(const QuotaUser *user, void *ctx)
                                           (unsigned long long)user->used[k],
                                           (unsigned long long)quota->limits.per_uid[k]);
         }
-        if (!any && user->refs == 0)
-                fail(q->s, "uid %u: kept in the books with nothing", (unsigned)user->uid);
 }
 
-/* The quota books equal what the clients hold, per uid and in total. */
+/*
+ * The quota books equal what the clients hold, per uid and in total, and
+ * hold no uid none of whose clients is left.
+ */
 static void check_quotas(Script *s)
 {
         QuotaSum q = { .s = s };
@@ -644,10 +666,13 @@ static void check_quotas(Script *s)
                         TAILQ_FOREACH(c, &s->w.core->buses[b]->clients, bus_link)
                                 quota_sum_client(&q, c);
         }
-        for (size_t i = 0; i < q.n; i++)
+        for (size_t i = 0; i < q.n && !s->failed; i++) {
+                quota_compare(&q, q.user[i], q.used[i]);
                 for (int k = 0; k < QUOTA_NKINDS; k++)
                         total[k] += q.used[i][k];
-        quota_foreach(quota, quota_compare, &q);
+        }
+        if (!s->failed && quota->nusers != q.n)
+                fail(s, "%zu uids in the books, %zu with ksocks", quota->nusers, q.n);
         for (int k = 0; k < QUOTA_NKINDS && !s->failed; k++)
                 if (quota->used[k] != total[k])
                         fail(s, "%s: %llu in the books, %llu held", quota_kind_name(k),
@@ -847,6 +872,7 @@ static void take(Script *s, WorldConn *wc, Recv *r)
         uint8_t body[4];
 
         r->taken = true;
+        pe->untaken--;
         trace(s, "  ksock %u: take %llu\n", wc->id, (unsigned long long)r->seq);
         if (!pe->shm || !page) {
                 put_le32(body, (uint32_t)r->seq);
@@ -896,10 +922,13 @@ static void step_ctl(Script *s)
 
         if (!wc)
                 return;
-        put_le32(body, ob % (CTL_OP_MAX + 2));
-        put_le32(body + 4, args[ab % 8]);
-        trace(s, "  ksock %u: ctl %u %u\n", wc->id, ob % (CTL_OP_MAX + 2), args[ab % 8]);
-        feed_frame(s, wc, FRAME_CTL, 0, body, sizeof(body), EXPECT_ANSWER);
+        uint32_t op = ob % (CTL_OP_MAX + 2), arg = args[ab % 8];
+        put_le32(body, op);
+        put_le32(body + 4, arg);
+        trace(s, "  ksock %u: ctl %u %u\n", wc->id, op, arg);
+        peer_expect(s, wc, (Pending){ .type = FRAME_CTL, .expect = EXPECT_ANSWER, .ctl_op = op,
+                                      .ctl_arg = arg });
+        feed_frame(s, wc, FRAME_CTL, 0, body, sizeof(body), 0);
         Client *c = wc->c;
         if (c && c->greeted) { /* a lowered limit: what is queued drains first */
                 uint64_t total = (uint64_t)c->queue.live + inbox_reserved(c);
@@ -1143,10 +1172,14 @@ int script_run(const uint8_t *data, size_t size, ScriptStats *stats, char *why, 
         Script *s = &script;
         int r;
 
-        memset(s, 0, sizeof(*s));
+        memset(s, 0, offsetof(Script, w));
         *stats = (ScriptStats){ 0 };
-        *s = (Script){ .p = data, .end = data + size, .why = why, .why_len = why_len,
-                       .stats = stats, .frame = BUF_INIT };
+        s->p = data;
+        s->end = data + size;
+        s->why = why;
+        s->why_len = why_len;
+        s->stats = stats;
+        s->frame = BUF_INIT;
         s->trace = getenv("KBUS_CORE_TRACE") != NULL;
         if (script_start(s) == 0) {
                 while (s->p < s->end && stats->steps < SCRIPT_STEPS_MAX && !s->failed) {

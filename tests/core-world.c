@@ -11,6 +11,7 @@
 #include "core-world.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,8 @@ int world_start(World *w, const CoreConfig *cfg, Policy *policy)
         Bus *bus;
         int r;
 
-        memset(w, 0, sizeof(*w));
+        memset(w, 0, offsetof(World, log));
+        w->log[0] = '\0';
         c.ops = &world_ops;
         c.ops_ctx = w;
         if (!policy && (r = policy_new_default(c.admin_uid, &policy)) < 0)

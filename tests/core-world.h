@@ -50,14 +50,15 @@ struct World {
         WorldConn conns[WORLD_CONNS_MAX];
         size_t nconns;
         WorldConn *feeding; /* the connection whose bytes the core is acting on */
-        uint8_t read_buf[KBUS_READ_CHUNK]; /* the shell's one read buffer */
         uint32_t flushes[WORLD_FLUSHES_MAX]; /* ksock ids, in the order written */
         size_t nflushes;
-        char log[65536];    /* what the core logged, one line each (the first 64 KiB) */
         size_t loglen;
         /* Called whenever kbusd wrote to a connection (in the order it did). */
         void (*on_write)(WorldConn *wc, void *ctx);
         void *on_write_ctx;
+        /* Below, not cleared by world_start(). */
+        char log[65536];    /* what the core logged, one line each (the first 64 KiB) */
+        uint8_t read_buf[KBUS_READ_CHUNK]; /* the shell's one read buffer */
 };
 
 /* A frame as a client reads it. */
