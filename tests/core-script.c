@@ -1033,7 +1033,7 @@ static void step_policy(Script *s)
         Policy *p;
         char err[256];
 
-        if (text && policy_parse("fuzz.conf", text, WORLD_ADMIN_UID, &p, err, sizeof(err)) < 0)
+        if (text && policy_parse("fuzz.conf", text, WORLD_ADMIN_UID, NULL, &p, err, sizeof(err)) < 0)
                 return (void)fail(s, "policy: %s", err);
         if (!text && policy_new_default(WORLD_ADMIN_UID, &p) < 0)
                 return (void)fail(s, "out of memory");
@@ -1117,7 +1117,7 @@ static int script_start(Script *s)
                         cfg.limits_set[k] = 3;
                 }
         }
-        if (text && policy_parse("fuzz.conf", text, WORLD_ADMIN_UID, &p, err, sizeof(err)) < 0)
+        if (text && policy_parse("fuzz.conf", text, WORLD_ADMIN_UID, NULL, &p, err, sizeof(err)) < 0)
                 return fail(s, "policy: %s", err), -1;
         s->limits_changed = text && strstr(text, "limit");
         if (world_start(&s->w, &cfg, p) < 0)

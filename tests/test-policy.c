@@ -43,7 +43,8 @@ static Policy *parse(const char *text)
 {
         Policy *p = NULL;
         char err[512] = "";
-        int r = policy_parse("test.conf", text, ADMIN_UID, &p, err, sizeof(err));
+        int r = policy_parse("test.conf", text, ADMIN_UID, &policy_system_names, &p, err,
+                         sizeof(err));
 
         if (r != 0)
                 fail_msg("policy_parse: %d: %s", r, err);
@@ -56,7 +57,8 @@ static void expect_error(const char *text, const char *want)
         Policy *p = NULL;
         char err[512] = "";
 
-        assert_int_equal(policy_parse("test.conf", text, ADMIN_UID, &p, err, sizeof(err)),
+        assert_int_equal(policy_parse("test.conf", text, ADMIN_UID, &policy_system_names, &p,
+                                      err, sizeof(err)),
                          -EINVAL);
         assert_null(p);
         if (strcmp(err, want) != 0)
@@ -266,6 +268,16 @@ static void test_errors(void **state)
                      "test.conf:3: no user named 'no-such-user-here'");
         expect_error("allow group:no-such-group-here listen $.A\n",
                      "test.conf:1: no group named 'no-such-group-here'");
+        /* without the shell's lookups (in-process tests, the fuzzer): numbers only */
+        Policy *p = NULL;
+        char err[512] = "";
+        assert_int_equal(policy_parse("test.conf", "allow uid:7 listen $.A\n"
+                                      "allow group:root listen $.B\n", ADMIN_UID, NULL, &p, err,
+                                      sizeof(err)),
+                         -EINVAL);
+        assert_string_equal(err, "test.conf:2: group:root: names are not looked up here "
+                                 "(use gid:N)");
+        assert_null(p);
         expect_error("allow bob listen $.A\n",
                      "test.conf:1: 'bob' is not *, user:NAME, uid:N, group:NAME or gid:N");
         expect_error("allow uid:x listen $.A\n", "test.conf:1: 'x' is not a number");
@@ -389,7 +401,9 @@ static void test_example_file(void **state)
         assert_true(fread(text, 1, 65535, f) > 0);
         fclose(f);
         char *real = example_with_real_names(text);
-        assert_int_equal(policy_parse(path, real, ADMIN_UID, &p, err, sizeof(err)), 0);
+        assert_int_equal(
+                policy_parse(path, real, ADMIN_UID, &policy_system_names, &p, err, sizeof(err)),
+                0);
         free(real);
         assert_int_equal(p->nrules, 5);
         assert_int_equal(decide(p, &alice, POLICY_LISTEN, "$.*"), -EPERM);

@@ -2,12 +2,15 @@
 /*
  * policy-load.c - reading the policy file from the system: kbusd trusts it
  * only if no one but root or kbusd's own user could have written it; the
- * core parses it (policy-file.c).
+ * core parses it (policy-file.c), with the user and group names it names
+ * looked up here.
  */
 #include "policy-load.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,31 @@
 #include <unistd.h>
 
 #define POLICY_FILE_MAX (1u << 20) /* bytes */
+
+static int policy_user_id(const char *name, uint32_t *ret)
+{
+        char buf[4096];
+        struct passwd pw, *found = NULL;
+
+        if (getpwnam_r(name, &pw, buf, sizeof(buf), &found) != 0 || !found)
+                return -ENOENT;
+        *ret = (uint32_t)found->pw_uid;
+        return 0;
+}
+
+static int policy_group_id(const char *name, uint32_t *ret)
+{
+        char buf[16384];
+        struct group gr, *found = NULL;
+
+        if (getgrnam_r(name, &gr, buf, sizeof(buf), &found) != 0 || !found)
+                return -ENOENT;
+        *ret = (uint32_t)found->gr_gid;
+        return 0;
+}
+
+/* user:NAME and group:NAME, looked up in the system's databases (NSS). */
+const PolicyNames policy_system_names = { .user = policy_user_id, .group = policy_group_id };
 
 /* Reads a policy file that only its owner (root or kbusd's user) may write. */
 static int policy_read_file(const char *path, uid_t admin_uid, char **ret, char *err,
@@ -71,7 +99,7 @@ int policy_load(const char *path, uid_t admin_uid, Policy **ret, char *err, size
 
         if (r < 0)
                 return r;
-        r = policy_parse(path, text, admin_uid, ret, err, errlen);
+        r = policy_parse(path, text, admin_uid, &policy_system_names, ret, err, errlen);
         free(text);
         return r;
 }

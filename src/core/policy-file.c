@@ -20,8 +20,6 @@
 #include "policy.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +34,7 @@
 
 typedef struct PolicyParser {
         Policy *p;
+        const PolicyNames *names;
         const char *path;
         unsigned line;
         char *err;
@@ -58,25 +57,18 @@ static int policy_error(PolicyParser *ps, const char *fmt, ...)
         return -EINVAL;
 }
 
-static int policy_lookup_user(PolicyParser *ps, const char *name, uint32_t *ret)
+/* A user's or group's name as an id, through the names the shell gave. */
+static int policy_lookup(PolicyParser *ps, bool group, const char *name, uint32_t *ret)
 {
-        char buf[4096];
-        struct passwd pw, *found = NULL;
+        int (*lookup)(const char *, uint32_t *) = !ps->names ? NULL
+                                                  : group    ? ps->names->group
+                                                             : ps->names->user;
 
-        if (getpwnam_r(name, &pw, buf, sizeof(buf), &found) != 0 || !found)
-                return policy_error(ps, "no user named '%s'", name);
-        *ret = (uint32_t)found->pw_uid;
-        return 0;
-}
-
-static int policy_lookup_group(PolicyParser *ps, const char *name, uint32_t *ret)
-{
-        char buf[16384];
-        struct group gr, *found = NULL;
-
-        if (getgrnam_r(name, &gr, buf, sizeof(buf), &found) != 0 || !found)
-                return policy_error(ps, "no group named '%s'", name);
-        *ret = (uint32_t)found->gr_gid;
+        if (!lookup)
+                return policy_error(ps, "%s:%s: names are not looked up here (use %s:N)",
+                                    group ? "group" : "user", name, group ? "gid" : "uid");
+        if (lookup(name, ret) < 0)
+                return policy_error(ps, "no %s named '%s'", group ? "group" : "user", name);
         return 0;
 }
 
@@ -109,11 +101,11 @@ static int policy_parse_who(PolicyParser *ps, const char *word, PolicyRule *r)
                                     word);
         if (kind_len == 4 && !strncmp(word, "user", 4)) {
                 r->who = POLICY_UID;
-                return policy_lookup_user(ps, arg, &r->id);
+                return policy_lookup(ps, false, arg, &r->id);
         }
         if (kind_len == 5 && !strncmp(word, "group", 5)) {
                 r->who = POLICY_GID;
-                return policy_lookup_group(ps, arg, &r->id);
+                return policy_lookup(ps, true, arg, &r->id);
         }
         if ((kind_len == 3 && !strncmp(word, "uid", 3)) ||
             (kind_len == 3 && !strncmp(word, "gid", 3))) {
@@ -309,16 +301,18 @@ int policy_new_default(uid_t admin_uid, Policy **ret)
  * @path:      the file it came from (for messages and `kbus-ctl policy`)
  * @text:      its contents, NUL-terminated
  * @admin_uid: kbusd's own uid
+ * @names:     how user and group names become ids (the shell's lookups in the
+ *             system's databases), or NULL: only uid:N and gid:N are accepted
  * @ret:       the policy
  * @err:       on -EINVAL, "PATH:LINE: what is wrong"
  * @errlen:    size of @err
  *
  * Return: 0, -EINVAL (see @err) or -ENOMEM.
  */
-int policy_parse(const char *path, const char *text, uid_t admin_uid, Policy **ret,
-                 char *err, size_t errlen)
+int policy_parse(const char *path, const char *text, uid_t admin_uid, const PolicyNames *names,
+                 Policy **ret, char *err, size_t errlen)
 {
-        PolicyParser ps = { .path = path, .err = err, .errlen = errlen };
+        PolicyParser ps = { .path = path, .names = names, .err = err, .errlen = errlen };
         char *copy = strdup(text), *rest = copy, *line;
         int r = copy ? policy_new_default(admin_uid, &ps.p) : -ENOMEM;
 

@@ -75,9 +75,19 @@ typedef struct Policy {
         unsigned limits_set[QUOTA_NKINDS];
 } Policy;
 
+/*
+ * How the parser turns user:NAME and group:NAME into ids: the shell looks
+ * them up in the system's databases (policy-load.c).  Each returns 0, or a
+ * negative errno if there is no such name.
+ */
+typedef struct PolicyNames {
+        int (*user)(const char *name, uint32_t *ret_uid);
+        int (*group)(const char *name, uint32_t *ret_gid);
+} PolicyNames;
+
 int policy_new_default(uid_t admin_uid, Policy **ret);
-int policy_parse(const char *path, const char *text, uid_t admin_uid, Policy **ret,
-                 char *err, size_t errlen);
+int policy_parse(const char *path, const char *text, uid_t admin_uid, const PolicyNames *names,
+                 Policy **ret, char *err, size_t errlen);
 Policy *policy_free(Policy *p);
 
 int policy_decide(const Policy *p, const PolicyPeer *peer, PolicyAction action, unsigned bus,
