@@ -136,6 +136,21 @@ void tc_frame(TestConn *tc, uint16_t type, uint16_t flags, const void *body, siz
 }
 
 /**
+ * tc_ctl() - feed a CTL frame (the answer is for the caller to read).
+ * @tc:  the connection
+ * @op:  the operation (CTL_*)
+ * @arg: its argument
+ */
+void tc_ctl(TestConn *tc, uint32_t op, uint32_t arg)
+{
+        uint8_t body[8];
+
+        put_le32(body, op);
+        put_le32(body + 4, arg);
+        tc_frame(tc, FRAME_CTL, 0, body, sizeof(body));
+}
+
+/**
  * tc_close() - the client closes its end.
  * @tc: the connection
  */

@@ -24,6 +24,7 @@ TestConn *tc_connect(TestCore *t, uid_t uid, bool rw);
 TestConn *tc_connect_raw(TestCore *t, uid_t uid);
 void tc_feed(TestConn *tc, const void *bytes, size_t len);
 void tc_frame(TestConn *tc, uint16_t type, uint16_t flags, const void *body, size_t len);
+void tc_ctl(TestConn *tc, uint32_t op, uint32_t arg);
 void tc_close(TestConn *tc);
 bool tc_read(TestConn *tc, TestFrame *f);
 void tc_expect_frame(TestConn *tc, uint16_t type, uint16_t flags, const void *body,

@@ -426,11 +426,7 @@ static TestFrame f;
 
 static void core_ctl(TestConn *tc, uint32_t op, uint32_t arg, int32_t status, uint32_t v0)
 {
-        uint8_t body[8];
-
-        put_le32(body, op);
-        put_le32(body + 4, arg);
-        tc_frame(tc, FRAME_CTL, 0, body, sizeof(body));
+        tc_ctl(tc, op, arg);
         tc_expect_result(tc, status, v0, 0);
 }
 

@@ -35,15 +35,6 @@ static int teardown(void **state)
         return 0;
 }
 
-static void ctl(TestConn *tc, uint32_t op, uint32_t arg)
-{
-        uint8_t body[8];
-
-        put_le32(body, op);
-        put_le32(body + 4, arg);
-        tc_frame(tc, FRAME_CTL, 0, body, sizeof(body));
-}
-
 /* The WELCOME is exactly what the protocol says, ksock ids count from 1. */
 static void test_welcome(void **state)
 {
@@ -169,27 +160,27 @@ static void test_ctl(void **state)
         a = tc_connect(&t, 1000, true);
         tc_frame(a, FRAME_CTL, 0, short_body, sizeof(short_body));
         tc_expect_error(a, -EPROTO, FRAME_CTL, 0, "CTL body must be 8 bytes");
-        ctl(a, CTL_OP_MAX + 1, 0);
+        tc_ctl(a, CTL_OP_MAX + 1, 0);
         tc_expect_result(a, -EINVAL, 0, 0);
-        ctl(a, 0, 0);
+        tc_ctl(a, 0, 0);
         tc_expect_result(a, -EINVAL, 0, 0);
-        ctl(a, CTL_MAX_MESSAGES, 0);
+        tc_ctl(a, CTL_MAX_MESSAGES, 0);
         tc_expect_result(a, 0, 100, 0);
-        ctl(a, CTL_MAX_MESSAGES, 7);
+        tc_ctl(a, CTL_MAX_MESSAGES, 7);
         tc_expect_result(a, 0, 7, 0);
-        ctl(a, CTL_ONLY_ONCE, 1);
+        tc_ctl(a, CTL_ONLY_ONCE, 1);
         tc_expect_result(a, 0, 0, 0);
-        ctl(a, CTL_ONLY_ONCE, 0xffffffffu);
+        tc_ctl(a, CTL_ONLY_ONCE, 0xffffffffu);
         tc_expect_result(a, 0, 1, 0);
-        ctl(a, CTL_ONLY_ONCE, 2);
+        tc_ctl(a, CTL_ONLY_ONCE, 2);
         tc_expect_result(a, -EINVAL, 0, 0);
-        ctl(a, CTL_MAX_MSG_SIZE, 0);
+        tc_ctl(a, CTL_MAX_MSG_SIZE, 0);
         tc_expect_result(a, 0, 65536, 0);
-        ctl(a, CTL_MAX_MSG_SIZE, 10);
+        tc_ctl(a, CTL_MAX_MSG_SIZE, 10);
         tc_expect_result(a, -EINVAL, 0, 0);
-        ctl(a, CTL_NUM_MESSAGES, 0);
+        tc_ctl(a, CTL_NUM_MESSAGES, 0);
         tc_expect_result(a, 0, 0, 0);
-        ctl(a, CTL_LAST_SENT, 0);
+        tc_ctl(a, CTL_LAST_SENT, 0);
         tc_expect_result(a, 0, 0, 0);
         tc_expect_nothing(a);
 }
@@ -216,7 +207,7 @@ static void test_proto_errors(void **state)
         tc_expect_error(a, -EPROTO, FRAME_QUERY, 0, "QUERY body must start with 4 bytes");
         tc_expect_nothing(a);
         assert_false(a->gone); /* the stream is still good */
-        ctl(a, CTL_MAX_MESSAGES, 0);
+        tc_ctl(a, CTL_MAX_MESSAGES, 0);
         tc_expect_result(a, 0, 100, 0);
 }
 
@@ -257,7 +248,7 @@ static void test_send(void **state)
         tc_send(a, FRAME_SEND_POST, "$.a", "x", 0, 0, 0); /* serial 2, unanswered */
         tc_send(a, 0, "$.a", NULL, 0, 0, 0);
         tc_expect_result(a, 0, 0, 3);
-        ctl(a, CTL_LAST_SENT, 0);
+        tc_ctl(a, CTL_LAST_SENT, 0);
         tc_expect_result(a, 0, 0, 3);
         tc_send(r, 0, "$.a", "x", 0, 0, 0);
         tc_expect_result(r, -EBADF, 0, 0);

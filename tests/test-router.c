@@ -37,13 +37,10 @@ static int teardown(void **state)
         return 0;
 }
 
+/* A CTL that must succeed with @want. */
 static void ctl(TestConn *tc, uint32_t op, uint32_t arg, uint32_t want)
 {
-        uint8_t body[8];
-
-        put_le32(body, op);
-        put_le32(body + 4, arg);
-        tc_frame(tc, FRAME_CTL, 0, body, sizeof(body));
+        tc_ctl(tc, op, arg);
         tc_expect_result(tc, 0, want, 0);
 }
 
