@@ -285,6 +285,8 @@ static void on_msg(Script *s, WorldConn *wc, const WorldFrame *f)
         }
         uint32_t binding = get_le32(f->body);
         pe->received++;
+        trace(s, "    ksock %u <- %.*s [%u:%u] from %u flags %#x%s\n", wc->id, (int)m.name_len,
+              m.name, m.id_net, m.id_serial, m.from, m.flags, you ? " (you reply)" : "");
         check_msg_order(s, wc, pe, &m);
         peer_remember(s, pe, &m, binding, you);
         if (binding == 0)
@@ -308,6 +310,7 @@ static void send_told(Script *s, WorldConn *wc, bool request, const Result *res)
 
         if (res->value0 != 0)
                 fail(s, "ksock %u: sent with network id %u", wc->id, res->value0);
+        trace(s, "    ksock %u told [0:%u] went\n", wc->id, q);
         if (!bk || q >= SCRIPT_SERIALS)
                 return;
         bk->told[q] = true;

@@ -353,6 +353,48 @@ static void test_all_or_wait_blocking(void **state)
         tc_expect_nothing(s);
 }
 
+/*
+ * Two held sends that complete together, each the other's recipient: each
+ * message is in its recipient's socket before its sender is told, which
+ * takes completing them one at a time.
+ */
+static void test_held_sends_complete_in_turn(void **state)
+{
+        uint8_t takes[2 * (KBUS_FRAME_HDR_LEN + 4)];
+        TestConn *l, *a, *b;
+
+        (void)state;
+        l = tc_connect(&t, 1000, false);
+        a = tc_connect(&t, 1001, true);
+        b = tc_connect(&t, 1002, true);
+        tc_bind(l, "$.*", false, 0);
+        tc_bind(a, "$.to-a", false, 0);
+        tc_bind(b, "$.to-b", false, 0);
+        ctl(l, CTL_MAX_MESSAGES, 2, 2);
+        send_ok(a, "$.fill", 0, 0, 0);
+        send_ok(a, "$.fill", 0, 0, 0);
+        tc_send(a, FRAME_SEND_WAIT, "$.to-b", "from a", KBUS_FLAG_ALL_OR_WAIT, 0, 0);
+        tc_send(b, FRAME_SEND_WAIT, "$.to-a", "from b", KBUS_FLAG_ALL_OR_WAIT, 0, 0);
+        tc_expect_nothing(a);
+        tc_expect_nothing(b);
+        for (int i = 0; i < 2; i++) { /* l takes both at once: room for both */
+                codec_header_encode(takes + i * 12, 12, FRAME_TAKE, 0);
+                put_le32(takes + i * 12 + KBUS_FRAME_HDR_LEN, (uint32_t)i + 1);
+        }
+        size_t from = t.nflushes;
+        tc_feed(l, takes, sizeof(takes));
+        size_t a1 = tc_flush_index(&t, a->id, from), b1 = tc_flush_index(&t, b->id, from);
+        size_t a2 = tc_flush_index(&t, a->id, a1 + 1), b2 = tc_flush_index(&t, b->id, b1 + 1);
+        assert_true(b1 < a1); /* a's message to b, then a told */
+        assert_true(a2 < b2); /* b's message to a, then b told */
+        tc_expect_result(a, 0, 0, 3);
+        expect_msg(a, "$.to-a", b->id, 4, 0);
+        expect_msg(b, "$.to-b", a->id, 3, 0);
+        tc_expect_result(b, 0, 0, 4);
+        tc_expect_nothing(a);
+        tc_expect_nothing(b);
+}
+
 /* Non-blocking ALL_OR_WAIT: EAGAIN now, DONE later; DISCARD drops it for good. */
 static void test_all_or_wait_nonblocking(void **state)
 {
@@ -531,6 +573,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_request_to_self, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_all_or_fail, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_all_or_wait_blocking, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_held_sends_complete_in_turn, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_all_or_wait_nonblocking, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_held_request_disappeared, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_only_once, setup, teardown),

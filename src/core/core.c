@@ -284,11 +284,31 @@ static void core_flush(Core *core, Client *last)
         }
 }
 
+static void core_free_closed(Core *core)
+{
+        Client *c;
+
+        while ((c = TAILQ_FIRST(&core->closing))) {
+                TAILQ_REMOVE(&core->closing, c, closing_link);
+                client_free(c);
+        }
+        if (core->trim_due) {
+                core->trim_due = false;
+                malloc_trim(0); /* freed bindings are scattered through the heap */
+        }
+}
+
 /**
- * core_settle() - finish the work an event started: retry what waits for
- * room, write all pending output (@last's last), free closed clients.
+ * core_settle() - finish the work an event started: write its output (@last
+ * last), free closed clients, then retry what waits for room and write what
+ * that did, round after round.
  * @core: the core
  * @last: the client whose request caused the work, or NULL
+ *
+ * The event's own output is written before anything is retried, and each
+ * retry round completes at most one held send (router_retry_held()), so
+ * the clients told that a send completed (the "late" ones) are never
+ * recipients of a message whose sender is written before them.
  *
  * Return: true if all is settled; false if work is left after a bounded
  * number of rounds (the shell calls again on its next turn, so that other
@@ -296,24 +316,14 @@ static void core_flush(Core *core, Client *last)
  */
 bool core_settle(Core *core, Client *last)
 {
-        Client *c;
-
         for (int round = 0; round < CORE_SETTLE_ROUNDS; round++) {
+                core_flush(core, last);
+                last = NULL;
+                core_free_closed(core);
                 bool retried = core_retry_waiting(core);
                 if (!retried && TAILQ_EMPTY(&core->dirty) && TAILQ_EMPTY(&core->late) &&
                     TAILQ_EMPTY(&core->closing))
                         return true;
-                core_flush(core, last);
-                while ((c = TAILQ_FIRST(&core->closing))) {
-                        TAILQ_REMOVE(&core->closing, c, closing_link);
-                        if (c == last)
-                                last = NULL;
-                        client_free(c);
-                }
-                if (core->trim_due) {
-                        core->trim_due = false;
-                        malloc_trim(0); /* freed bindings are scattered through the heap */
-                }
         }
         return false;
 }

@@ -421,7 +421,8 @@ static void router_fail_held(Bus *bus, HeldSend *h, const char *status)
         message_unref(m);
 }
 
-static void router_retry_one(Bus *bus, HeldSend *h)
+/* Tries @h again; returns true if it completed (delivered, or failed for good). */
+static bool router_retry_one(Bus *bus, HeldSend *h)
 {
         Message *m = h->msg;
         Binding *rb = NULL;
@@ -433,17 +434,17 @@ static void router_retry_one(Bus *bus, HeldSend *h)
                         router_fail_held(bus, h, r == -EADDRNOTAVAIL
                                                          ? KBUS_MSG_NAME_REPLIER_DISAPPEARED
                                                          : KBUS_MSG_NAME_ERROR_SENDING);
-                        return;
+                        return true;
                 }
         }
         if (router_collect(bus, m, NULL) < 0) {
                 if (rb)
                         router_fail_held(bus, h, KBUS_MSG_NAME_ERROR_SENDING);
-                return;
+                return rb != NULL;
         }
         if (router_blocked(bus, m, rb, NULL) != ROUTE_ROOM) { /* its place is reserved */
                 router_want_room(bus, rb);
-                return;
+                return false;
         }
         Client *s = h->sender;
         bool wait = h->wait;
@@ -451,18 +452,31 @@ static void router_retry_one(Bus *bus, HeldSend *h)
         int r = router_deliver(bus, s, m, rb, &res);
         router_complete_held(s, wait, r, m);
         message_unref(m);
+        return true;
 }
 
 /**
- * router_retry_held() - try every held send again, oldest first.
+ * router_retry_held() - try the held sends again, oldest first, until one
+ * completes.
  * @bus: the bus
+ *
+ * One completion per call: its recipients, then its sender, are written
+ * before the next one completes (core_settle() calls again while
+ * bus->recheck is set).  Two that completed together could each be the
+ * other's recipient, and then no order of writes would put every message
+ * in its recipients' sockets before its sender hears (SPEC §7).
  */
 void router_retry_held(Bus *bus)
 {
         HeldSend *h, *next;
 
-        TAILQ_FOREACH_SAFE(h, &bus->held, link, next)
-                router_retry_one(bus, h);
+        TAILQ_FOREACH_SAFE(h, &bus->held, link, next) {
+                if (router_retry_one(bus, h)) {
+                        if (bus->nheld)
+                                bus->recheck = true;
+                        return;
+                }
+        }
 }
 
 /* ---- Replier bind events (SPEC §11) ------------------------------------ */
