@@ -34,15 +34,16 @@ static inline size_t buf_len(const Buf *b)
         return b->tail - b->head;
 }
 
+/* NULL for a buffer never grown: NULL + 0 is undefined behaviour in C. */
 static inline uint8_t *buf_head(const Buf *b)
 {
-        return b->data + b->head;
+        return b->data ? b->data + b->head : NULL;
 }
 
 /* Room after the tail; valid after buf_reserve(). */
 static inline uint8_t *buf_tail(const Buf *b)
 {
-        return b->data + b->tail;
+        return b->data ? b->data + b->tail : NULL;
 }
 
 static inline size_t buf_room(const Buf *b)
