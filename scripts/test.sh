@@ -4,8 +4,8 @@
 #        scripts/test.sh --sanitize --valgrind --clang
 #                                               also: an ASan+UBSan build (./build-san) running
 #                                               every test, the integration suite with kbusd
-#                                               under valgrind, and a clang build (./build-clang)
-#                                               running every test (what CI runs)
+#                                               under valgrind, and a clang UBSan build
+#                                               (./build-clang) running every test (what CI runs)
 set -eu
 cd "$(dirname "$0")/.."
 sanitize=no valgrind=no clang=no
@@ -36,7 +36,9 @@ if [ $valgrind = yes ]; then
                 meson test -C build --suite integration --print-errorlogs --num-processes 2
 fi
 if [ $clang = yes ]; then
-        echo "== clang build"
-        CC=clang scripts/build.sh build-clang
-        meson test -C build-clang --print-errorlogs --num-processes 2
+        # clang's UBSan also checks what gcc's does not (NULL + 0, for one)
+        echo "== clang build, UBSan"
+        CC=clang scripts/build.sh build-clang -Db_sanitize=undefined -Db_lundef=false
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C build-clang --print-errorlogs --num-processes 2
 fi
