@@ -8,7 +8,8 @@
  * libevent can wait on it (readable means a message may be waiting; call
  * kbus_ksock_read_next_msg() until it returns no message).
  *
- * Every function returns >= 0 on success or a negative errno; the errnos and
+ * Every function returns >= 0 on success or a negative errno, and on failure
+ * also sets errno to that errno (as the original did); the errnos and
  * their KBUS meanings are in SPEC §15 and listed per function below.  Any call
  * that talks to kbusd may also return -ECONNRESET (kbusd went away), -EPROTO
  * (kbusd sent something no kbusd sends: a frame out of bounds, a message that

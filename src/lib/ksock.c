@@ -111,20 +111,19 @@ static int ksock_open_name(const char *device_name, int flags, int timeout_ms)
 
 KBUS_EXPORT kbus_ksock_t kbus_ksock_open(uint32_t device_number, int flags)
 {
-        return ksock_open_bus(device_number, flags, KBUS_OPEN_TIMEOUT_DEFAULT_MS);
+        return lib_result(ksock_open_bus(device_number, flags, KBUS_OPEN_TIMEOUT_DEFAULT_MS));
 }
 
 KBUS_EXPORT kbus_ksock_t kbus_ksock_open_by_name(const char *device_name, int flags)
 {
-        return ksock_open_name(device_name, flags, KBUS_OPEN_TIMEOUT_DEFAULT_MS);
+        return lib_result(ksock_open_name(device_name, flags, KBUS_OPEN_TIMEOUT_DEFAULT_MS));
 }
 
-KBUS_EXPORT kbus_ksock_t kbus_ksock_open_timeout(const char *device_name, int flags,
-                                                 int timeout_ms)
+KBUS_EXPORT kbus_ksock_t kbus_ksock_open_timeout(const char *device_name, int flags, int timeout_ms)
 {
         if (timeout_ms <= 0)
-                return -EINVAL;
-        return ksock_open_name(device_name, flags, timeout_ms);
+                return lib_result(-EINVAL);
+        return lib_result(ksock_open_name(device_name, flags, timeout_ms));
 }
 
 KBUS_EXPORT int kbus_ksock_close(kbus_ksock_t ksock)
@@ -132,7 +131,7 @@ KBUS_EXPORT int kbus_ksock_close(kbus_ksock_t ksock)
         Conn *c = table_remove(ksock);
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         conn_flush(c); /* posted messages still go */
         conn_free(c);
         return 0;
@@ -158,7 +157,7 @@ KBUS_EXPORT int kbus_ksock_bind(kbus_ksock_t ksock, const char *name, uint32_t i
 {
         Result res;
 
-        return ksock_bind_request(ksock, FRAME_BIND, name, is_replier, &res);
+        return lib_result(ksock_bind_request(ksock, FRAME_BIND, name, is_replier, &res));
 }
 
 KBUS_EXPORT int kbus_ksock_unbind(kbus_ksock_t ksock, const char *name, uint32_t is_replier)
@@ -168,7 +167,7 @@ KBUS_EXPORT int kbus_ksock_unbind(kbus_ksock_t ksock, const char *name, uint32_t
 
         if (r == 0)
                 conn_drop_binding(table_get(ksock), res.value0);
-        return r;
+        return lib_result(r);
 }
 
 KBUS_EXPORT int kbus_ksock_id(kbus_ksock_t ksock, uint32_t *ksock_id)
@@ -176,9 +175,9 @@ KBUS_EXPORT int kbus_ksock_id(kbus_ksock_t ksock, uint32_t *ksock_id)
         Conn *c = table_get(ksock);
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (!ksock_id)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         *ksock_id = c->ksock_id;
         return 0;
 }
@@ -189,9 +188,9 @@ KBUS_EXPORT int kbus_ksock_next_msg(kbus_ksock_t ksock, uint32_t *message_length
         Prefetched p;
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (!message_length)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         kbus_msg_delete(&c->being_read);
         *message_length = 0;
         int r = conn_next(c, &p);
@@ -203,7 +202,7 @@ KBUS_EXPORT int kbus_ksock_next_msg(kbus_ksock_t ksock, uint32_t *message_length
                 r = 0;
         }
         conn_keep_readable(c);
-        return r;
+        return lib_result(r);
 }
 
 KBUS_EXPORT int kbus_ksock_read_msg(kbus_ksock_t ksock, kbus_message_t **msg, size_t msg_len)
@@ -211,13 +210,13 @@ KBUS_EXPORT int kbus_ksock_read_msg(kbus_ksock_t ksock, kbus_message_t **msg, si
         Conn *c = table_get(ksock);
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (!msg)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         if (!c->being_read)
-                return -ENOMSG;
+                return lib_result(-ENOMSG);
         if (msg_len < c->being_read_len)
-                return -EMSGSIZE;
+                return lib_result(-EMSGSIZE);
         *msg = c->being_read;
         c->being_read = NULL;
         return 0;
@@ -229,12 +228,12 @@ KBUS_EXPORT int kbus_ksock_read_next_msg(kbus_ksock_t ksock, kbus_message_t **ms
         int r;
 
         if (!msg)
-                return table_get(ksock) ? -EINVAL : -EBADF;
+                return lib_result(table_get(ksock) ? -EINVAL : -EBADF);
         *msg = NULL;
         r = kbus_ksock_next_msg(ksock, &len);
         if (r < 0 || len == 0)
-                return r;
-        return kbus_ksock_read_msg(ksock, msg, len);
+                return lib_result(r);
+        return lib_result(kbus_ksock_read_msg(ksock, msg, len));
 }
 
 /* Encodes @msg into a malloc()ed buffer after the checks a sender makes. */
@@ -271,10 +270,10 @@ KBUS_EXPORT int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *m
         size_t len;
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         int r = ksock_encode(c, msg, 1, &p, &len);
         if (r < 0)
-                return r;
+                return lib_result(r);
         free(c->written);
         c->written = p;
         c->written_len = len;
@@ -287,11 +286,11 @@ KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
         Result res;
 
         if (!c || !c->can_write)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (c->held)
-                return -EALREADY;
+                return lib_result(-EALREADY);
         if (!c->written)
-                return -ENOMSG;
+                return lib_result(-ENOMSG);
         uint16_t flags = (fcntl(c->fd, F_GETFL) & O_NONBLOCK) ? 0 : FRAME_SEND_WAIT;
         int r = ksock_request(c, FRAME_SEND, flags, c->written, c->written_len, &res);
         free(c->written);
@@ -299,8 +298,8 @@ KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
         if (r == -EAGAIN)
                 c->held = true;
         if (r == 0 && msg_id)
-                *msg_id = (kbus_msg_id_t){ res.value0, res.value1 };
-        return r;
+                *msg_id = (kbus_msg_id_t){res.value0, res.value1};
+        return lib_result(r);
 }
 
 KBUS_EXPORT int kbus_ksock_send_msg(kbus_ksock_t ksock, const kbus_message_t *msg,
@@ -308,7 +307,7 @@ KBUS_EXPORT int kbus_ksock_send_msg(kbus_ksock_t ksock, const kbus_message_t *ms
 {
         int r = kbus_ksock_write_msg(ksock, msg);
 
-        return r < 0 ? r : kbus_ksock_send(ksock, msg_id);
+        return lib_result(r < 0 ? r : kbus_ksock_send(ksock, msg_id));
 }
 
 KBUS_EXPORT int kbus_ksock_discard(kbus_ksock_t ksock)
@@ -317,7 +316,7 @@ KBUS_EXPORT int kbus_ksock_discard(kbus_ksock_t ksock)
         Result res;
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         free(c->written);
         c->written = NULL;
         if (!c->held)
@@ -325,7 +324,7 @@ KBUS_EXPORT int kbus_ksock_discard(kbus_ksock_t ksock)
         int r = ksock_request(c, FRAME_DISCARD, 0, NULL, 0, &res);
         if (r == 0)
                 c->held = false;
-        return r;
+        return lib_result(r);
 }
 
 KBUS_EXPORT int kbus_ksock_last_msg_id(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
@@ -335,15 +334,15 @@ KBUS_EXPORT int kbus_ksock_last_msg_id(kbus_ksock_t ksock, kbus_msg_id_t *msg_id
         Result res;
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (!msg_id)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         put_le32(body, CTL_LAST_SENT);
         put_le32(body + 4, 0);
         int r = ksock_request(c, FRAME_CTL, 0, body, sizeof(body), &res);
         if (r == 0)
-                *msg_id = (kbus_msg_id_t){ res.value0, res.value1 };
-        return r;
+                *msg_id = (kbus_msg_id_t){res.value0, res.value1};
+        return lib_result(r);
 }
 
 KBUS_EXPORT int kbus_ksock_find_replier(kbus_ksock_t ksock, const char *name,
@@ -353,16 +352,16 @@ KBUS_EXPORT int kbus_ksock_find_replier(kbus_ksock_t ksock, const char *name,
         Result res;
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (!name || !replier_ksock_id)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         size_t len = strlen(name);
         int r = name_errno(name_check(name, len, false, NULL));
         if (r == 0)
                 r = ksock_request(c, FRAME_REPLIER, 0, name, len, &res);
         if (r == 0)
                 *replier_ksock_id = res.value0;
-        return r;
+        return lib_result(r);
 }
 
 /* The controls that take a value in and give one back through a pointer. */
@@ -380,7 +379,7 @@ static int ksock_ctl_inout(kbus_ksock_t ksock, uint32_t op, uint32_t *value)
 
 KBUS_EXPORT int kbus_ksock_max_messages(kbus_ksock_t ksock, uint32_t *max_messages)
 {
-        return ksock_ctl_inout(ksock, CTL_MAX_MESSAGES, max_messages);
+        return lib_result(ksock_ctl_inout(ksock, CTL_MAX_MESSAGES, max_messages));
 }
 
 static int ksock_ctl_out(kbus_ksock_t ksock, uint32_t op, uint32_t *value)
@@ -392,17 +391,17 @@ static int ksock_ctl_out(kbus_ksock_t ksock, uint32_t op, uint32_t *value)
 
 KBUS_EXPORT int kbus_ksock_num_messages(kbus_ksock_t ksock, uint32_t *num_messages)
 {
-        return ksock_ctl_out(ksock, CTL_NUM_MESSAGES, num_messages);
+        return lib_result(ksock_ctl_out(ksock, CTL_NUM_MESSAGES, num_messages));
 }
 
 KBUS_EXPORT int kbus_ksock_num_unreplied_to(kbus_ksock_t ksock, uint32_t *num_messages)
 {
-        return ksock_ctl_out(ksock, CTL_UNREPLIED_TO, num_messages);
+        return lib_result(ksock_ctl_out(ksock, CTL_UNREPLIED_TO, num_messages));
 }
 
 KBUS_EXPORT int kbus_ksock_new_device(kbus_ksock_t ksock, uint32_t *device_number)
 {
-        return ksock_ctl_out(ksock, CTL_NEW_BUS, device_number);
+        return lib_result(ksock_ctl_out(ksock, CTL_NEW_BUS, device_number));
 }
 
 KBUS_EXPORT int kbus_ksock_max_message_size(kbus_ksock_t ksock, uint32_t *max_message_size)
@@ -411,12 +410,12 @@ KBUS_EXPORT int kbus_ksock_max_message_size(kbus_ksock_t ksock, uint32_t *max_me
         uint32_t asked = max_message_size ? *max_message_size : 0;
         int r = ksock_ctl_inout(ksock, CTL_MAX_MSG_SIZE, max_message_size);
 
-        if (r == 0 && (*max_message_size < KBUS_MSG_SIZE_MIN ||
-                       *max_message_size > KBUS_MSG_SIZE_ABS_MAX))
-                return -EPROTO;
+        if (r == 0 &&
+            (*max_message_size < KBUS_MSG_SIZE_MIN || *max_message_size > KBUS_MSG_SIZE_ABS_MAX))
+                return lib_result(-EPROTO);
         if (r == 0 && asked != 1)
                 c->max_msg_size = *max_message_size;
-        return r;
+        return lib_result(r);
 }
 
 /* The on/off/ask switches: the answer is the state before the call. */
@@ -434,17 +433,17 @@ static int ksock_switch(kbus_ksock_t ksock, uint32_t op, uint32_t request)
 
 KBUS_EXPORT int kbus_ksock_only_once(kbus_ksock_t ksock, uint32_t request)
 {
-        return ksock_switch(ksock, CTL_ONLY_ONCE, request);
+        return lib_result(ksock_switch(ksock, CTL_ONLY_ONCE, request));
 }
 
 KBUS_EXPORT int kbus_ksock_report_replier_binds(kbus_ksock_t ksock, uint32_t request)
 {
-        return ksock_switch(ksock, CTL_REPORT_BINDS, request);
+        return lib_result(ksock_switch(ksock, CTL_REPORT_BINDS, request));
 }
 
 KBUS_EXPORT int kbus_ksock_kernel_module_verbose(kbus_ksock_t ksock, uint32_t request)
 {
-        return ksock_switch(ksock, CTL_VERBOSE, request);
+        return lib_result(ksock_switch(ksock, CTL_VERBOSE, request));
 }
 
 KBUS_EXPORT int kbus_wait_for_message(kbus_ksock_t ksock, int wait_for)
@@ -452,9 +451,9 @@ KBUS_EXPORT int kbus_wait_for_message(kbus_ksock_t ksock, int wait_for)
         Conn *c = table_get(ksock);
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (wait_for == 0 || (wait_for & ~(KBUS_KSOCK_READABLE | KBUS_KSOCK_WRITABLE)))
-                return -EINVAL;
+                return lib_result(-EINVAL);
         for (;;) {
                 int ready = 0, r = 0;
                 if (wait_for & KBUS_KSOCK_READABLE) {
@@ -465,14 +464,14 @@ KBUS_EXPORT int kbus_wait_for_message(kbus_ksock_t ksock, int wait_for)
                 if ((wait_for & KBUS_KSOCK_WRITABLE) && !c->held && !c->dead)
                         ready |= KBUS_KSOCK_WRITABLE;
                 if (ready)
-                        return ready;
+                        return lib_result(ready);
                 if (r < 0 || c->dead)
-                        return c->dead ? c->dead : r;
+                        return lib_result(c->dead ? c->dead : r);
                 r = conn_flush(c);
                 if (r == 0)
                         r = conn_wait_input(c);
                 if (r < 0 && !c->pf_len)
-                        return r;
+                        return lib_result(r);
         }
 }
 
@@ -506,25 +505,25 @@ KBUS_EXPORT int kbus_ksock_post_msg(kbus_ksock_t ksock, const kbus_message_t *ms
         WireMsg w;
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (c->post_error)
-                return ksock_take_post_error(c);
+                return lib_result(ksock_take_post_error(c));
         if (!c->can_write)
-                return -EBADF;
+                return lib_result(-EBADF);
         if (c->held)
-                return -EALREADY;
+                return lib_result(-EALREADY);
         int r = msg_to_wire(msg, &w);
         if (r == 0)
                 r = msg_check(&w, 0);
         if (r == 0)
                 r = ksock_post_size_ok(c, (size_t)codec_msg_size(&w));
         if (r < 0)
-                return r;
+                return lib_result(r);
         uint8_t *body = conn_post_begin(c, FRAME_SEND, FRAME_SEND_POST, (size_t)codec_msg_size(&w));
         if (!body)
-                return c->dead ? c->dead : -ENOMEM;
+                return lib_result(c->dead ? c->dead : -ENOMEM);
         codec_msg_encode(body, &w);
-        return conn_post_end(c);
+        return lib_result(conn_post_end(c));
 }
 
 KBUS_EXPORT int kbus_ksock_flush(kbus_ksock_t ksock)
@@ -532,9 +531,9 @@ KBUS_EXPORT int kbus_ksock_flush(kbus_ksock_t ksock)
         Conn *c = table_get(ksock);
 
         if (!c)
-                return -EBADF;
+                return lib_result(-EBADF);
         int r = conn_flush(c);
         if (r == 0 && c->post_error)
                 r = ksock_take_post_error(c);
-        return r;
+        return lib_result(r);
 }

@@ -165,11 +165,11 @@ KBUS_EXPORT int kbus_msg_create(kbus_message_t **msg, const char *name, uint32_t
                                 const void *data, uint32_t data_len, uint32_t flags)
 {
         if (!msg || !name || name_len == 0 || (data_len > 0 && !data))
-                return -EINVAL;
+                return lib_result(-EINVAL);
 
         kbus_message_t *m = calloc(1, sizeof(*m));
         if (!m)
-                return -ENOMEM;
+                return lib_result(-ENOMEM);
         m->start_guard = KBUS_MSG_START_GUARD;
         m->end_guard = KBUS_MSG_END_GUARD;
         m->flags = flags;
@@ -195,7 +195,9 @@ KBUS_EXPORT int kbus_msg_create(kbus_message_t **msg, const char *name, uint32_t
 KBUS_EXPORT int kbus_msg_create_request(kbus_message_t **msg, const char *name, uint32_t name_len,
                                         const void *data, uint32_t data_len, uint32_t flags)
 {
-        return kbus_msg_create(msg, name, name_len, data, data_len, flags | KBUS_BIT_WANT_A_REPLY);
+        uint32_t request = flags | KBUS_BIT_WANT_A_REPLY;
+
+        return lib_result(kbus_msg_create(msg, name, name_len, data, data_len, request));
 }
 
 /**
@@ -219,13 +221,13 @@ KBUS_EXPORT int kbus_msg_create_reply_to(kbus_message_t **msg, const kbus_messag
         kbus_message_t *m;
 
         if (!msg || !in_reply_to)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         if (!kbus_msg_wants_us_to_reply(in_reply_to))
-                return -EBADMSG;
+                return lib_result(-EBADMSG);
         int r = kbus_msg_create(&m, kbus_msg_name_ptr(in_reply_to), in_reply_to->name_len, data,
                                 data_len, flags);
         if (r < 0)
-                return r;
+                return lib_result(r);
         m->to = in_reply_to->from;
         m->in_reply_to = in_reply_to->id;
         *msg = m;
@@ -260,7 +262,7 @@ KBUS_EXPORT int kbus_msg_create_stateful_request(kbus_message_t **msg,
         uint32_t to;
 
         if (!earlier_msg)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         if (kbus_msg_is_reply(earlier_msg)) {
                 to = earlier_msg->from;
                 final_to = earlier_msg->orig_from;
@@ -268,12 +270,12 @@ KBUS_EXPORT int kbus_msg_create_stateful_request(kbus_message_t **msg,
                 to = earlier_msg->to;
                 final_to = earlier_msg->final_to;
         } else {
-                return -EBADMSG;
+                return lib_result(-EBADMSG);
         }
 
         int r = kbus_msg_create_request(msg, name, name_len, data, data_len, flags);
         if (r < 0)
-                return r;
+                return lib_result(r);
         (*msg)->to = to;
         (*msg)->final_to = final_to;
         return 0;
@@ -311,18 +313,18 @@ KBUS_EXPORT int kbus_msg_split_bind_event(const kbus_message_t *msg, uint32_t *i
         uint32_t fixed[3];
 
         if (!msg || !is_bind || !binder || !name)
-                return -EINVAL;
+                return lib_result(-EINVAL);
         const uint8_t *data = kbus_msg_data_ptr(msg);
         if (!msg_name_is(msg, KBUS_MSG_NAME_REPLIER_BIND_EVENT) || !data ||
             msg->data_len < BIND_EVENT_FIXED_LEN)
-                return -EBADMSG;
+                return lib_result(-EBADMSG);
         memcpy(fixed, data, sizeof(fixed));
         if (fixed[2] > msg->data_len - BIND_EVENT_FIXED_LEN)
-                return -EBADMSG;
+                return lib_result(-EBADMSG);
 
         char *copy = strndup((const char *)data + BIND_EVENT_FIXED_LEN, fixed[2]);
         if (!copy)
-                return -ENOMEM;
+                return lib_result(-ENOMEM);
         *is_bind = fixed[0];
         *binder = fixed[1];
         *name = copy;
