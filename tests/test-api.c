@@ -41,6 +41,8 @@ static void test_not_a_ksock(void **state)
         assert_fails(kbus_ksock_unbind(999, "$.a", 0), EBADF);
         assert_fails(kbus_ksock_id(999, &v), EBADF);
         assert_fails(kbus_ksock_next_msg(999, &len), EBADF);
+        assert_fails(kbus_ksock_len_left(999, &len), EBADF);
+        assert_fails(kbus_ksock_write_data(999, (uint8_t *)"x", 1), EBADF);
         assert_fails(kbus_ksock_read_msg(999, &m, 100), EBADF);
         assert_fails(kbus_ksock_read_next_msg(999, &m), EBADF);
         assert_int_equal(kbus_msg_create(&m, "$.a", 3, NULL, 0, 0), 0);
@@ -164,14 +166,14 @@ static void test_export_list(void **state)
                 n++;
         }
         assert_int_equal(pclose(p), 0);
-        assert_int_equal(n, 40);
+        assert_int_equal(n, 50);
 }
 
 /* Symbols added after the first release are in their own version node. */
 static void test_version_nodes(void **state)
 {
         char cmd[512], line[256];
-        int n1 = 0, n11 = 0;
+        int n1 = 0, n11 = 0, n12 = 0;
         (void)state;
 
         snprintf(cmd, sizeof(cmd), "objdump -T '%s' | awk '$NF ~ /^kbus_/ {print $(NF-1), $NF}'",
@@ -181,6 +183,8 @@ static void test_version_nodes(void **state)
         while (fgets(line, sizeof(line), p)) {
                 if (strcmp(line, "LIBKBUS_1.1 kbus_ksock_open_timeout\n") == 0)
                         n11++;
+                else if (strncmp(line, "LIBKBUS_1.2 kbus_", 17) == 0)
+                        n12++;
                 else if (strncmp(line, "LIBKBUS_1 kbus_", 15) == 0)
                         n1++;
                 else
@@ -189,6 +193,89 @@ static void test_version_nodes(void **state)
         assert_int_equal(pclose(p), 0);
         assert_int_equal(n1, 39);
         assert_int_equal(n11, 1);
+        assert_int_equal(n12, 10);
+}
+
+/* Sends @m's kbus_msg_sizeof() bytes from @from in pieces of @piece bytes. */
+static void write_in_pieces(kbus_ksock_t from, const kbus_message_t *m, int piece)
+{
+        int size = kbus_msg_sizeof(m);
+        uint8_t *bytes = (uint8_t *)m;
+
+        for (int done = 0; done < size; done += piece) {
+                int n = size - done < piece ? size - done : piece;
+                assert_int_equal(kbus_ksock_write_data(from, bytes + done, (size_t)n), 0);
+        }
+}
+
+/* @to reads a message named "$.Api.Parts" with @data; len_left says its length until read. */
+static void read_parts_msg(kbus_ksock_t to, const char *data)
+{
+        kbus_message_t *got;
+        uint32_t len, left;
+
+        assert_int_equal(kbus_ksock_next_msg(to, &len), 0);
+        assert_int_equal(kbus_ksock_len_left(to, &left), 0);
+        assert_int_equal(left, len);
+        assert_int_equal(kbus_ksock_read_msg(to, &got, len), 0);
+        assert_int_equal(kbus_ksock_len_left(to, &left), 0);
+        assert_int_equal(left, 0);
+        assert_string_equal(kbus_msg_name_ptr(got), "$.Api.Parts");
+        assert_int_equal(got->data_len, strlen(data));
+        assert_memory_equal(kbus_msg_data_ptr(got), data, strlen(data));
+        kbus_msg_delete(&got);
+}
+
+/* kbus_ksock_write_data(): a message written as its bytes, in any pieces. */
+static void test_write_data(void **state)
+{
+        kbus_message_t *entire, *pointy;
+        kbus_msg_id_t id;
+        Kbusd k;
+        (void)state;
+
+        assert_int_equal(kbusd_start(&k, NULL), 0);
+        kbus_ksock_t a = kbus_ksock_open(0, O_RDWR), b = kbus_ksock_open(0, O_RDWR);
+        assert_true(a >= 0 && b >= 0);
+        assert_int_equal(kbus_ksock_bind(a, "$.Api.Parts", 0), 0);
+        assert_int_equal(kbus_msg_create_entire(&entire, "$.Api.Parts", 11, "whole", 5, 0), 0);
+        assert_int_equal(kbus_msg_create(&pointy, "$.Api.Parts", 11, "pointy", 6, 0), 0);
+
+        /* An entire message 7 bytes at a time; a pointy one as its header. */
+        write_in_pieces(b, entire, 7);
+        assert_int_equal(kbus_ksock_send(b, &id), 0);
+        read_parts_msg(a, "whole");
+        write_in_pieces(b, pointy, kbus_msg_sizeof(pointy));
+        assert_int_equal(kbus_ksock_send(b, &id), 0);
+        read_parts_msg(a, "pointy");
+
+        /* An incomplete message cannot be sent; discard drops it. */
+        assert_int_equal(kbus_ksock_write_data(b, (uint8_t *)entire, 20), 0);
+        assert_fails(kbus_ksock_send(b, &id), EINVAL);
+        assert_int_equal(kbus_ksock_discard(b), 0);
+        assert_fails(kbus_ksock_send(b, &id), ENOMSG);
+
+        /* A byte past the end is -EMSGSIZE and drops the message. */
+        write_in_pieces(b, entire, kbus_msg_sizeof(entire));
+        assert_fails(kbus_ksock_write_data(b, (uint8_t *)"x", 1), EMSGSIZE);
+        assert_fails(kbus_ksock_send(b, &id), ENOMSG);
+
+        /* The header is checked as soon as it is complete. */
+        entire->start_guard = 0;
+        assert_fails(kbus_ksock_write_data(b, (uint8_t *)entire, sizeof(kbus_message_t)), EINVAL);
+        entire->start_guard = KBUS_MSG_START_GUARD;
+        entire->data_len = 20 * 1024 * 1024;
+        assert_fails(kbus_ksock_write_data(b, (uint8_t *)entire, sizeof(kbus_message_t)), EMSGSIZE);
+        assert_fails(kbus_ksock_send(b, &id), ENOMSG);
+
+        uint32_t n = 1;
+        assert_int_equal(kbus_ksock_num_messages(a, &n), 0);
+        assert_int_equal(n, 0);
+        kbus_msg_delete(&entire);
+        kbus_msg_delete(&pointy);
+        assert_int_equal(kbus_ksock_close(a), 0);
+        assert_int_equal(kbus_ksock_close(b), 0);
+        assert_int_equal(kbusd_stop(&k), 0);
 }
 
 int main(void)
@@ -196,6 +283,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_not_a_ksock),
                 cmocka_unit_test(test_every_export_works),
+                cmocka_unit_test(test_write_data),
                 cmocka_unit_test(test_export_list),
                 cmocka_unit_test(test_version_nodes),
         };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -684,10 +685,10 @@ static void test_print_announcement(void **state)
         m->final_to = (kbus_orig_from_t){ 9, 10 };
         m->flags = 0x10000 | KBUS_BIT_URGENT | KBUS_BIT_ALL_OR_FAIL | KBUS_BIT_ALL_OR_WAIT;
         assert_prints(m, "<Announcement '$.A' id=[3:4] to=5 from=6 orig_from=(7,8) "
-                         "final_to=(9,10) flags=00010308 URG aFL aWT>");
+                         "final_to=(9,10) flags=0x10308 URG aFL aWT>");
         m->flags = 0x80000000u;
         assert_prints(m, "<Announcement '$.A' id=[3:4] to=5 from=6 orig_from=(7,8) "
-                         "final_to=(9,10) flags=80000000>");
+                         "final_to=(9,10) flags=0x80000000>");
         kbus_msg_delete(&m);
 }
 
@@ -703,7 +704,7 @@ static void test_print_request(void **state)
         m->from = 113;
         m->flags |= KBUS_BIT_WANT_YOU_TO_REPLY;
         assert_prints(m, "<Request '$.Actor.Ask.Guildenstern' id=[0:342] from=113 "
-                         "flags=00000003 REQ YOU data=Were you speaking to...>");
+                         "flags=0x3 REQ YOU data=Were you speaking to...>");
 
         /* A stateful request shows its "to". */
         m->flags = KBUS_BIT_WANT_A_REPLY;
@@ -712,7 +713,7 @@ static void test_print_request(void **state)
         m->to = 115;
         m->data = (void *)"Head";
         m->data_len = 4;
-        assert_prints(m, "<Request '$.Actor.Ask.Guildenstern' to=115 flags=00000001 REQ "
+        assert_prints(m, "<Request '$.Actor.Ask.Guildenstern' to=115 flags=0x1 REQ "
                          "data=Head>");
         kbus_msg_delete(&m);
 }
@@ -742,7 +743,7 @@ static void test_print_status(void **state)
                              (Sent){ .id = { 0, 6 }, .in_reply_to = { 0, 5 }, .to = 3,
                                      .from = 4 },
                              "<Status '$.KBUS.Replier.GoneAway' id=[0:6] to=3 from=4 "
-                             "in_reply_to=[0:5] flags=00000004 SYN>");
+                             "in_reply_to=[0:5] flags=0x4 SYN>");
 }
 
 static void test_print_bind_event(void **state)
@@ -754,7 +755,7 @@ static void test_print_bind_event(void **state)
         (void)state;
         assert_entire_prints(KBUS_MSG_NAME_REPLIER_BIND_EVENT, data, (uint32_t)len,
                              KBUS_BIT_SYNTHETIC, (Sent){ .id = { 0, 9 } },
-                             "<ReplierBindEvent id=[0:9] flags=00000004 SYN "
+                             "<ReplierBindEvent id=[0:9] flags=0x4 SYN "
                              "data= [Bind '$.Fred.X' for 7]>");
 
         len = bind_data(data, 0, 12, "$.A");
@@ -795,6 +796,174 @@ static void test_print_data(void **state)
         kbus_msg_delete(&m);
 }
 
+/* Each entire variant gives the header its pointy twin has, in one block. */
+static void assert_entire_twin(kbus_message_t *entire, kbus_message_t *pointy)
+{
+        kbus_entire_message_t *e = (kbus_entire_message_t *)entire;
+        uint32_t name_len = pointy->name_len, data_len = pointy->data_len;
+
+        assert_true(kbus_msg_is_entire(entire) && !kbus_msg_is_entire(pointy));
+        assert_null(entire->data);
+        assert_int_equal(kbus_msg_sizeof(entire), KBUS_ENTIRE_MSG_LEN(name_len, data_len));
+        assert_int_equal(kbus_msg_sizeof(pointy), sizeof(kbus_message_t));
+        assert_ptr_equal(kbus_msg_name_ptr(entire), (char *)&e->rest[0]);
+        assert_memory_equal(kbus_msg_name_ptr(entire), pointy->name, name_len);
+        assert_int_equal(kbus_msg_name_ptr(entire)[name_len], 0);
+        if (data_len) {
+                assert_ptr_equal(kbus_msg_data_ptr(entire),
+                                 &e->rest[KBUS_ENTIRE_MSG_DATA_INDEX(name_len)]);
+                assert_memory_equal(kbus_msg_data_ptr(entire), pointy->data, data_len);
+        }
+        assert_int_equal(*kbus_msg_end_ptr(e), KBUS_MSG_END_GUARD);
+        assert_int_equal(entire->flags, pointy->flags);
+        assert_int_equal(entire->to, pointy->to);
+        assert_memory_equal(&entire->in_reply_to, &pointy->in_reply_to, sizeof(kbus_msg_id_t));
+        assert_memory_equal(&entire->final_to, &pointy->final_to, sizeof(kbus_orig_from_t));
+        kbus_msg_delete(&entire);
+        kbus_msg_delete(&pointy);
+}
+
+static void test_create_entire(void **state)
+{
+        kbus_message_t *e, *p, *req = entire_new("$.Ask", NULL, 0, 3);
+        kbus_message_t *reply;
+        (void)state;
+
+        req->from = 7;
+        req->id = (kbus_msg_id_t){ 0, 12 };
+        assert_int_equal(kbus_msg_create_entire(&e, "$.Abc", 5, "datum", 5, 0x10000), 0);
+        assert_int_equal(kbus_msg_create(&p, "$.Abc", 5, "datum", 5, 0x10000), 0);
+        assert_entire_twin(e, p);
+        assert_int_equal(kbus_msg_create_entire_request(&e, "$.Abcd", 6, NULL, 0, 0), 0);
+        assert_int_equal(kbus_msg_create_request(&p, "$.Abcd", 6, NULL, 0, 0), 0);
+        assert_entire_twin(e, p);
+        assert_int_equal(kbus_msg_create_entire_reply_to(&e, req, "r", 1, 0), 0);
+        assert_int_equal(kbus_msg_create_reply_to(&p, req, "r", 1, 0), 0);
+        assert_int_equal(e->to, 7);
+        assert_entire_twin(e, p);
+        assert_int_equal(kbus_msg_create_entire_reply_to(&reply, req, NULL, 0, 0), 0);
+        reply->from = 9; /* as if received */
+        assert_int_equal(kbus_msg_create_entire_stateful_request(&e, reply, "$.Ask", 5, "s", 1, 0),
+                         0);
+        assert_int_equal(kbus_msg_create_stateful_request(&p, reply, "$.Ask", 5, "s", 1, 0), 0);
+        assert_true(kbus_msg_is_stateful_request(e));
+        assert_entire_twin(e, p);
+
+        /* Errors leave no message, and set errno. */
+        e = req;
+        errno = 0;
+        assert_int_equal(kbus_msg_create_entire(&e, NULL, 3, NULL, 0, 0), -EINVAL);
+        assert_int_equal(errno, EINVAL);
+        assert_int_equal(kbus_msg_create_entire(&e, "$.A", 3, "", 20 * 1024 * 1024, 0), -EMSGSIZE);
+        assert_null(e);
+        assert_int_equal(kbus_msg_create_entire_reply_to(&e, reply, NULL, 0, 0), -EBADMSG);
+        assert_int_equal(kbus_msg_sizeof(NULL), -EINVAL);
+        kbus_msg_delete(&reply);
+        kbus_msg_delete(&req);
+}
+
+/* kbus_msg_delete_all() frees a pointy message's name and data (ASan and
+ * valgrind see a leak otherwise), and only the block of an entire one. */
+static void test_delete_all(void **state)
+{
+        kbus_message_t *m;
+        (void)state;
+
+        assert_int_equal(kbus_msg_create(&m, strdup("$.A"), 3, strdup("d"), 1, 0), 0);
+        kbus_msg_delete_all(&m);
+        assert_null(m);
+        assert_int_equal(kbus_msg_create_entire(&m, "$.A", 3, "d", 1, 0), 0);
+        kbus_msg_delete_all(&m);
+        assert_null(m);
+        kbus_msg_delete_all(&m);
+        kbus_msg_delete_all(NULL);
+}
+
+static void test_inline_helpers(void **state)
+{
+        kbus_msg_id_t a = { 1, 5 }, b = { 1, 6 }, c = { 2, 0 };
+        kbus_message_t *m;
+        (void)state;
+
+        assert_int_equal(kbus_msg_compare_ids(&a, &b), -1);
+        assert_int_equal(kbus_msg_compare_ids(&b, &a), 1);
+        assert_int_equal(kbus_msg_compare_ids(&b, &c), -1);
+        assert_int_equal(kbus_msg_compare_ids(&c, &a), 1);
+        assert_int_equal(kbus_msg_compare_ids(&a, &a), 0);
+        assert_int_equal(kbus_msg_create_request(&m, "$.A", 3, NULL, 0, 0), 0);
+        assert_false(kbus_msg_is_stateful_request(m));
+        m->to = 4;
+        assert_true(kbus_msg_is_stateful_request(m));
+        m->flags = 0;
+        assert_false(kbus_msg_is_stateful_request(m));
+        kbus_msg_delete(&m);
+        assert_int_equal(KBUS_PADDED_NAME_LEN(3), 4);
+        assert_int_equal(KBUS_PADDED_NAME_LEN(4), 8);
+        assert_int_equal(KBUS_PADDED_DATA_LEN(0), 0);
+        assert_int_equal(KBUS_PADDED_DATA_LEN(5), 8);
+        assert_int_equal(KBUS_ENTIRE_MSG_END_GUARD_INDEX(4, 5), 4);
+}
+
+/* print2 without ABBREVIATE shows all the data. */
+static void test_print2(void **state)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        kbus_message_t *m;
+        (void)state;
+
+        assert_int_equal(kbus_msg_create(&m, "$.D", 3, "0123456789abcdefghijKL", 22, 0), 0);
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        kbus_msg_print2(f, m, 0);
+        fputc('|', f);
+        kbus_msg_print2(f, m, KBUS_MSG_PRINT_FLAGS_ABBREVIATE);
+        assert_int_equal(fclose(f), 0);
+        assert_string_equal(buf, "<Announcement '$.D' data=0123456789abcdefghijKL>|"
+                                 "<Announcement '$.D' data=0123456789abcdefghij...>");
+        free(buf);
+        kbus_msg_delete(&m);
+}
+
+/* kbus_msg_dump() prints on stdout: catch it in a temporary file. */
+static char *dump_str(const kbus_message_t *m, int dump_data)
+{
+        static char out[4096];
+        FILE *tmp = tmpfile();
+        int saved = dup(STDOUT_FILENO);
+
+        assert_non_null(tmp);
+        fflush(stdout);
+        assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+        kbus_msg_dump(m, dump_data);
+        fflush(stdout);
+        assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+        close(saved);
+        rewind(tmp);
+        size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+        out[n] = 0;
+        fclose(tmp);
+        return out;
+}
+
+static void test_dump(void **state)
+{
+        kbus_message_t *m;
+        (void)state;
+
+        assert_int_equal(kbus_msg_create_entire(&m, "$.D", 3, "a\x01", 2, 0x3), 0);
+        char *out = dump_str(m, 0);
+        assert_non_null(strstr(out, "(entire, 100 bytes)\n"));
+        assert_non_null(strstr(out, "  flags        0x3\n"));
+        assert_non_null(strstr(out, "  name_len     3\n  data_len     2\n"));
+        assert_non_null(strstr(out, "  the name:    $.D\n"));
+        assert_null(strstr(out, "the data"));
+        out = dump_str(m, 1);
+        assert_non_null(strstr(out, "  the data:    a?\n  data bytes:\n    61 01\n"));
+        assert_non_null(strstr(out, "  message bytes:\n    4b 62 75 73 00 00"));
+        kbus_msg_delete(&m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -819,6 +988,11 @@ int main(void)
                 cmocka_unit_test(test_print_status),
                 cmocka_unit_test(test_print_bind_event),
                 cmocka_unit_test(test_print_data),
+                cmocka_unit_test(test_create_entire),
+                cmocka_unit_test(test_delete_all),
+                cmocka_unit_test(test_inline_helpers),
+                cmocka_unit_test(test_print2),
+                cmocka_unit_test(test_dump),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,6 +76,26 @@ typedef struct kbus_message_header {
         uint32_t end_guard; /* KBUS_MSG_END_GUARD */
 } kbus_message_t;
 
+/*
+ * An entire message seen as its parts: the header, then in rest[] the name
+ * NUL-padded to a multiple of 4 bytes (at least one NUL), the data
+ * zero-padded to a multiple of 4, and a final copy of the end guard.  The
+ * macros below give the sizes and the indexes into rest[].
+ */
+typedef struct kbus_entire_message {
+        kbus_message_t header;
+        uint32_t rest[];
+} kbus_entire_message_t;
+
+#define KBUS_PADDED_NAME_LEN(name_len) (4 * (((name_len) + 1 + 3) / 4))
+#define KBUS_PADDED_DATA_LEN(data_len) (4 * (((data_len) + 3) / 4))
+#define KBUS_ENTIRE_MSG_LEN(name_len, data_len)                                               \
+        (sizeof(struct kbus_entire_message) + KBUS_PADDED_NAME_LEN(name_len) +               \
+         KBUS_PADDED_DATA_LEN(data_len) + 4)
+#define KBUS_ENTIRE_MSG_DATA_INDEX(name_len) (((name_len) + 1 + 3) / 4)
+#define KBUS_ENTIRE_MSG_END_GUARD_INDEX(name_len, data_len)                                   \
+        (KBUS_ENTIRE_MSG_DATA_INDEX(name_len) + ((data_len) + 3) / 4)
+
 /* The data of a $.KBUS.ReplierBindEvent message (SPEC §11). */
 typedef struct kbus_replier_bind_event_data {
         uint32_t is_bind;
@@ -236,6 +256,17 @@ int kbus_ksock_id(kbus_ksock_t ksock, uint32_t *ksock_id);
 int kbus_ksock_next_msg(kbus_ksock_t ksock, uint32_t *message_length);
 
 /**
+ * kbus_ksock_len_left() - how many bytes of the being-read message are left
+ * to read.
+ * @ksock:    the ksock
+ * @len_left: the message's length until kbus_ksock_read_msg() reads it
+ *            (which reads it whole), else 0
+ *
+ * Return: 0, or -EBADF, -EINVAL (NULL @len_left).
+ */
+int kbus_ksock_len_left(kbus_ksock_t ksock, uint32_t *len_left);
+
+/**
  * kbus_ksock_read_msg() - read the being-read message.
  * @ksock:   the ksock
  * @msg:     the message (entire; free it with kbus_msg_delete())
@@ -264,6 +295,25 @@ int kbus_ksock_read_next_msg(kbus_ksock_t ksock, kbus_message_t **msg);
  * -ENAMETOOLONG, -EMSGSIZE, -EINVAL (malformed message), -EBADF (read-only).
  */
 int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *msg);
+
+/**
+ * kbus_ksock_write_data() - write a message in parts, as its bytes: the
+ * bytes of a pointy message's header (kbus_msg_sizeof() of them; the name
+ * and data it points to are copied when the header is complete), or of a
+ * whole entire message.
+ * @ksock:    the ksock
+ * @data:     the next bytes
+ * @data_len: how many
+ *
+ * The header is checked as soon as it is complete, the rest (name, flags,
+ * final end guard) when the message is.  On any error the partly written
+ * message is dropped, as is a whole written message that bytes were added
+ * to.  kbus_ksock_send() of an incomplete message fails with -EINVAL.
+ *
+ * Return: 0, or the errors of kbus_ksock_write_msg(), and -EMSGSIZE (bytes
+ * beyond the end of the message).
+ */
+int kbus_ksock_write_data(kbus_ksock_t ksock, uint8_t *data, size_t data_len);
 
 /**
  * kbus_ksock_send() - send the written message (SPEC §7).
@@ -446,6 +496,35 @@ int kbus_ksock_flush(kbus_ksock_t ksock);
 
 /* ---- Messages ---------------------------------------------------------- */
 
+/* Whether @msg is entire (name and data follow the header) rather than pointy. */
+static inline int kbus_msg_is_entire(const kbus_message_t *msg)
+{
+        return msg->name == NULL;
+}
+
+/* Whether @msg is a request that only the ksock in "to" may answer. */
+static inline int kbus_msg_is_stateful_request(const kbus_message_t *msg)
+{
+        return (msg->flags & KBUS_BIT_WANT_A_REPLY) != 0 && msg->to != 0;
+}
+
+/* Orders message ids by network id, then serial number: -1, 0 or 1. */
+static inline int kbus_msg_compare_ids(const kbus_msg_id_t *id1, const kbus_msg_id_t *id2)
+{
+        if (id1->network_id != id2->network_id)
+                return id1->network_id < id2->network_id ? -1 : 1;
+        if (id1->serial_num != id2->serial_num)
+                return id1->serial_num < id2->serial_num ? -1 : 1;
+        return 0;
+}
+
+/* Where the final end guard of the entire message @entire lies. */
+static inline uint32_t *kbus_msg_end_ptr(kbus_entire_message_t *entire)
+{
+        return &entire->rest[KBUS_ENTIRE_MSG_END_GUARD_INDEX(entire->header.name_len,
+                                                             entire->header.data_len)];
+}
+
 /**
  * kbus_msg_create() - create a pointy message; @name and @data are not
  * copied and must outlive its sending.
@@ -509,11 +588,92 @@ int kbus_msg_create_stateful_request(kbus_message_t **msg, const kbus_message_t 
                                      uint32_t data_len, uint32_t flags);
 
 /**
+ * kbus_msg_create_entire() - create an entire message: one allocation
+ * holding the header and copies of @name and @data.
+ * @msg:      the new message; free it with kbus_msg_delete()
+ * @name:     the name
+ * @name_len: its length in bytes
+ * @data:     the data, or NULL
+ * @data_len: its length in bytes
+ * @flags:    KBUS_BIT_* and user flags
+ *
+ * Return: 0, or -EINVAL (NULL or empty name, or data_len without data),
+ * -ENAMETOOLONG, -EMSGSIZE (larger than kbus can ever send), -ENOMEM.
+ */
+int kbus_msg_create_entire(kbus_message_t **msg, const char *name, uint32_t name_len,
+                           const void *data, uint32_t data_len, uint32_t flags);
+
+/**
+ * kbus_msg_create_entire_request() - kbus_msg_create_entire() with
+ * WANT_A_REPLY set.
+ * @msg:      the new message
+ * @name:     the name
+ * @name_len: its length in bytes
+ * @data:     the data, or NULL
+ * @data_len: its length in bytes
+ * @flags:    KBUS_BIT_* and user flags
+ *
+ * Return: as kbus_msg_create_entire().
+ */
+int kbus_msg_create_entire_request(kbus_message_t **msg, const char *name, uint32_t name_len,
+                                   const void *data, uint32_t data_len, uint32_t flags);
+
+/**
+ * kbus_msg_create_entire_reply_to() - kbus_msg_create_reply_to(), but entire:
+ * the request's name is copied, so the request may be freed.
+ * @msg:         the new message
+ * @in_reply_to: the request
+ * @data:        the data, or NULL
+ * @data_len:    its length in bytes
+ * @flags:       KBUS_BIT_* and user flags
+ *
+ * Return: as kbus_msg_create_reply_to().
+ */
+int kbus_msg_create_entire_reply_to(kbus_message_t **msg, const kbus_message_t *in_reply_to,
+                                    const void *data, uint32_t data_len, uint32_t flags);
+
+/**
+ * kbus_msg_create_entire_stateful_request() - kbus_msg_create_stateful_request(),
+ * but entire.
+ * @msg:         the new message
+ * @earlier_msg: a reply, or an earlier stateful request
+ * @name:        the name
+ * @name_len:    its length in bytes
+ * @data:        the data, or NULL
+ * @data_len:    its length in bytes
+ * @flags:       KBUS_BIT_* and user flags
+ *
+ * Return: as kbus_msg_create_stateful_request().
+ */
+int kbus_msg_create_entire_stateful_request(kbus_message_t **msg,
+                                            const kbus_message_t *earlier_msg, const char *name,
+                                            uint32_t name_len, const void *data,
+                                            uint32_t data_len, uint32_t flags);
+
+/**
  * kbus_msg_delete() - free a message (not the name or data a pointy message
  * points to) and set *@msg_p to NULL; does nothing for NULL.
  * @msg_p: the message
  */
 void kbus_msg_delete(kbus_message_t **msg_p);
+
+/**
+ * kbus_msg_delete_all() - free a message and, if it is pointy, the name and
+ * data it points to (which must have come from malloc()); set *@msg_p to
+ * NULL.  Does nothing for NULL.
+ * @msg_p: the message
+ */
+void kbus_msg_delete_all(kbus_message_t **msg_p);
+
+/**
+ * kbus_msg_sizeof() - how many bytes @msg occupies: the header for a pointy
+ * message, the whole message for an entire one (what kbus_ksock_write_data()
+ * is given to write it).
+ * @msg: the message
+ *
+ * Return: the size, or -EINVAL (NULL @msg).
+ */
+int kbus_msg_sizeof(const kbus_message_t *msg);
 
 /**
  * kbus_msg_split_bind_event() - split the data of a $.KBUS.ReplierBindEvent.
@@ -529,11 +689,34 @@ int kbus_msg_split_bind_event(const kbus_message_t *msg, uint32_t *is_bind, uint
 
 /**
  * kbus_msg_print() - print a one-line description of @msg, without newline,
- * as the original libkbus did: "<Request '$.Fred' id=[0:3] from=2 ...>".
+ * as the original libkbus did: "<Request '$.Fred' id=[0:3] from=2 ...>", with
+ * at most 20 bytes of the data.
  * @stream: where to print
  * @msg:    the message
  */
 void kbus_msg_print(FILE *stream, const kbus_message_t *msg);
+
+/* For kbus_msg_print2(): show at most 20 bytes of data, then "...". */
+#define KBUS_MSG_PRINT_FLAGS_ABBREVIATE (1u << 0)
+
+/**
+ * kbus_msg_print2() - kbus_msg_print() with a choice: all the data, or with
+ * KBUS_MSG_PRINT_FLAGS_ABBREVIATE in @flags its first 20 bytes
+ * (kbus_msg_print() abbreviates).
+ * @stream: where to print
+ * @msg:    the message
+ * @flags:  0 or KBUS_MSG_PRINT_FLAGS_ABBREVIATE
+ */
+void kbus_msg_print2(FILE *stream, const kbus_message_t *msg, unsigned int flags);
+
+/**
+ * kbus_msg_dump() - print every field of @msg on stdout, one per line, then
+ * its name and, if @dump_data, its data as text and as hex bytes and the
+ * whole message's kbus_msg_sizeof() bytes in hex.
+ * @msg:       the message
+ * @dump_data: non-zero to print the data and bytes too
+ */
+void kbus_msg_dump(const kbus_message_t *msg, int dump_data);
 
 /**
  * kbus_msg_name_ptr() - the name of a pointy or entire message.

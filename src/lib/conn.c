@@ -722,6 +722,7 @@ Conn *conn_free(Conn *c)
         free(c->pf);
         kbus_msg_delete(&c->being_read);
         free(c->written);
+        buf_deinit(&c->partial);
         buf_deinit(&c->in);
         buf_deinit(&c->post);
         buf_deinit(&c->payload);

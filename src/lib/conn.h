@@ -48,6 +48,7 @@ typedef struct Conn {
         uint32_t being_read_len;
         uint8_t *written;      /* encoded message waiting for send */
         size_t written_len;
+        Buf partial;           /* kbus_ksock_write_data(): a message's bytes so far */
 } Conn;
 
 /* An errno kbusd reports is in [-CONN_ERRNO_MAX, -1]. */

@@ -205,6 +205,18 @@ KBUS_EXPORT int kbus_ksock_next_msg(kbus_ksock_t ksock, uint32_t *message_length
         return lib_result(r);
 }
 
+KBUS_EXPORT int kbus_ksock_len_left(kbus_ksock_t ksock, uint32_t *len_left)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return lib_result(-EBADF);
+        if (!len_left)
+                return lib_result(-EINVAL);
+        *len_left = c->being_read ? c->being_read_len : 0;
+        return 0;
+}
+
 KBUS_EXPORT int kbus_ksock_read_msg(kbus_ksock_t ksock, kbus_message_t **msg, size_t msg_len)
 {
         Conn *c = table_get(ksock);
@@ -280,6 +292,80 @@ KBUS_EXPORT int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *m
         return 0;
 }
 
+/*
+ * The size of the message whose bytes kbus_ksock_write_data() has gathered
+ * in @b, once its header is complete and checked: the header alone for a
+ * pointy message (the name and data stay where it points), all of it for an
+ * entire one.
+ */
+static int ksock_partial_size(const Buf *b, size_t *size)
+{
+        kbus_message_t h;
+
+        memcpy(&h, buf_head(b), sizeof(h));
+        if (h.start_guard != KBUS_MSG_START_GUARD || h.end_guard != KBUS_MSG_END_GUARD)
+                return -EINVAL;
+        if (!kbus_msg_is_entire(&h)) {
+                *size = sizeof(h);
+                return 0;
+        }
+        if (wire_msg_size(h.name_len, h.data_len) > KBUS_MSG_SIZE_ABS_MAX)
+                return -EMSGSIZE;
+        *size = msg_entire_size(h.name_len, h.data_len);
+        return 0;
+}
+
+/* Gathers @len more bytes of a message; when it is whole, writes it. */
+static int ksock_write_part(Conn *c, const uint8_t *data, size_t len)
+{
+        size_t head = sizeof(kbus_message_t), have = buf_len(&c->partial), size = head;
+
+        if (!c->can_write)
+                return -EBADF;
+        if (c->held)
+                return -EALREADY;
+        if (c->written)
+                return -EMSGSIZE; /* a whole message is already written */
+        if (have < head) {
+                size_t n = len < head - have ? len : head - have;
+                if (buf_append(&c->partial, data, n) < 0)
+                        return -ENOMEM;
+                data += n, len -= n, have += n;
+        }
+        if (have < head)
+                return 0;
+        int r = ksock_partial_size(&c->partial, &size);
+        if (r < 0)
+                return r;
+        if (len > size - have)
+                return -EMSGSIZE;
+        if (buf_append(&c->partial, data, len) < 0)
+                return -ENOMEM;
+        if (have + len < size)
+                return 0;
+        r = ksock_encode(c, (const kbus_message_t *)buf_head(&c->partial), 1, &c->written,
+                         &c->written_len);
+        buf_consume(&c->partial, buf_len(&c->partial));
+        return r;
+}
+
+KBUS_EXPORT int kbus_ksock_write_data(kbus_ksock_t ksock, uint8_t *data, size_t data_len)
+{
+        Conn *c = table_get(ksock);
+
+        if (!c)
+                return lib_result(-EBADF);
+        if (!data && data_len)
+                return lib_result(-EINVAL);
+        int r = ksock_write_part(c, data, data_len);
+        if (r < 0) { /* as the kernel module did, an error drops what was written */
+                buf_consume(&c->partial, buf_len(&c->partial));
+                free(c->written);
+                c->written = NULL;
+        }
+        return lib_result(r);
+}
+
 KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
 {
         Conn *c = table_get(ksock);
@@ -289,8 +375,8 @@ KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
                 return lib_result(-EBADF);
         if (c->held)
                 return lib_result(-EALREADY);
-        if (!c->written)
-                return lib_result(-ENOMSG);
+        if (!c->written) /* an incomplete message written in parts is malformed */
+                return lib_result(buf_len(&c->partial) ? -EINVAL : -ENOMSG);
         uint16_t flags = (fcntl(c->fd, F_GETFL) & O_NONBLOCK) ? 0 : FRAME_SEND_WAIT;
         int r = ksock_request(c, FRAME_SEND, flags, c->written, c->written_len, &res);
         free(c->written);
@@ -319,6 +405,7 @@ KBUS_EXPORT int kbus_ksock_discard(kbus_ksock_t ksock)
                 return lib_result(-EBADF);
         free(c->written);
         c->written = NULL;
+        buf_consume(&c->partial, buf_len(&c->partial));
         if (!c->held)
                 return 0;
         int r = ksock_request(c, FRAME_DISCARD, 0, NULL, 0, &res);

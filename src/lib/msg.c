@@ -18,6 +18,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 
 /* How many data bytes kbus_msg_print() shows. */
 #define MSG_PRINT_DATA_MAX 20u
+/* How many bytes kbus_msg_dump() shows on a line. */
+#define MSG_DUMP_PER_LINE 16u
 
 /* The fixed part of the data of a $.KBUS.ReplierBindEvent. */
 
@@ -39,8 +42,12 @@ static uint32_t msg_data_pad(uint32_t data_len)
 
 static bool msg_is_entire(const kbus_message_t *msg)
 {
-        return msg->name == NULL;
+        return kbus_msg_is_entire(msg);
 }
+
+/* The public layout macros describe the same layout as msg_entire_size(). */
+_Static_assert(sizeof(kbus_entire_message_t) == sizeof(kbus_message_t),
+               "rest[] follows the header directly");
 
 /* The name of an entire message follows its header. */
 static char *msg_entire_name(const kbus_message_t *msg)
@@ -137,12 +144,6 @@ KBUS_EXPORT int kbus_msg_wants_us_to_reply(const kbus_message_t *msg)
         const uint32_t both = KBUS_BIT_WANT_A_REPLY | KBUS_BIT_WANT_YOU_TO_REPLY;
 
         return msg && (msg->flags & both) == both;
-}
-
-/* A request that only one ksock, the one in "to", may answer. */
-static bool msg_is_stateful_request(const kbus_message_t *msg)
-{
-        return kbus_msg_is_request(msg) && msg->to != 0;
 }
 
 /**
@@ -266,7 +267,7 @@ KBUS_EXPORT int kbus_msg_create_stateful_request(kbus_message_t **msg,
         if (kbus_msg_is_reply(earlier_msg)) {
                 to = earlier_msg->from;
                 final_to = earlier_msg->orig_from;
-        } else if (msg_is_stateful_request(earlier_msg)) {
+        } else if (kbus_msg_is_stateful_request(earlier_msg)) {
                 to = earlier_msg->to;
                 final_to = earlier_msg->final_to;
         } else {
@@ -281,6 +282,66 @@ KBUS_EXPORT int kbus_msg_create_stateful_request(kbus_message_t **msg,
         return 0;
 }
 
+/*
+ * Replaces the pointy message *@msg, just made with result @r, with an
+ * entire copy of it, so that one function makes both forms of each kind.
+ */
+static int msg_make_entire(kbus_message_t **msg, int r)
+{
+        kbus_message_t *entire = NULL;
+        WireMsg w;
+
+        if (r < 0)
+                return r;
+        r = msg_to_wire(*msg, &w);
+        if (r == 0 && wire_msg_size(w.name_len, w.data_len) > KBUS_MSG_SIZE_ABS_MAX)
+                r = -EMSGSIZE;
+        if (r == 0)
+                r = msg_from_wire(&w, 0, &entire);
+        kbus_msg_delete(msg);
+        *msg = entire;
+        return r;
+}
+
+KBUS_EXPORT int kbus_msg_create_entire(kbus_message_t **msg, const char *name, uint32_t name_len,
+                                       const void *data, uint32_t data_len, uint32_t flags)
+{
+        int r = kbus_msg_create(msg, name, name_len, data, data_len, flags);
+
+        return lib_result(msg_make_entire(msg, r));
+}
+
+KBUS_EXPORT int kbus_msg_create_entire_request(kbus_message_t **msg, const char *name,
+                                               uint32_t name_len, const void *data,
+                                               uint32_t data_len, uint32_t flags)
+{
+        int r = kbus_msg_create_request(msg, name, name_len, data, data_len, flags);
+
+        return lib_result(msg_make_entire(msg, r));
+}
+
+KBUS_EXPORT int kbus_msg_create_entire_reply_to(kbus_message_t **msg,
+                                                const kbus_message_t *in_reply_to,
+                                                const void *data, uint32_t data_len,
+                                                uint32_t flags)
+{
+        int r = kbus_msg_create_reply_to(msg, in_reply_to, data, data_len, flags);
+
+        return lib_result(msg_make_entire(msg, r));
+}
+
+KBUS_EXPORT int kbus_msg_create_entire_stateful_request(kbus_message_t **msg,
+                                                        const kbus_message_t *earlier_msg,
+                                                        const char *name, uint32_t name_len,
+                                                        const void *data, uint32_t data_len,
+                                                        uint32_t flags)
+{
+        int r = kbus_msg_create_stateful_request(msg, earlier_msg, name, name_len, data,
+                                                 data_len, flags);
+
+        return lib_result(msg_make_entire(msg, r));
+}
+
 /**
  * kbus_msg_delete() - free a message (not the name or data a pointy message
  * points to) and set *@msg_p to NULL; does nothing for NULL.
@@ -292,6 +353,40 @@ KBUS_EXPORT void kbus_msg_delete(kbus_message_t **msg_p)
                 return;
         free(*msg_p);
         *msg_p = NULL;
+}
+
+/**
+ * kbus_msg_delete_all() - free a message and, if it is pointy, the name and
+ * data it points to; set *@msg_p to NULL.  Does nothing for NULL.
+ * @msg_p: the message
+ */
+KBUS_EXPORT void kbus_msg_delete_all(kbus_message_t **msg_p)
+{
+        if (!msg_p || !*msg_p)
+                return;
+        if (!msg_is_entire(*msg_p)) {
+                free((*msg_p)->name);
+                free((*msg_p)->data);
+        }
+        kbus_msg_delete(msg_p);
+}
+
+/**
+ * kbus_msg_sizeof() - the bytes @msg occupies: its header if pointy, all of
+ * it if entire.
+ * @msg: the message
+ *
+ * Return: the size, or -EINVAL (NULL @msg), -EMSGSIZE (lengths too large
+ * for an int).
+ */
+KBUS_EXPORT int kbus_msg_sizeof(const kbus_message_t *msg)
+{
+        if (!msg)
+                return lib_result(-EINVAL);
+        if (!msg_is_entire(msg))
+                return (int)sizeof(*msg);
+        size_t size = msg_entire_size(msg->name_len, msg->data_len);
+        return size > INT_MAX ? lib_result(-EMSGSIZE) : (int)size;
 }
 
 /**
@@ -366,7 +461,7 @@ static void msg_print_flags(FILE *stream, uint32_t flags)
 
         if (!flags)
                 return;
-        fprintf(stream, " flags=%08x", flags);
+        fprintf(stream, " flags=0x%x", flags);
         for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
                 if (flags & labels[i].bit)
                         fprintf(stream, " %s", labels[i].label);
@@ -393,9 +488,10 @@ static void msg_print_fields(FILE *stream, const kbus_message_t *msg)
         msg_print_flags(stream, msg->flags);
 }
 
-static void msg_print_bytes(FILE *stream, const uint8_t *data, uint32_t len)
+/* At most @max of @len bytes, unprintable ones as \xNN, "..." if cut. */
+static void msg_print_bytes(FILE *stream, const uint8_t *data, uint32_t len, uint32_t max)
 {
-        uint32_t shown = len < MSG_PRINT_DATA_MAX ? len : MSG_PRINT_DATA_MAX;
+        uint32_t shown = len < max ? len : max;
 
         if (!data) /* a pointy message missing its data */
                 return;
@@ -405,7 +501,7 @@ static void msg_print_bytes(FILE *stream, const uint8_t *data, uint32_t len)
                 else
                         fprintf(stream, "\\x%02x", data[i]);
         }
-        if (len > MSG_PRINT_DATA_MAX)
+        if (len > shown)
                 fputs("...", stream);
 }
 
@@ -423,23 +519,36 @@ static bool msg_print_bind_event(FILE *stream, const kbus_message_t *msg)
 }
 
 /**
- * kbus_msg_print() - print a one-line description of @msg, without newline,
+ * kbus_msg_print() - kbus_msg_print2() with KBUS_MSG_PRINT_FLAGS_ABBREVIATE.
+ * @stream: where to print
+ * @msg:    the message
+ */
+KBUS_EXPORT void kbus_msg_print(FILE *stream, const kbus_message_t *msg)
+{
+        kbus_msg_print2(stream, msg, KBUS_MSG_PRINT_FLAGS_ABBREVIATE);
+}
+
+/**
+ * kbus_msg_print2() - print a one-line description of @msg, without newline,
  * as the original libkbus did: "<Request '$.Fred' id=[0:3] from=2 ...>".
  * @stream: where to print
  * @msg:    the message
+ * @flags:  KBUS_MSG_PRINT_FLAGS_ABBREVIATE: at most 20 bytes of data
  *
  * The kind (Status, Reply, Request, ReplierBindEvent or Announcement) comes
  * first, then the name (not for bind events), then each non-zero field, then
- * the data: a bind event's contents, or the first 20 bytes with unprintable
- * ones as \xNN and "..." if there are more.  A bind event whose data cannot
- * be split is shown as plain data.  Prints nothing if an argument is NULL.
+ * the data: a bind event's contents, or the bytes with unprintable ones as
+ * \xNN (abbreviated: the first 20, and "..." if there are more).  A bind
+ * event whose data cannot be split is shown as plain data.  Prints nothing
+ * if an argument is NULL.
  */
-KBUS_EXPORT void kbus_msg_print(FILE *stream, const kbus_message_t *msg)
+KBUS_EXPORT void kbus_msg_print2(FILE *stream, const kbus_message_t *msg, unsigned int flags)
 {
         if (!stream || !msg)
                 return;
         const char *kind = msg_kind(msg);
         bool is_bind_event = strcmp(kind, "ReplierBindEvent") == 0;
+        uint32_t max = (flags & KBUS_MSG_PRINT_FLAGS_ABBREVIATE) ? MSG_PRINT_DATA_MAX : UINT32_MAX;
 
         fprintf(stream, "<%s", kind);
         if (!is_bind_event)
@@ -448,9 +557,68 @@ KBUS_EXPORT void kbus_msg_print(FILE *stream, const kbus_message_t *msg)
         if (msg->data_len > 0) {
                 fputs(" data=", stream);
                 if (!is_bind_event || !msg_print_bind_event(stream, msg))
-                        msg_print_bytes(stream, kbus_msg_data_ptr(msg), msg->data_len);
+                        msg_print_bytes(stream, kbus_msg_data_ptr(msg), msg->data_len, max);
         }
         fputc('>', stream);
+}
+
+/* @len bytes as text, with '?' for what does not print. */
+static void msg_dump_text(const char *p, uint32_t len)
+{
+        for (uint32_t i = 0; p && i < len; i++)
+                putchar(isgraph((unsigned char)p[i]) || p[i] == ' ' ? p[i] : '?');
+        putchar('\n');
+}
+
+/* @len bytes in hex, MSG_DUMP_PER_LINE to an indented line. */
+static void msg_dump_hex(const uint8_t *p, size_t len)
+{
+        for (size_t i = 0; p && i < len; i++) {
+                if (i % MSG_DUMP_PER_LINE == 0)
+                        fputs(i ? "\n    " : "    ", stdout);
+                printf(i % MSG_DUMP_PER_LINE ? " %02x" : "%02x", p[i]);
+        }
+        putchar('\n');
+}
+
+/**
+ * kbus_msg_dump() - print every field of @msg on stdout, one per line, then
+ * its name, and if @dump_data its data as text and in hex and the
+ * kbus_msg_sizeof() bytes of the message in hex.
+ * @msg:       the message
+ * @dump_data: non-zero to print the data and bytes too
+ *
+ * For debugging: the layout is for people, not programs.  The message must
+ * be well formed (its lengths true).  Prints nothing if @msg is NULL.
+ */
+KBUS_EXPORT void kbus_msg_dump(const kbus_message_t *msg, int dump_data)
+{
+        if (!msg)
+                return;
+        printf("kbus message at %p (%s, %d bytes)\n", (const void *)msg,
+               msg_is_entire(msg) ? "entire" : "pointy", kbus_msg_sizeof(msg));
+        printf("  start_guard  %08x\n", msg->start_guard);
+        printf("  id           [%u:%u]\n", msg->id.network_id, msg->id.serial_num);
+        printf("  in_reply_to  [%u:%u]\n", msg->in_reply_to.network_id,
+               msg->in_reply_to.serial_num);
+        printf("  to           %u\n  from         %u\n", msg->to, msg->from);
+        printf("  orig_from    (%u,%u)\n", msg->orig_from.network_id, msg->orig_from.local_id);
+        printf("  final_to     (%u,%u)\n", msg->final_to.network_id, msg->final_to.local_id);
+        printf("  extra        %u\n  flags        0x%x\n", msg->extra, msg->flags);
+        printf("  name_len     %u\n  data_len     %u\n", msg->name_len, msg->data_len);
+        printf("  name         %p\n  data         %p\n", (void *)msg->name, msg->data);
+        printf("  end_guard    %08x\n", msg->end_guard);
+        printf("  the name:    ");
+        msg_dump_text(kbus_msg_name_ptr(msg), msg->name_len);
+        if (!dump_data)
+                return;
+        printf("  the data:    ");
+        msg_dump_text(kbus_msg_data_ptr(msg), msg->data_len);
+        printf("  data bytes:\n");
+        msg_dump_hex(kbus_msg_data_ptr(msg), msg->data_len);
+        printf("  message bytes:\n");
+        int size = kbus_msg_sizeof(msg);
+        msg_dump_hex((const uint8_t *)msg, size > 0 ? (size_t)size : 0);
 }
 
 /* ---- the wire ---------------------------------------------------------- */
