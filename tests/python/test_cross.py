@@ -81,7 +81,7 @@ class CrossLanguageTest(KbusdTestCase):
                                      "in_reply_to=[0:1], data='hello from C'>")
         out, err = replier.communicate(timeout=TIMEOUT)
         self.assertEqual(replier.returncode, 0, err)
-        self.assertEqual(out, b"<Request '$.Cross.C' id=[0:1] from=2 flags=00000003 REQ YOU "
+        self.assertEqual(out, b"<Request '$.Cross.C' id=[0:1] from=2 flags=0x3 REQ YOU "
                               b"data=hello from Python>\n")
 
     def test_c_replier_answers_asyncio_requests(self):
