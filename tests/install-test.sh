@@ -24,6 +24,9 @@ check "$root/$4/libkbus.so.1"
 check "$root/$4/pkgconfig/kbus.pc"
 check "$root/$5/kbus/kbus.h"
 check "$root/$5/kbus/version.h"
+check "$root/$4/pkgconfig/kbus-compat.pc"
+check "$root/$5/kbus/compat/libkbus/kbus.h"
+check "$root/$5/kbus/compat/linux/kbus_defns.h"
 for m in man8/kbusd.8 man1/kbus-send.1 man1/kbus-listen.1 man1/kbus-ctl.1 man1/kbus-bench.1; do
         check "$root/$6/$m"
 done
@@ -43,6 +46,37 @@ san=
 [ "$7" = none ] || san=-fsanitize=$7
 cc -Wall -Wextra -Werror $san "$src/examples/c/kitchen.c" $(pkg-config --cflags --libs kbus) \
         -o "$dest/kitchen"
+
+# A program in the original's style builds with kbus-compat, as C and as
+# C++: the original include path, what that header brought in (errno,
+# strlen, gettimeofday), and the original API.
+cat > "$dest/compat.c" <<'PROG'
+#include <libkbus/kbus.h>
+int main(void)
+{
+        kbus_message_t *msg;
+        struct timeval tv;
+        int rv = kbus_msg_create_entire(&msg, "$.Old", strlen("$.Old"), NULL, 0, BIT(0));
+        if (rv < 0 || gettimeofday(&tv, NULL) < 0)
+                return 1;
+        kbus_msg_print2(stdout, msg, KBUS_MSG_PRINT_FLAGS_ABBREVIATE);
+        printf(" %d\n", kbus_msg_is_entire(msg));
+        kbus_msg_delete(&msg);
+        if (kbus_ksock_close(-1) < 0 && errno == EBADF)
+                printf("%s\n", strerror(errno));
+        return 0;
+}
+PROG
+cc -std=c99 -Wall -Wextra -Werror $san "$dest/compat.c" $(pkg-config --cflags --libs kbus-compat) \
+        -o "$dest/compat"
+cp "$dest/compat.c" "$dest/compat.cpp"
+c++ -Wall -Wextra -Werror $san "$dest/compat.cpp" $(pkg-config --cflags --libs kbus-compat) \
+        -o "$dest/compat++"
+for p in compat compat++; do
+        out=$(LD_LIBRARY_PATH=$root/$4 "$dest/$p")
+        [ "$out" = "<Request '\$.Old' flags=0x1 REQ> 1
+Bad file descriptor" ] || { printf 'install-test: %s printed:\n%s\n' "$p" "$out" >&2; exit 1; }
+done
 
 # Run it against the installed kbusd.
 sockdir=$dest/run
