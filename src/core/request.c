@@ -288,6 +288,14 @@ static void request_unbind(Client *c, const FrameHdr *h, const uint8_t *body, si
                 a->status = -EINVAL;
                 return;
         }
+        /* The kernel module refused such an unbind; a close still sets aside (SPEC §11). */
+        if (replier && (h->flags & FRAME_UNBIND_OR_FAIL)) {
+                r = router_event_deliverable(c->bus);
+                if (r < 0) {
+                        a->status = r;
+                        return;
+                }
+        }
         a->value0 = b->id;
         log_debug("bus %u: ksock %u unbound %s %s", c->bus->number, c->id, replier ? "R" : "L",
                   b->name);
@@ -397,9 +405,9 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
         switch (op) {
         case CTL_MAX_MESSAGES:
                 return request_ctl_max_messages(c, arg);
-        case CTL_NUM_MESSAGES:
+        case CTL_NUM_MESSAGES: /* with the unbind events set aside for it, as NUMMSGS */
                 inbox_reconcile(c);
-                return (int)c->queue.live;
+                return (int)(c->queue.live + c->set_aside + c->events_lost);
         case CTL_UNREPLIED_TO:
                 inbox_reconcile(c);
                 return (int)c->owing.taken;

@@ -512,6 +512,27 @@ static int router_collect_event_listeners(Bus *bus)
 }
 
 /**
+ * router_event_deliverable() - whether a replier bind event could go now.
+ * @bus: the bus
+ *
+ * Return: 0 if nobody asked for events or every listener of the event has
+ * room; -EAGAIN if one has a full queue (or events already set aside for
+ * it); -ENOMEM.
+ */
+int router_event_deliverable(Bus *bus)
+{
+        if (bus->report_binds == 0)
+                return 0;
+        int r = router_collect_event_listeners(bus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < bus->ntargets; i++)
+                if (router_event_blocked(bus->targets[i].client))
+                        return -EAGAIN;
+        return 0;
+}
+
+/**
  * router_bind_event() - announce a replier bind, before it is made.
  * @bus:    the bus
  * @binder: the client binding
@@ -528,12 +549,9 @@ int router_bind_event(Bus *bus, Client *binder, const char *name, uint32_t len)
 
         if (bus->report_binds == 0)
                 return 0;
-        int r = router_collect_event_listeners(bus);
+        int r = router_event_deliverable(bus);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < bus->ntargets; i++)
-                if (router_event_blocked(bus->targets[i].client))
-                        return -EAGAIN;
         r = router_bind_event_new(bus, binder, name, len, true, &m);
         if (r < 0)
                 return r;

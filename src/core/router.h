@@ -21,6 +21,7 @@ int router_send(Bus *bus, struct Client *s, Message *m, bool wait, Result *ret);
 void router_status(Bus *bus, ReplySlot *slot, const char *name, uint32_t from);
 void router_drop_held(Bus *bus, HeldSend *h);
 void router_retry_held(Bus *bus);
+int router_event_deliverable(Bus *bus);
 int router_bind_event(Bus *bus, struct Client *binder, const char *name, uint32_t len);
 void router_unbind_event(Bus *bus, struct Client *binder, const char *name, uint32_t len);
 void router_deliver_set_aside(Bus *bus);
