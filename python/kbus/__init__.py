@@ -16,14 +16,14 @@ bus for asyncio programs.  Pure Python, standard library only.
 
 from .errors import (ErrorSending, ReplierDisappeared, ReplierGoneAway, ReplierIgnored,
                      ReplierUnbound, StatusError)
-from .ksock import Ksock
+from .ksock import Ksock, read_bindings
 from .messages import (Announcement, Data, Message, MessageId, OrigFrom, Reply, Request, Status,
                        reply_to, split_replier_bind_event_data, stateful_request)
 
 __version__ = '0.1.0'
 
 __all__ = [
-    'Ksock', 'Message', 'Announcement', 'Request', 'Reply', 'Status', 'MessageId', 'OrigFrom',
+    'Ksock', 'read_bindings', 'Message', 'Announcement', 'Request', 'Reply', 'Status', 'MessageId', 'OrigFrom',
     'Data', 'reply_to', 'stateful_request', 'split_replier_bind_event_data', 'StatusError',
     'ReplierUnbound', 'ReplierGoneAway', 'ReplierIgnored', 'ReplierDisappeared', 'ErrorSending',
 ]

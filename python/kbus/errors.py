@@ -75,7 +75,8 @@ def bind_error(err: int, name: str, replier: bool, unbind: bool = False) -> OSEr
                           % ('replier' if replier else 'listener', name))
     if err == errno.EAGAIN:
         return kbus_error(err, 'a listener to $.KBUS.ReplierBindEvent has a full queue, so '
-                               'the replier bind to %r is not made' % name)
+                               'the replier %s %r is not made'
+                          % ('unbind from' if unbind else 'bind to', name))
     if err == errno.EBADMSG and replier and name == '$.KBUS.ReplierBindEvent':
         return kbus_error(err, 'nobody may bind as replier to $.KBUS.ReplierBindEvent')
     if err == errno.EBADMSG:
@@ -107,6 +108,10 @@ def send_error(err: int, name: str = '', to: int = 0, is_request: bool = False,
                                'nor be both a request and a reply')
     if err == errno.EBADMSG:
         return kbus_error(err, '%r is not a valid name for a message to send' % name)
+    if err == errno.EAGAIN:
+        return kbus_error(err, 'ALL_OR_WAIT: a queue that must take %r is full; kbusd sends '
+                               'it when there is room, and until then this ksock cannot '
+                               'write or send another (EALREADY)' % name)
     return kbus_error(err)
 
 

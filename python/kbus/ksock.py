@@ -77,6 +77,34 @@ class _BeingRead:
         return piece
 
 
+class _DeviceFile:
+    """What ``Ksock.fd`` was in the original binding, the open /dev/kbus<N> file.
+
+    Reading gives the bytes of the message next_msg() took (read_data),
+    writing appends to the message being written (write_data).  ioctl()
+    on it is not possible: kbus has no device (docs/compat.md).
+    """
+
+    __slots__ = ('_ksock',)
+
+    def __init__(self, ksock):
+        self._ksock = ksock
+
+    def read(self, count=-1) -> bytes:
+        if count is None or count < 0:
+            count = self._ksock.len_left()
+        return self._ksock.read_data(count)
+
+    def write(self, data) -> int:
+        return self._ksock.write_data(data)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self._ksock.fileno()
+
+
 class Ksock(protocol.ClientCore):
     """A connection to a bus: ``Ksock(which=0, mode='rw', timeout=None)``.
 
@@ -103,7 +131,8 @@ class Ksock(protocol.ClientCore):
         self._asked = 0
         self._skip = 0
         self._poke_pending = False
-        self._written = None
+        self._written = None  # a Message (write_msg) or a bytearray (write_data)
+        self._send_pending = False
         self._being_read = None
         if fallback is not None:
             sockdir.check_dir(fallback)
@@ -244,7 +273,10 @@ class Ksock(protocol.ClientCore):
         try:
             self._write(wire.frame(wire.POKE))
         except OSError:
-            pass
+            return
+        # Until the NOP is in, a select() right after this call would miss the
+        # message waiting here; kbusd answers a POKE at once.
+        self._wait_readable(CLOSE_WAIT)
 
     def _take(self, held) -> None:
         """Tell kbusd the application took @held, and wait until kbusd has applied it.
@@ -303,6 +335,12 @@ class Ksock(protocol.ClientCore):
         self._check_open()
         return self._sock.fileno()
 
+    @property
+    def fd(self) -> _DeviceFile:
+        """The original binding's device file: read() and write() of message bytes."""
+        self._check_open()
+        return _DeviceFile(self)
+
     def close(self) -> None:
         """Close the ksock; kbusd drops its bindings and settles what it owed (SPEC §9).
 
@@ -349,12 +387,18 @@ class Ksock(protocol.ClientCore):
         if answer.status < 0:
             raise errors.bind_error(-answer.status, _shown(name), bool(replier))
 
-    def unbind(self, name, replier=False) -> None:
+    def unbind(self, name, replier=False, set_aside=False) -> None:
         """Remove the most recent binding that matches @name and @replier exactly.
 
-        The messages that binding queued are removed too (SPEC §6).
+        The messages that binding queued are removed too (SPEC §6).  While
+        replier bind events are on, unbinding a replier when a listener of
+        the event has a full queue raises EAGAIN and keeps the binding, as
+        with the kernel module; with @set_aside the unbind is made and its
+        event set aside until there is room (SPEC §11).
         """
         flags = wire.BIND_REPLIER if replier else 0
+        if replier and not set_aside:
+            flags |= wire.UNBIND_OR_FAIL
         frame = protocol.name_frame(wire.UNBIND, name, True, flags)
         answer = self._request(frame)
         if answer.status < 0:
@@ -368,6 +412,14 @@ class Ksock(protocol.ClientCore):
         if answer.status < 0:
             raise errors.kbus_error(-answer.status)
         return answer.value0 or None
+
+    def bindings(self) -> list:
+        """Every binding on this ksock's bus, as BindingRecords (the old /proc/kbus/bindings).
+
+        Each record is (bus, ksock_id, pid, uid, is_replier, name), in the
+        order kbusd keeps them.  Anyone may ask (SPEC §12).
+        """
+        return protocol.bindings_answer(self._request(wire.query(wire.QUERY_BINDINGS)))
 
     # ---- reading ------------------------------------------------------
 
@@ -454,53 +506,100 @@ class Ksock(protocol.ClientCore):
         return message
 
     # ---- writing ------------------------------------------------------
+    #
+    # As with the kernel module: what is written waits here until send();
+    # write_msg() and write_data() refuse a message larger than the bus
+    # allows (EMSGSIZE), send() judges the rest (name, flags).  An
+    # ALL_OR_WAIT send that must wait raises EAGAIN at once and stays
+    # pending in kbusd, which sends it when there is room; until then
+    # writing or sending again raises EALREADY.  send(wait=True) blocks
+    # instead.
 
     def _check_can_write(self) -> None:
+        """Raise EBADF on a read-only ksock, EALREADY while an ALL_OR_WAIT send is pending."""
         if not self._can_write:
             raise errors.kbus_error(errno.EBADF, "the ksock was opened read-only ('r'), so it "
                                                  "cannot send")
+        if self._send_pending and not self._dead:
+            # kbusd's DONE, if it has sent the message, comes before this answer
+            self._request(wire.ctl(wire.CTL_LAST_SENT, 0))
+        if self._send_pending:
+            raise errors.kbus_error(errno.EALREADY)
+
+    def _check_size(self, size: int) -> None:
+        """EMSGSIZE (and nothing written) for a message larger than the bus allows.
+
+        The bus maximum is remembered; another ksock may have raised it, so
+        kbusd is asked before refusing (if it was lowered, kbusd refuses the send).
+        """
+        if size > self._max_msg_size:
+            self.max_message_size()
+        if size > self._max_msg_size:
+            self._written = None
+            raise errors.kbus_error(errno.EMSGSIZE, "the message is %d bytes, larger than the "
+                                    "bus's maximum message size (%d)" % (size, self._max_msg_size))
 
     def write_msg(self, message) -> None:
         """Write @message, to be sent by send(); replaces anything written before."""
         self._check_open()
         self._check_can_write()
-        self._written = bytearray(protocol.encode_for_send(message))
+        if not isinstance(message, Message):
+            raise TypeError('write a Message, not %s' % type(message).__name__)
+        self._check_size(message.total_length())
+        self._written = message
 
     def write_data(self, data) -> int:
         """Append raw bytes of an encoded message (as to_bytes() makes) for send()."""
         self._check_open()
         self._check_can_write()
-        if self._written is None:
-            self._written = bytearray()
-        self._written += data
+        written = self._written
+        if isinstance(written, Message):
+            written = bytearray(written.to_bytes())
+        elif written is None:
+            written = bytearray()
+        written += data
+        self._check_size(len(written))
+        if len(written) >= wire.MSG_FIXED_LEN:
+            self._check_size(wire.declared_size(written))
+        self._written = written
         return len(data)
 
-    def send(self) -> MessageId:
+    def send(self, wait=False) -> MessageId:
         """Send what was written; return the id kbusd gave it.
 
         When it returns, the message is in every recipient's queue.  An
-        ALL_OR_WAIT message that must wait for room blocks until delivered.
+        ALL_OR_WAIT message that must wait for room raises EAGAIN and is
+        sent by kbusd later (see above); with @wait it blocks until sent.
         """
         self._check_open()
-        if not self._written:
-            raise errors.kbus_error(errno.ENOMSG)
         self._check_can_write()
-        body = bytes(self._written)
-        self._written = None
-        answer = self._request(wire.frame(wire.SEND, body, wire.SEND_WAIT))
+        written, self._written = self._written, None
+        if written is None or (not isinstance(written, Message) and not written):
+            raise errors.kbus_error(errno.ENOMSG)
+        body = protocol.encode_for_send(written) if isinstance(written, Message) \
+            else bytes(written)
+        answer = self._request(wire.frame(wire.SEND, body, wire.SEND_WAIT if wait else 0))
+        if answer.status == -errno.EAGAIN and not wait:
+            self._send_pending = True
         if answer.status < 0:
             raise protocol.send_failure(answer.status, body)
         return MessageId(answer.value0, answer.value1)
 
-    def send_msg(self, message) -> MessageId:
-        """write_msg(@message) then send(); return the id kbusd gave it."""
+    def send_msg(self, message, wait=False) -> MessageId:
+        """write_msg(@message) then send(@wait); return the id kbusd gave it."""
         self.write_msg(message)
-        return self.send()
+        return self.send(wait)
 
     def discard(self) -> None:
-        """Throw away what was written and not sent."""
+        """Throw away what was written and not sent, and a pending ALL_OR_WAIT send."""
         self._check_open()
         self._written = None
+        if self._send_pending:
+            self._request(wire.frame(wire.DISCARD))
+            self._send_pending = False
+
+    def _on_done(self, status: int, id_net: int, id_serial: int) -> None:
+        self._send_pending = False  # kbusd sent the pending message, or gave up (statuses)
 
     def last_msg_id(self) -> MessageId:
         """The id of the last message this ksock sent (MessageId(0, 0) if none)."""
@@ -544,14 +643,40 @@ class Ksock(protocol.ClientCore):
 
     def max_message_size(self) -> int:
         """The bus's maximum message size (the encoded size, see Message.total_length())."""
-        return self._ctl(wire.CTL_MAX_MSG_SIZE, 0).value0
+        self._max_msg_size = self._ctl(wire.CTL_MAX_MSG_SIZE, 0).value0
+        return self._max_msg_size
 
     def set_max_message_size(self, size) -> int:
         """Set the bus's maximum message size (100 to 16 MiB); return the value in force.
 
         0 only asks; 1 asks the absolute maximum.  Out of range: EINVAL.
         """
-        return self._ctl(wire.CTL_MAX_MSG_SIZE, protocol.check_u32(size, 'size')).value0
+        value = self._ctl(wire.CTL_MAX_MSG_SIZE, protocol.check_u32(size, 'size')).value0
+        if size != 1:  # 1 asks the absolute maximum
+            self._max_msg_size = value
+        return value
+
+
+def read_bindings(names=None, buses=None) -> list:
+    """The bindings of every bus, as the original read_bindings() read /proc/kbus/bindings.
+
+    Returns a list of (id, is_replier, name) tuples, where id is the ksock
+    id, or @names[ksock id] when @names (a dict) has it.  @buses is the bus
+    numbers to ask (default: every bus socket in the socket directory).
+    A bus that nobody serves is skipped.
+    """
+    names = names or {}
+    if buses is None:
+        buses = sockdir.served_buses()
+    found = []
+    for bus in buses:
+        try:
+            with Ksock(bus, 'r') as ksock:
+                records = ksock.bindings()
+        except FileNotFoundError:
+            continue
+        found += [(names.get(r.ksock_id, r.ksock_id), r.is_replier, r.name) for r in records]
+    return found
 
 
 def _shown(name) -> str:

@@ -400,9 +400,8 @@ class Message:
         self._set_flag(Message.URGENT, value)
 
     def wants_us_to_reply(self) -> bool:
-        """Whether this copy of a request is ours to answer."""
-        both = Message.WANT_A_REPLY | Message.WANT_YOU_TO_REPLY
-        return self._flags & both == both
+        """Whether this copy of a request is ours to answer (WANT_YOU_TO_REPLY, as the original)."""
+        return bool(self._flags & Message.WANT_YOU_TO_REPLY)
 
     def is_synthetic(self) -> bool:
         """Whether kbusd made this message (a status or bind event)."""

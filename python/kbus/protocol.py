@@ -152,6 +152,18 @@ def first_frame_welcome(ftype: int, body: bytes) -> wire.Welcome:
     return welcome
 
 
+def bindings_answer(answer: wire.Answer) -> list:
+    """The BindingRecords of a bindings query's answer, checked (SPEC §12, §18)."""
+    if answer.status < 0:
+        raise errors.kbus_error(-answer.status)
+    try:
+        if answer.value0 != len(answer.payload):
+            raise wire.ProtocolError('a query answer whose length is not its payload\'s')
+        return wire.decode_bindings(answer.payload)
+    except wire.ProtocolError as e:
+        raise errors.kbus_error(errno.EPROTO, str(e)) from None
+
+
 def name_frame(ftype: int, name, wildcard: bool, flags: int = 0) -> bytes:
     """A BIND, UNBIND or REPLIER frame for @name, after checking the name here."""
     raw = name_bytes(name)

@@ -23,7 +23,7 @@ import os
 import socket
 import stat
 import struct
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 from . import errors
 
@@ -131,6 +131,17 @@ def bus_path(bus: int, directory: Optional[str] = None) -> str:
     return path
 
 
+def served_buses(directory: Optional[str] = None) -> List[int]:
+    """The bus numbers whose sockets are in the socket directory, in order."""
+    try:
+        entries = os.listdir(socket_dir() if directory is None else directory)
+    except OSError:
+        return []
+    buses = [parse_dev_name(DEV_PREFIX + e[len('kbus'):]) for e in entries
+             if e.startswith('kbus')]
+    return sorted(b for b in buses if b is not None)
+
+
 def parse_dev_name(name: str) -> Optional[int]:
     """Map the old device name ``/dev/kbus<N>`` (N a decimal below 256) to N, else None."""
     digits = name[len(DEV_PREFIX):] if name.startswith(DEV_PREFIX) else ''
@@ -158,8 +169,9 @@ def resolve_source(which: Union[int, str, bytes, os.PathLike]) \
     if isinstance(which, bool) or not isinstance(which, (int, str, bytes, os.PathLike)):
         raise TypeError('a bus is a number, a socket path or /dev/kbus<N>, not %r' % (which,))
     if isinstance(which, int):
-        if which < 0 or which > 0xFFFFFFFF:
-            raise ValueError('a bus number must be from 0 to 4294967295, not %d' % which)
+        if which < 0 or which > 0xFFFFFFFF:  # as opening /dev/kbus-1 was: no such device
+            raise errors.kbus_error(errno.ENOENT, 'no such bus: %d (buses are numbered from 0)'
+                                    % which)
         path, fallback = _bus(which)
         return path, '%s%d' % (DEV_PREFIX, which), fallback
     name = os.fsdecode(which)

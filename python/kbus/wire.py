@@ -10,6 +10,8 @@ definitions are in src/proto/wire.h; the two must agree.
 import struct
 from typing import List, NamedTuple, Tuple
 
+from .names import NAME_LEN_MAX
+
 PROTO_MAGIC = 0x5355424B  # the bytes "KBUS"
 PROTO_VERSION = 1
 
@@ -41,6 +43,7 @@ NOP = 0x86
 SEND_WAIT = 0x1
 SEND_POST = 0x2
 BIND_REPLIER = 0x1
+UNBIND_OR_FAIL = 0x2
 MSG_YOU_REPLY = 0x1
 
 MODE_READ = 0x1
@@ -170,6 +173,12 @@ def message_size(name_len: int, data_len: int) -> int:
     return MSG_FIXED_LEN + name_pad(name_len) + data_len
 
 
+def declared_size(head: bytes) -> int:
+    """The encoded size that a message's fixed part (@head, at least MSG_FIXED_LEN bytes) gives."""
+    fields = _MSG_FIXED.unpack_from(head)
+    return message_size(fields[12], fields[13])
+
+
 def encode_message(w: WireMessage) -> bytes:
     """Encode a message as the body of a SEND frame."""
     fixed = _MSG_FIXED.pack(w.id_net, w.id_serial, w.irt_net, w.irt_serial, w.to, w.from_,
@@ -193,6 +202,42 @@ def decode_message(body: bytes) -> WireMessage:
         raise ProtocolError('message name padding is not NUL')
     return WireMessage(*f[:12], name=bytes(body[MSG_FIXED_LEN:name_end]),
                        data=bytes(body[MSG_FIXED_LEN + padded:]))
+
+
+class BindingRecord(NamedTuple):
+    """One binding, as the bindings query reports it (SPEC §12)."""
+    bus: int
+    ksock_id: int
+    pid: int
+    uid: int
+    is_replier: bool
+    name: str
+
+
+_BINDING_FIXED = struct.Struct('<6I')
+
+
+def decode_bindings(payload: bytes) -> List[BindingRecord]:
+    """Decode a bindings query's payload into BindingRecords; ProtocolError if malformed."""
+    if len(payload) < _U32.size:
+        raise ProtocolError('bindings answer without a count')
+    count, = _U32.unpack_from(payload)
+    records = []
+    at = _U32.size
+    for _ in range(count):
+        if at + _BINDING_FIXED.size > len(payload):
+            raise ProtocolError('bindings answer shorter than its count')
+        bus, ksock_id, pid, uid, replier, name_len = _BINDING_FIXED.unpack_from(payload, at)
+        at += _BINDING_FIXED.size
+        end = at + name_pad(name_len)
+        if name_len > NAME_LEN_MAX or end > len(payload) or payload[at + name_len:end].strip(b'\0'):
+            raise ProtocolError('bindings answer with a malformed name')
+        name = bytes(payload[at:at + name_len]).decode('ascii', 'replace')
+        records.append(BindingRecord(bus, ksock_id, pid, uid, bool(replier), name))
+        at = end
+    if at != len(payload):
+        raise ProtocolError('bindings answer longer than its records')
+    return records
 
 
 def decode_welcome(body: bytes) -> Welcome:

@@ -55,10 +55,23 @@ Bus *bus_free(Bus *bus)
         assert(TAILQ_EMPTY(&bus->clients) && bus->nclients == 0);
         assert(TAILQ_EMPTY(&bus->held) && bus->nheld == 0);
         assert(TAILQ_EMPTY(&bus->set_aside) && bus->nset_aside == 0 && bus->nlost == 0);
+        assert(!bus->lost_msg);
         trie_deinit(&bus->trie);
         free(bus->targets);
         free(bus);
         return NULL;
+}
+
+/**
+ * bus_lost_paid() - one client less is owed an UnbindEventsLost; when none
+ * is, the next loss gets a new message.
+ * @bus: the bus
+ */
+void bus_lost_paid(Bus *bus)
+{
+        assert(bus->nlost > 0);
+        if (--bus->nlost == 0)
+                bus->lost_msg = message_unref(bus->lost_msg);
 }
 
 /**

@@ -53,6 +53,7 @@ typedef struct Bus {
         TAILQ_HEAD(, SetAside) set_aside;
         uint32_t nset_aside;
         uint32_t nlost;     /* clients owed an UnbindEventsLost */
+        Message *lost_msg;  /* the one they all get, as from the kernel module (or NULL) */
         bool recheck;       /* room appeared or a replier changed: retry held work */
         uint64_t stamp;     /* numbers deliveries and scans, for the clients' marks */
         Target *targets;    /* scratch for routing */
@@ -62,6 +63,7 @@ typedef struct Bus {
 int bus_new(struct Core *core, unsigned number, uint32_t max_msg_size, Bus **ret);
 Bus *bus_free(Bus *bus);
 uint32_t bus_next_serial(Bus *bus);
+void bus_lost_paid(Bus *bus);
 int bus_targets_add(Bus *bus, struct Client *c, uint32_t binding_id);
 
 /* Whether something on the bus waits for room in a queue. */

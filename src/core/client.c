@@ -266,7 +266,7 @@ static void client_teardown(Client *c)
         if (c->report_binds)
                 bus->report_binds--;
         if (c->events_lost)
-                bus->nlost--;
+                bus_lost_paid(bus);
         if (bus->nheld)
                 bus->recheck = true; /* a held send may have waited on us */
 }

@@ -621,8 +621,6 @@ static void router_set_aside_free(Bus *bus, SetAside *e)
 
 static void router_deliver_lost(Bus *bus, Client *c)
 {
-        Message *m;
-
         if (!c->events_lost || c->set_aside > 0)
                 return;
         if (inbox_refresh_full(c)) {
@@ -630,13 +628,14 @@ static void router_deliver_lost(Bus *bus, Client *c)
                         bus->recheck = true;
                 return;
         }
-        if (router_new_synthetic(bus, KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0, 0, 0, NULL, 0, &m))
+        if (!bus->lost_msg &&
+            router_new_synthetic(bus, KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0, 0, 0, NULL, 0,
+                                 &bus->lost_msg))
                 return;
-        if (inbox_push(c, m, 0, false, NULL) == 0) {
+        if (inbox_push(c, bus->lost_msg, 0, false, NULL) == 0) {
                 c->events_lost = false;
-                bus->nlost--;
+                bus_lost_paid(bus);
         }
-        message_unref(m);
 }
 
 /**

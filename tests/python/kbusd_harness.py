@@ -53,9 +53,12 @@ def read_line(stream_fd, buffer, deadline):
     return line.decode('utf-8', 'replace')
 
 
-def wait_for_line(proc, text, seconds=READY_SECONDS):
-    """Read @proc's stdout until a line containing @text; return that line."""
-    buffer = bytearray()
+def wait_for_line(proc, text, seconds=READY_SECONDS, buffer=None):
+    """Read @proc's stdout until a line containing @text; return that line.
+
+    Bytes read past that line stay in @buffer, for the next call to share.
+    """
+    buffer = bytearray() if buffer is None else buffer
     deadline = time.monotonic() + seconds
     while True:
         line = read_line(proc.stdout.fileno(), buffer, deadline)
@@ -91,8 +94,9 @@ class Kbusd:
         self.log = open(os.path.join(self.dir, 'kbusd.log'), 'wb')
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
                                      preexec_fn=_die_with_parent)
+        unread = bytearray()
         for _ in range(self.buses):
-            wait_for_line(self.proc, 'listening on')
+            wait_for_line(self.proc, 'listening on', buffer=unread)
         return self
 
     def env(self):

@@ -177,14 +177,46 @@ class ReadWriteTest(KbusdTestCase):
 
 class AllOrWaitTest(KbusdTestCase):
 
-    def test_send_blocks_until_delivered(self):
+    def full_listener(self):
         sender, listener = self.open(), self.open()
         listener.set_max_messages(1)
         listener.bind('$.A')
         sender.send_msg(Message('$.A', 'fill'))
+        return sender, listener
+
+    def test_eagain_then_pending_as_the_original(self):
+        sender, listener = self.full_listener()
+        waiting = Message('$.A', 'waited', flags=Message.ALL_OR_WAIT)
+        self.assertRaisesErrno(errno.EAGAIN, sender.send_msg, waiting)
+        self.assertEqual(held_sends(listener), 1)  # kbusd keeps it
+        # While it is pending, nothing else may be written or sent.
+        self.assertRaisesErrno(errno.EALREADY, sender.write_msg, Message('$.A'))
+        self.assertRaisesErrno(errno.EALREADY, sender.write_data, Message('$.A').to_bytes())
+        self.assertRaisesErrno(errno.EALREADY, sender.send_msg, Message('$.A'))
+        self.assertRaisesErrno(errno.EALREADY, sender.send)
+        self.assertEqual(listener.read_next_msg().data, 'fill')  # room: kbusd sends it
+        got = listener.wait_for_msg(30)
+        self.assertEqual((got.data, got.id), ('waited', MessageId(0, 2)))
+        # The pending send is over: the sender may send again.
+        self.assertEqual(sender.send_msg(Message('$.A', 'next')), MessageId(0, 3))
+        self.assertEqual(listener.read_next_msg().data, 'next')
+
+    def test_discard_drops_the_pending_send(self):
+        sender, listener = self.full_listener()
+        self.assertRaisesErrno(errno.EAGAIN, sender.send_msg,
+                               Message('$.A', 'dropped', flags=Message.ALL_OR_WAIT))
+        sender.discard()
+        self.assertEqual(held_sends(listener), 0)
+        self.assertEqual(listener.read_next_msg().data, 'fill')
+        self.assertIsNone(listener.read_next_msg())
+        sender.send_msg(Message('$.A', 'after'))
+        self.assertEqual(listener.read_next_msg().data, 'after')
+
+    def test_send_blocks_until_delivered(self):
+        sender, listener = self.full_listener()
         result = {}
         sending = threading.Thread(target=lambda: result.update(
-            id=sender.send_msg(Message('$.A', 'waited', flags=Message.ALL_OR_WAIT))))
+            id=sender.send_msg(Message('$.A', 'waited', flags=Message.ALL_OR_WAIT), wait=True)))
         sending.start()
         wait_until(lambda: held_sends(listener) == 1)  # the send waits in kbusd
         self.assertTrue(sending.is_alive())

@@ -166,7 +166,9 @@ class MessageTest(unittest.TestCase):
         m.set_urgent(False)
         self.assertEqual(m.flags, 0)
         self.assertTrue(Message('$.A', flags=3).wants_us_to_reply())
-        self.assertFalse(Message('$.A', flags=2).wants_us_to_reply())
+        # WANT_YOU_TO_REPLY alone decides, as in the original binding (libkbus wants both)
+        self.assertTrue(Message('$.A', flags=2).wants_us_to_reply())
+        self.assertFalse(Message('$.A', flags=1).wants_us_to_reply())
         self.assertTrue(Message('$.A', flags=4).is_synthetic())
         self.assertEqual((Message.WANT_A_REPLY, Message.WANT_YOU_TO_REPLY, Message.SYNTHETIC,
                           Message.URGENT, Message.ALL_OR_WAIT, Message.ALL_OR_FAIL),

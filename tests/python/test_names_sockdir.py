@@ -67,8 +67,10 @@ class SockdirTest(unittest.TestCase):
             self.assertEqual(sockdir.resolve('/elsewhere/sock'), ('/elsewhere/sock',
                                                                   '/elsewhere/sock'))
             self.assertEqual(sockdir.resolve(b'/elsewhere/sock')[0], '/elsewhere/sock')
-        with self.assertRaises(ValueError):
-            sockdir.resolve(-1)
+        for bus in (-1, 2 ** 32):
+            with self.assertRaises(OSError) as caught:
+                sockdir.resolve(bus)
+            self.assertEqual(caught.exception.errno, errno.ENOENT)
         with self.assertRaises(TypeError):
             sockdir.resolve(1.5)
 
