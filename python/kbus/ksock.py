@@ -105,6 +105,17 @@ class _DeviceFile:
         return self._ksock.fileno()
 
 
+def _read_only_readiness(sock) -> select.epoll:
+    """An epoll descriptor that is readable when @sock is, and never writable."""
+    readiness = select.epoll()
+    try:
+        readiness.register(sock.fileno(), select.EPOLLIN)
+    except BaseException:
+        readiness.close()
+        raise
+    return readiness
+
+
 class Ksock(protocol.ClientCore):
     """A connection to a bus: ``Ksock(which=0, mode='rw', timeout=None)``.
 
@@ -134,6 +145,7 @@ class Ksock(protocol.ClientCore):
         self._written = None  # a Message (write_msg) or a bytearray (write_data)
         self._send_pending = False
         self._being_read = None
+        self._readiness = None  # read-only: what fileno() gives (see there)
         if fallback is not None:
             sockdir.check_dir(fallback)
         sock = transport.connect(path, deadline, timeout)
@@ -143,6 +155,7 @@ class Ksock(protocol.ClientCore):
             self._sock = sock
             self._owner_pid = os.getpid()
             self._handshake(path, deadline, timeout)
+            self._readiness = None if self._can_write else _read_only_readiness(sock)
         except BaseException:
             sock.close()  # not close(): that waits for a kbusd that may never answer
             self._sock = None
@@ -331,8 +344,15 @@ class Ksock(protocol.ClientCore):
         return self._id
 
     def fileno(self) -> int:
-        """The socket's file descriptor, for select/poll/selectors."""
+        """The descriptor to select/poll on: readable while a message may wait.
+
+        For a read-write ksock it is the socket, always writable.  For a
+        read-only one it is an epoll descriptor watching the socket, which
+        is never writable, as a read-only /dev/kbus file was not.
+        """
         self._check_open()
+        if self._readiness is not None:
+            return self._readiness.fileno()
         return self._sock.fileno()
 
     @property
@@ -352,6 +372,9 @@ class Ksock(protocol.ClientCore):
             transport.close_and_wait(self._sock, CLOSE_WAIT if not self._dead else 0,
                                          self._owner_pid)
             self._sock = None
+        if getattr(self, '_readiness', None) is not None:
+            self._readiness.close()
+            self._readiness = None
         self._inbox.clear()
         self._being_read = None
         self._written = None
@@ -376,6 +399,8 @@ class Ksock(protocol.ClientCore):
     def __del__(self):
         if getattr(self, '_sock', None) is not None:
             self._sock.close()
+        if getattr(self, '_readiness', None) is not None:
+            self._readiness.close()
 
     # ---- bindings -----------------------------------------------------
 

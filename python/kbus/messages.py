@@ -30,6 +30,8 @@ from .names import name_bytes
 _U32_MAX = 0xFFFFFFFF
 _BIND_EVENT = struct.Struct('=III')
 BIND_EVENT_NAME = '$.KBUS.ReplierBindEvent'
+# The fixed part of to_bytes(), before the name (the original: its C header's size).
+MSG_HEADER_LEN = wire.MSG_FIXED_LEN
 
 
 def data_repr(data: bytes) -> str:

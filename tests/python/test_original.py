@@ -137,6 +137,10 @@ class WriteTimeErrorsTest(KbusdTestCase):
         self.assertEqual(Message.from_bytes(data).data, b'dada')
         self.assertEqual(listener.fd.fileno(), listener.fileno())
 
+    def test_header_length(self):
+        from kbus.messages import MSG_HEADER_LEN
+        self.assertEqual(len(Message('$.ABC', b'xy').to_bytes()), MSG_HEADER_LEN + 8 + 2)
+
     def test_bus_that_cannot_exist(self):
         for mode in ('r', 'rw'):
             self.assertRaisesErrno(errno.ENOENT, Ksock, -1, mode)
@@ -153,6 +157,19 @@ class SelectExactTest(KbusdTestCase):
             self.assertEqual(select.select([listener], [], [], 0)[0], [listener], i)
             self.assertEqual(listener.read_next_msg().data, b'%d' % i)
             self.assertEqual(select.select([listener], [], [], 0)[0], [], i)
+
+
+    def test_writable_only_if_opened_for_writing(self):
+        sender, reader, both = self.open(0, 'rw'), self.open(0, 'r'), self.open(0, 'rw')
+        self.assertEqual(select.select([reader, both], [sender, reader, both], [], 0),
+                         ([], [sender, both], []))
+        reader.bind('$.Fred')
+        both.bind('$.Fred')
+        sender.send_msg(Message('$.Fred'))
+        self.assertEqual(select.select([reader, both], [sender, reader, both], [], 0),
+                         ([reader, both], [sender, both], []))
+        reader.read_next_msg()
+        self.assertEqual(select.select([reader], [reader], [], 0), ([], [], []))
 
 
 class ReadBindingsTest(KbusdTestCase):
