@@ -550,6 +550,31 @@ static void test_emsgsize(void **state)
         KT_CLOSE(s, l); /* kt_restore_max_size() puts the old maximum back */
 }
 
+/* Too big is refused at write, as the kernel module did; kbusd checks again at send. */
+static void test_emsgsize_at_write(void **state)
+{
+        (void)state;
+        kbus_ksock_t s = kt_open_rw(), other = kt_open_rw();
+        static char data[200];
+        kbus_message_t *msg;
+        uint32_t v = 200;
+
+        assert_int_equal(kbus_ksock_max_message_size(s, &v), 0);
+        assert_int_equal(kbus_msg_create(&msg, "$.Errno.Size", 12, data, 201 - 72, 0), 0);
+        assert_int_equal(kbus_ksock_write_msg(s, msg), -EMSGSIZE);
+        assert_int_equal(errno, EMSGSIZE);
+        assert_int_equal(kbus_ksock_send(s, NULL), -ENOMSG); /* nothing was kept */
+        kbus_msg_delete(&msg);
+
+        assert_int_equal(kbus_msg_create(&msg, "$.Errno.Size", 12, data, 200 - 72, 0), 0);
+        assert_int_equal(kbus_ksock_write_msg(s, msg), 0);
+        v = 150; /* lowered by another ksock after the write */
+        assert_int_equal(kbus_ksock_max_message_size(other, &v), 0);
+        assert_int_equal(kbus_ksock_send(s, NULL), -EMSGSIZE);
+        kbus_msg_delete(&msg);
+        KT_CLOSE(s, other);
+}
+
 /* "$.N." then words of "abcdefghi" joined by dots, cut to exactly @len. */
 static void make_name(char *buf, size_t len)
 {
@@ -974,6 +999,7 @@ int main(void)
                 cmocka_unit_test(test_econnrefused),
                 cmocka_unit_test(test_einval),
                 cmocka_unit_test_teardown(test_emsgsize, kt_restore_max_size),
+                cmocka_unit_test_teardown(test_emsgsize_at_write, kt_restore_max_size),
                 cmocka_unit_test(test_enametoolong),
                 cmocka_unit_test(test_enoent),
                 cmocka_unit_test(test_enolck),

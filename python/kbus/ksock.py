@@ -585,7 +585,12 @@ class Ksock(protocol.ClientCore):
         written += data
         self._check_size(len(written))
         if len(written) >= wire.MSG_FIXED_LEN:
-            self._check_size(wire.declared_size(written))
+            declared = wire.declared_size(written)
+            self._check_size(declared)
+            if len(written) > declared:  # bytes past a whole message: the kernel's EMSGSIZE
+                self._written = None
+                raise errors.kbus_error(errno.EMSGSIZE, 'written past the end of the message '
+                                        '(%d bytes); send() it first' % declared)
         self._written = written
         return len(data)
 

@@ -249,6 +249,8 @@ KBUS_EXPORT int kbus_ksock_read_next_msg(kbus_ksock_t ksock, kbus_message_t **ms
 }
 
 /* Encodes @msg into a malloc()ed buffer after the checks a sender makes. */
+static int ksock_post_size_ok(Conn *c, size_t len);
+
 static int ksock_encode(Conn *c, const kbus_message_t *msg, int allow_reply, uint8_t **ret,
                         size_t *ret_len)
 {
@@ -287,6 +289,12 @@ KBUS_EXPORT int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *m
         if (r < 0)
                 return lib_result(r);
         free(c->written);
+        c->written = NULL;
+        r = ksock_post_size_ok(c, len); /* at write, as the kernel module checked */
+        if (r < 0) {
+                free(p);
+                return lib_result(r);
+        }
         c->written = p;
         c->written_len = len;
         return 0;

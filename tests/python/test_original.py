@@ -120,6 +120,10 @@ class WriteTimeErrorsTest(KbusdTestCase):
         # Only the fixed part, which already says the message is too big.
         self.assertRaisesErrno(errno.EMSGSIZE, k.write_data, too_big.to_bytes()[:56])
         self.assertRaisesErrno(errno.ENOMSG, k.send)  # nothing was kept
+        # Past the end of a whole message: EMSGSIZE, and both are dropped.
+        k.write_data(fits.to_bytes())
+        self.assertRaisesErrno(errno.EMSGSIZE, k.write_data, b'x')
+        self.assertRaisesErrno(errno.ENOMSG, k.send)
         # Raised by another ksock: this one asks kbusd before refusing.
         self.assertEqual(other.set_max_message_size(200), 200)
         k.write_msg(too_big)
