@@ -117,4 +117,26 @@ static inline bool policy_is_reserved(const char *name, size_t len)
         return len >= 6 && memcmp(name, "$.KBUS", 6) == 0 && (len == 6 || name[6] == '.');
 }
 
+static inline bool policy_has_prefix(const char *name, size_t len, const char *prefix)
+{
+        size_t n = strlen(prefix);
+
+        return len > n && memcmp(name, prefix, n) == 0;
+}
+
+/*
+ * Whether a name is a status's (SPEC §9), or a Limpet's status
+ * ($.KBUS.RemoteError.<errno>): a reply with such a name may be sent by the
+ * replier that owes it, which is how a Limpet relays a status from the far
+ * bus.  Events ($.KBUS.ReplierBindEvent, $.KBUS.UnbindEventsLost) are not.
+ */
+static inline bool policy_is_status_name(const char *name, size_t len)
+{
+        static const char sending[] = "$.KBUS.ErrorSending";
+
+        return policy_has_prefix(name, len, "$.KBUS.Replier.") ||
+               policy_has_prefix(name, len, "$.KBUS.RemoteError.") ||
+               (len == sizeof(sending) - 1 && memcmp(name, sending, len) == 0);
+}
+
 #endif

@@ -73,6 +73,8 @@ static int request_may_send(Client *c, const Message *m)
         PolicyPeer peer = client_peer(c);
         PolicyDecision d;
 
+        if (message_is_reply(m) && policy_is_status_name(name, len))
+                return 0; /* relayed by the replier that owes it (router.c checks that) */
         if (c->send_gen != b->policy_gen) {
                 c->send_gen = b->policy_gen;
                 c->send_rules = policy_concerns(b->policy, &peer, POLICY_SEND);

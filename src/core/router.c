@@ -25,6 +25,7 @@
 #include "inbox.h"
 #include "caps.h"
 #include "log.h"
+#include "policy.h"
 
 enum {
         ROUTE_ROOM = 0,
@@ -292,6 +293,8 @@ static int router_send_reply(Bus *bus, Client *s, Message *m, Result *ret)
         int r = router_collect(bus, m, s);
         if (r < 0)
                 return r;
+        if (policy_is_status_name(m->v.name, m->v.name_len))
+                bus->ntargets = 0; /* a relayed status goes to the requester only, as kbusd's */
         uint64_t stamp = ++bus->stamp;
         router_use_id(bus, s, m);
         r = inbox_push(q, m, 0, false, NULL); /* into the reserved place */
