@@ -27,6 +27,8 @@ check "$root/$5/kbus/version.h"
 check "$root/$4/pkgconfig/kbus-compat.pc"
 check "$root/$5/kbus/compat/libkbus/kbus.h"
 check "$root/$5/kbus/compat/linux/kbus_defns.h"
+check "$root/$5/kbus/limpet.h"
+check "$root/$5/kbus/compat/libkbus/limpet.h"
 for m in man8/kbusd.8 man1/kbus-send.1 man1/kbus-listen.1 man1/kbus-ctl.1 man1/kbus-bench.1; do
         check "$root/$6/$m"
 done

@@ -3,7 +3,7 @@
  * test-api.c - links the shared libkbus and touches every function it
  * exports (STYLE §7): each is reachable, and each rejects a descriptor that
  * is not a ksock with -EBADF (and errno EBADF) instead of crashing.  Also checks the export
- * list itself: libkbus.so exports exactly the functions of kbus.h.
+ * list itself: libkbus.so exports exactly the functions of kbus.h and limpet.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 
 #include "harness.h"
 #include "kbus/kbus.h"
+#include "kbus/limpet.h"
 
 /* A failing call returns -@e and leaves errno == @e, as the original libkbus. */
 #define assert_fails(call, e)                            \
@@ -69,6 +70,9 @@ static void test_not_a_ksock(void **state)
         assert_fails(kbus_ksock_open_timeout(NULL, O_RDWR, 100), EINVAL);
         assert_fails(kbus_ksock_open_timeout("/dev/kbus0", O_RDWR, 0), EINVAL);
         assert_fails(kbus_ksock_open_timeout("/dev/kbus0", O_RDWR | O_APPEND, 100), EINVAL);
+        kbus_limpet_context_t *ctx;
+        assert_fails(kbus_limpet_new_context(999, 1, 2, "$.*", 0, &ctx), EBADF);
+        assert_null(ctx);
 }
 
 static void test_every_export_works(void **state)
@@ -150,7 +154,7 @@ static void test_every_export_works(void **state)
         assert_int_equal(kbusd_stop(&k), 0);
 }
 
-/* libkbus.so exports exactly the kbus_* functions of kbus.h and version.h. */
+/* libkbus.so exports exactly the kbus_* functions of kbus.h, limpet.h and version.h. */
 static void test_export_list(void **state)
 {
         char cmd[512], line[256];
@@ -166,14 +170,14 @@ static void test_export_list(void **state)
                 n++;
         }
         assert_int_equal(pclose(p), 0);
-        assert_int_equal(n, 50);
+        assert_int_equal(n, 62);
 }
 
 /* Symbols added after the first release are in their own version node. */
 static void test_version_nodes(void **state)
 {
         char cmd[512], line[256];
-        int n1 = 0, n11 = 0, n12 = 0;
+        int n1 = 0, n11 = 0, n12 = 0, n13 = 0;
         (void)state;
 
         snprintf(cmd, sizeof(cmd), "objdump -T '%s' | awk '$NF ~ /^kbus_/ {print $(NF-1), $NF}'",
@@ -185,6 +189,8 @@ static void test_version_nodes(void **state)
                         n11++;
                 else if (strncmp(line, "LIBKBUS_1.2 kbus_", 17) == 0)
                         n12++;
+                else if (strncmp(line, "LIBKBUS_1.3 kbus_", 17) == 0)
+                        n13++;
                 else if (strncmp(line, "LIBKBUS_1 kbus_", 15) == 0)
                         n1++;
                 else
@@ -194,6 +200,7 @@ static void test_version_nodes(void **state)
         assert_int_equal(n1, 39);
         assert_int_equal(n11, 1);
         assert_int_equal(n12, 10);
+        assert_int_equal(n13, 12);
 }
 
 /* Sends @m's kbus_msg_sizeof() bytes from @from in pieces of @piece bytes. */

@@ -9,9 +9,9 @@
  * application takes them, so the socket can be empty while messages wait in
  * the library; it then pokes kbusd, whose NOP answer keeps the socket
  * readable (docs/protocol.md, "POKE and NOP").  Once the application has
- * taken everything, the socket may still hold such internal frames; a
- * kbus_ksock_read_next_msg() that finds no message consumes them, and after
- * at most a few rounds the socket must stop being readable.  A send returns
+ * taken everything the socket is not readable: the library has read the NOP
+ * of any POKE still out, so a program that trusts poll(), as KBUS programs
+ * did, never finds "readable" with no message.  A send returns
  * only when the message is in the recipient's socket (docs/protocol.md,
  * "Exactness"), so "readable" is asserted with a long timeout and "not
  * readable" with a short one; nothing here sleeps.
@@ -34,7 +34,7 @@
 
 #define READABLE_MS 1000  /* something is there: poll returns at once */
 #define QUIET_MS 100      /* nothing is there: poll must time out */
-#define SETTLE_ROUNDS 4   /* internal frames a ksock may still hold */
+#define SETTLE_ROUNDS 0   /* "readable" with no message: never */
 #define BLOCKED_MS 300    /* how long the waiter must stay blocked */
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -144,6 +144,31 @@ static void test_readable_while_library_holds(void **state)
         assert_settles(l);
         kbus_ksock_close(s);
         kbus_ksock_close(l);
+}
+
+/*
+ * What an original KBUS program does (the Limpet's loop): poll, then read
+ * the message, trusting that "readable" means one is there.  The ksock
+ * hears its own sends, which the library reads while waiting for the send's
+ * answer; it must then be readable at once, and not readable once taken.
+ */
+static void test_readable_means_a_message(void **state)
+{
+        (void)state;
+        kbus_ksock_t k = kt_open_rw(), s = kt_open_rw();
+
+        assert_int_equal(kbus_ksock_bind(k, "$.*", 0), 0);
+        for (int i = 0; i < 2000; i++) {
+                kbus_message_t *msg;
+                kt_send(i % 2 ? s : k, "$.Ready.Self", NULL, 0);
+                assert_int_equal(poll_in(k, 0), 1);
+                assert_int_equal(kbus_ksock_read_next_msg(k, &msg), 0);
+                assert_non_null(msg);
+                kbus_msg_delete(&msg);
+                if (poll_in(k, 0) != 0)
+                        fail_msg("readable with no message, round %d", i);
+        }
+        KT_CLOSE(k, s);
 }
 
 /* ---- kbus_wait_for_message() -------------------------------------------- */
@@ -339,6 +364,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_poll_empty_then_readable),
                 cmocka_unit_test(test_readable_while_library_holds),
+                cmocka_unit_test(test_readable_means_a_message),
                 cmocka_unit_test(test_wait_readable_immediate),
                 cmocka_unit_test(test_wait_readable_blocks),
                 cmocka_unit_test(test_wait_writable),

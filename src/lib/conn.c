@@ -351,6 +351,22 @@ static int conn_poll(Conn *c, short events)
         }
 }
 
+/* Waits at most @ms until the socket is readable; true if it is. */
+static bool conn_wait_readable(Conn *c, int ms)
+{
+        struct pollfd p = { .fd = c->fd, .events = POLLIN };
+        int64_t deadline = handshake_now_ms() + ms;
+
+        for (;;) {
+                int r = poll(&p, 1, ms);
+                if (r >= 0 || errno != EINTR)
+                        return r > 0;
+                ms = (int)(deadline - handshake_now_ms());
+                if (ms < 0)
+                        ms = 0;
+        }
+}
+
 /**
  * conn_wait_input() - wait until something arrives, and read it.
  * @c: the connection
@@ -631,14 +647,38 @@ void conn_keep_readable(Conn *c)
 {
         int avail = 0;
 
+        conn_settle_poke(c);
         if (c->dead || c->pf_len == 0 || c->poke_pending)
                 return;
         if (c->shm && conn_shm_load(&c->shm->pushed) > c->received)
                 return; /* more is coming: the socket will be readable */
         if (ioctl(c->fd, FIONREAD, &avail) == 0 && avail > 0)
                 return;
-        if (conn_post_empty(c, FRAME_POKE) == 0)
+        if (conn_post_empty(c, FRAME_POKE) == 0) {
                 c->poke_pending = true;
+                /* Until the NOP is in, a poll() right after this call would miss it. */
+                conn_wait_readable(c, CONN_NOP_WAIT_MS);
+        }
+}
+
+/**
+ * conn_settle_poke() - nothing waits here any more but a POKE is out: read
+ * its NOP now, so that the socket does not read as readable later with no
+ * message (a program that trusts poll(), as KBUS programs did, would find
+ * none).  kbusd answers a POKE at once; a server that does not is given
+ * CONN_NOP_WAIT_MS.
+ * @c: the connection
+ */
+void conn_settle_poke(Conn *c)
+{
+        int64_t deadline = handshake_now_ms() + CONN_NOP_WAIT_MS;
+
+        while (c->poke_pending && c->pf_len == 0 && !c->dead) {
+                int64_t left = deadline - handshake_now_ms();
+                if (left <= 0 || !conn_wait_readable(c, (int)left))
+                        return;
+                conn_drain(c);
+        }
 }
 
 /* ---- opening and closing ------------------------------------------------ */

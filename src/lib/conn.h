@@ -53,6 +53,8 @@ typedef struct Conn {
 
 /* An errno kbusd reports is in [-CONN_ERRNO_MAX, -1]. */
 #define CONN_ERRNO_MAX 4095
+/* How long a POKE's NOP is waited for (kbusd answers at once). */
+#define CONN_NOP_WAIT_MS 5000
 
 /* A status kbusd may send: 0 or a negative errno. */
 static inline bool conn_status_ok(int32_t status)
@@ -74,5 +76,6 @@ void conn_drop_binding(Conn *c, uint32_t binding_id);
 int conn_wait_input(Conn *c);
 int conn_pending(Conn *c);
 void conn_keep_readable(Conn *c);
+void conn_settle_poke(Conn *c);
 
 #endif

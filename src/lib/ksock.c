@@ -165,8 +165,11 @@ KBUS_EXPORT int kbus_ksock_unbind(kbus_ksock_t ksock, const char *name, uint32_t
         Result res;
         int r = ksock_bind_request(ksock, FRAME_UNBIND, name, is_replier, &res);
 
-        if (r == 0)
-                conn_drop_binding(table_get(ksock), res.value0);
+        if (r == 0) {
+                Conn *c = table_get(ksock);
+                conn_drop_binding(c, res.value0);
+                conn_keep_readable(c); /* what it dropped may have been all that waited */
+        }
         return lib_result(r);
 }
 

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * test-limpet.c - the Limpet API (include/kbus/limpet.h) against a real
+ * kbusd with two buses: Limpet 1 on bus 0 and Limpet 2 on bus 1, joined in
+ * this process by pump(), which does what kbus-limpet does with a socket
+ * between them: read from one bus, amend, put through the link's bytes,
+ * amend, send on the other bus (or send the error back).  Then the link
+ * codec alone: byte order, partial input, and malformed input.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "kbus-test.h"
+#include "kbus/kbus.h"
+#include "kbus/limpet.h"
+
+typedef struct Side {
+        kbus_ksock_t ks;
+        kbus_limpet_context_t *ctx;
+} Side;
+
+typedef struct Pair {
+        Kbusd k;
+        Side side[2]; /* [0] on bus 0, network id 1; [1] on bus 1, network id 2 */
+} Pair;
+
+static Pair pair;
+
+/* Through the link's bytes, as kbus-limpet sends them. */
+static kbus_message_t *over_the_link(const kbus_message_t *msg)
+{
+        kbus_message_t *got;
+        uint8_t *bytes;
+        size_t len, used;
+
+        assert_int_equal(kbus_limpet_msg_to_link(msg, &bytes, &len), 0);
+        assert_int_equal(kbus_limpet_msg_from_link(bytes, len - 1, &got, &used), 0);
+        assert_null(got); /* one byte short: not yet */
+        assert_int_equal(kbus_limpet_msg_from_link(bytes, len, &got, &used), 0);
+        assert_int_equal(used, len);
+        free(bytes);
+        return got;
+}
+
+/* @msg arrived at side @to from the link: amend it and send it on its bus. */
+static void deliver(int to, kbus_message_t *msg)
+{
+        Side *s = &pair.side[to];
+        kbus_message_t *error = NULL;
+        int r = kbus_limpet_amend_msg_to_kbus(s->ctx, msg, &error);
+
+        assert_true(r >= 0 && r <= 2);
+        if (r == 0) {
+                int sent = kbus_ksock_send_msg(s->ks, msg, NULL);
+                if (sent < 0) {
+                        r = kbus_limpet_could_not_send_to_kbus_msg(s->ctx, msg, sent, &error);
+                        assert_true(r == 0 || r == 1);
+                }
+        }
+        if (error) { /* back over the link, to the other side's bus */
+                kbus_message_t *back = over_the_link(error);
+                kbus_msg_delete(&error);
+                deliver(!to, back);
+                kbus_msg_delete(&back);
+        }
+}
+
+/* Moves everything waiting on either Limpet's ksock across, until both are quiet. */
+static void pump(void)
+{
+        for (int moved = 1; moved;) {
+                moved = 0;
+                for (int from = 0; from < 2; from++) {
+                        kbus_message_t *msg;
+                        assert_int_equal(kbus_ksock_read_next_msg(pair.side[from].ks, &msg), 0);
+                        if (!msg)
+                                continue;
+                        moved = 1;
+                        if (kbus_limpet_amend_msg_from_kbus(pair.side[from].ctx, msg) == 0) {
+                                kbus_message_t *across = over_the_link(msg);
+                                deliver(!from, across);
+                                kbus_msg_delete(&across);
+                        }
+                        kbus_msg_delete(&msg);
+                }
+        }
+}
+
+static int pair_setup(void **state)
+{
+        static const char *const args[] = { "--buses", "2", NULL };
+        (void)state;
+
+        if (kbusd_start(&pair.k, args) < 0)
+                return -1;
+        for (int i = 0; i < 2; i++) {
+                pair.side[i].ks = kbus_ksock_open((uint32_t)i, O_RDWR);
+                if (pair.side[i].ks < 0 ||
+                    kbus_limpet_new_context(pair.side[i].ks, (uint32_t)i + 1, 2 - (uint32_t)i,
+                                            "$.*", 0, &pair.side[i].ctx) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int pair_teardown(void **state)
+{
+        (void)state;
+        for (int i = 0; i < 2; i++) {
+                kbus_limpet_free_context(&pair.side[i].ctx);
+                kbus_ksock_close(pair.side[i].ks);
+        }
+        return kbusd_stop(&pair.k);
+}
+
+static void test_announcement_crosses(void **state)
+{
+        (void)state;
+        kbus_ksock_t sender = kt_open(0, O_RDWR), listener = kt_open(1, O_RDWR);
+
+        assert_int_equal(kbus_ksock_bind(listener, "$.Lim.Hello", 0), 0);
+        kbus_msg_id_t id = kt_send(sender, "$.Lim.Hello", "hi", 0);
+        pump();
+        kbus_message_t *got = kt_take(listener);
+        assert_string_equal(kbus_msg_name_ptr(got), "$.Lim.Hello");
+        assert_int_equal(got->id.network_id, 1); /* Limpet 1 named it */
+        assert_int_equal(got->id.serial_num, id.serial_num);
+        assert_int_equal(got->orig_from.network_id, 1);
+        assert_int_equal(got->orig_from.local_id, kt_id(sender));
+        assert_int_equal(got->from, kt_id(pair.side[1].ks));
+        kbus_msg_delete(&got);
+        pump(); /* Limpet 2 heard its own send: not passed back */
+        kt_expect_quiet(sender, KT_QUIET_MS);
+        KT_CLOSE(sender, listener);
+}
+
+static void test_request_and_reply_cross(void **state)
+{
+        (void)state;
+        kbus_ksock_t asker = kt_open(0, O_RDWR), replier = kt_open(1, O_RDWR);
+
+        assert_int_equal(kbus_ksock_bind(replier, "$.Lim.Ask", 1), 0);
+        pump(); /* the bind event: Limpet 1 becomes proxy replier on bus 0 */
+        assert_int_equal(kt_replier_of(asker, "$.Lim.Ask"), kt_id(pair.side[0].ks));
+
+        kbus_msg_id_t id = kt_send(asker, "$.Lim.Ask", "q", KBUS_BIT_WANT_A_REPLY);
+        pump();
+        kbus_message_t *req = kt_take(replier);
+        assert_true(kbus_msg_wants_us_to_reply(req));
+        assert_int_equal(req->id.network_id, 1);
+        assert_int_equal(req->id.serial_num, id.serial_num);
+        kt_reply(replier, req, "a", 0);
+        pump();
+        kbus_message_t *rep = kt_take(asker);
+        assert_true(kbus_msg_is_reply(rep));
+        assert_int_equal(rep->in_reply_to.network_id, 0); /* the id bus 0 gave */
+        assert_int_equal(rep->in_reply_to.serial_num, id.serial_num);
+        assert_int_equal(rep->from, kt_id(pair.side[0].ks));
+        assert_int_equal(rep->orig_from.network_id, 2);
+        assert_int_equal(rep->orig_from.local_id, kt_id(replier));
+        assert_memory_equal(kbus_msg_data_ptr(rep), "a", 1);
+
+        /* A stateful request to that very replier, through final_to. */
+        kbus_message_t *st;
+        assert_int_equal(kbus_msg_create_stateful_request(&st, rep, "$.Lim.Ask", 9, "s", 1, 0), 0);
+        assert_int_equal(st->final_to.network_id, 2);
+        assert_int_equal(kbus_ksock_send_msg(asker, st, NULL), 0);
+        pump();
+        kbus_message_t *got = kt_take(replier);
+        assert_true(kbus_msg_is_stateful_request(got) && kbus_msg_wants_us_to_reply(got));
+        assert_int_equal(got->to, kt_id(replier));
+        kt_reply(replier, got, "b", 0);
+        pump();
+        kbus_msg_delete(&got);
+        got = kt_take(asker);
+        assert_memory_equal(kbus_msg_data_ptr(got), "b", 1);
+        kbus_msg_delete(&got);
+
+        /* Another replier now: the stateful request gets NotSameKsock. */
+        kt_close(replier);
+        pump();
+        assert_int_equal(kt_replier_of(asker, "$.Lim.Ask"), 0); /* the proxy went too */
+        kbus_ksock_t other = kt_open(1, O_RDWR);
+        assert_int_equal(kbus_ksock_bind(other, "$.Lim.Ask", 1), 0);
+        pump();
+        assert_int_equal(kbus_ksock_send_msg(asker, st, &id), 0);
+        pump();
+        got = kt_take(asker);
+        assert_string_equal(kbus_msg_name_ptr(got), KBUS_MSG_NOT_SAME_KSOCK);
+        assert_int_equal(got->in_reply_to.network_id, 0);
+        assert_int_equal(got->in_reply_to.serial_num, id.serial_num);
+        assert_int_equal(got->from, kt_id(pair.side[0].ks)); /* relayed by Limpet 1 */
+        assert_int_equal(got->flags & KBUS_BIT_SYNTHETIC, 0);
+        kbus_msg_delete(&got);
+        kt_expect_quiet(other, 0);
+        kbus_msg_delete(&st);
+        kbus_msg_delete(&rep);
+        kbus_msg_delete(&req);
+        KT_CLOSE(asker, other);
+}
+
+static void test_request_that_fails_on_the_far_bus(void **state)
+{
+        (void)state;
+        kbus_ksock_t asker = kt_open(0, O_RDWR), replier = kt_open(1, O_RDWR);
+        kbus_ksock_t filler = kt_open(1, O_RDWR);
+
+        assert_int_equal(kbus_ksock_bind(replier, "$.Lim.Full", 1), 0);
+        assert_int_equal(kbus_ksock_bind(replier, "$.Lim.Fill", 0), 0);
+        kt_set_max(replier, 1);
+        kt_send(filler, "$.Lim.Fill", NULL, 0); /* the replier's queue is full now */
+        pump();
+        kbus_msg_id_t id = kt_send(asker, "$.Lim.Full", NULL, KBUS_BIT_WANT_A_REPLY);
+        pump(); /* on bus 1: EBUSY, so Limpet 2 sends RemoteError back */
+        kbus_message_t *got = kt_take(asker);
+        assert_string_equal(kbus_msg_name_ptr(got), KBUS_MSG_REMOTE_ERROR_PREFIX "16");
+        assert_true(kbus_msg_is_reply(got));
+        assert_int_equal(got->in_reply_to.serial_num, id.serial_num);
+        kbus_msg_delete(&got);
+        assert_int_equal(kt_num_unreplied(pair.side[0].ks), 0); /* Limpet 1 owes nothing */
+        KT_CLOSE(asker, replier, filler);
+}
+
+static void test_new_context_errors(void **state)
+{
+        kbus_limpet_context_t *ctx = (kbus_limpet_context_t *)1;
+        kbus_ksock_t ks = kt_open(0, O_RDWR);
+        (void)state;
+
+        assert_int_equal(kbus_limpet_new_context(ks, 1, 2, NULL, 0, &ctx), -EBADMSG);
+        assert_null(ctx);
+        assert_int_equal(kbus_limpet_new_context(ks, 1, 2, "$.", 0, &ctx), -EBADMSG);
+        assert_int_equal(kbus_limpet_new_context(ks, 1, 2, "$.a..b", 0, &ctx), -EBADMSG);
+        assert_int_equal(kbus_limpet_new_context(ks, 0, 2, "$.*", 0, &ctx), -EINVAL);
+        assert_int_equal(kbus_limpet_new_context(ks, 3, 3, "$.*", 0, &ctx), -EINVAL);
+        assert_int_equal(kbus_limpet_new_context(999, 1, 2, "$.*", 0, &ctx), -EBADF);
+        assert_int_equal(errno, EBADF);
+        assert_null(ctx);
+        kbus_limpet_free_context(&ctx); /* NULL: nothing */
+        kt_close(ks);
+}
+
+static void test_header_serialisation(void **state)
+{
+        kbus_message_t m = { .start_guard = KBUS_MSG_START_GUARD, .id = { 1, 2 },
+                             .in_reply_to = { 3, 4 }, .to = 5, .from = 6,
+                             .orig_from = { 7, 8 }, .final_to = { 9, 10 }, .extra = 11,
+                             .flags = 12, .name_len = 13, .data_len = 14,
+                             .name = (char *)"x", .end_guard = KBUS_MSG_END_GUARD };
+        uint32_t s[KBUS_SERIALISED_HDR_LEN];
+        kbus_message_t back;
+        (void)state;
+
+        kbus_serialise_message_header(&m, s);
+        assert_int_equal(ntohl(s[0]), KBUS_MSG_START_GUARD);
+        for (uint32_t i = 1; i <= 14; i++)
+                assert_int_equal(ntohl(s[i]), i);
+        assert_int_equal(ntohl(s[15]), KBUS_MSG_END_GUARD);
+        kbus_unserialise_message_header(s, &back);
+        assert_null(back.name);
+        m.name = NULL;
+        assert_memory_equal(&m, &back, sizeof(m));
+}
+
+static void test_bind_event_byte_order(void **state)
+{
+        uint32_t data[4] = { 1, 0x01020304, 2, 0 };
+        kbus_message_t *m, *got;
+        uint8_t *bytes;
+        size_t len, used;
+        (void)state;
+
+        memcpy(&data[3], "$.A", 4);
+        assert_int_equal(kbus_msg_create_entire(&m, KBUS_MSG_NAME_REPLIER_BIND_EVENT,
+                                                sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1,
+                                                data, sizeof(data), 0), 0);
+        assert_int_equal(kbus_limpet_msg_to_link(m, &bytes, &len), 0);
+        uint32_t on_link;
+        memcpy(&on_link, bytes + 64 + KBUS_PADDED_NAME_LEN(m->name_len) + 4, 4);
+        assert_int_equal(on_link, htonl(0x01020304)); /* network order on the link */
+        assert_int_equal(kbus_limpet_msg_from_link(bytes, len, &got, &used), 0);
+        assert_memory_equal(kbus_msg_data_ptr(got), data, sizeof(data)); /* host order again */
+        kbus_limpet_ReplierBindEvent_hton(got);
+        assert_int_equal(((uint32_t *)kbus_msg_data_ptr(got))[1], htonl(0x01020304));
+        kbus_limpet_ReplierBindEvent_ntoh(got);
+        assert_int_equal(((uint32_t *)kbus_msg_data_ptr(got))[1], 0x01020304);
+        free(bytes);
+        kbus_msg_delete(&got);
+        kbus_msg_delete(&m);
+}
+
+/* Every way the link's bytes can be wrong gets -EBADMSG (or -EMSGSIZE), never a crash. */
+static void test_link_bytes_checked(void **state)
+{
+        kbus_message_t *m, *got;
+        uint8_t *bytes;
+        size_t len, used;
+        (void)state;
+
+        assert_int_equal(kbus_msg_create_entire(&m, "$.Lim.X", 7, "data", 4, 0), 0);
+        assert_int_equal(kbus_limpet_msg_to_link(m, &bytes, &len), 0);
+        assert_int_equal(len, 64 + 8 + 4 + 4);
+        struct { size_t at; uint8_t value; int err; } bad[] = {
+                { 0, 0, -EBADMSG },          /* start guard */
+                { 60, 0, -EBADMSG },         /* header end guard */
+                { 64 + 7, 'x', -EBADMSG },   /* name padding */
+                { 64 + 2, '*', -EBADMSG },   /* not a message name */
+                { len - 1, 0, -EBADMSG },    /* final end guard */
+                { 52, 0, -EBADMSG },         /* name_len 0 (its low byte is 7) */
+                { 56, 0x01, -EMSGSIZE },     /* data_len past 16 MiB */
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                uint8_t *copy = malloc(len);
+                memcpy(copy, bytes, len);
+                if (bad[i].at == 52)
+                        memset(copy + 52, 0, 4);
+                else
+                        copy[bad[i].at] = bad[i].value;
+                assert_int_equal(kbus_limpet_msg_from_link(copy, len, &got, &used), bad[i].err);
+                assert_null(got);
+                free(copy);
+        }
+        assert_int_equal(kbus_limpet_msg_from_link(bytes, 10, &got, &used), 0);
+        assert_null(got);
+        assert_int_equal(used, 0);
+        assert_int_equal(kbus_limpet_msg_from_link(bytes, len, &got, &used), 0);
+        assert_string_equal(kbus_msg_name_ptr(got), "$.Lim.X");
+        assert_memory_equal(kbus_msg_data_ptr(got), "data", 4);
+        free(bytes);
+        kbus_msg_delete(&got);
+        kbus_msg_delete(&m);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_announcement_crosses, pair_setup,
+                                                pair_teardown),
+                cmocka_unit_test_setup_teardown(test_request_and_reply_cross, pair_setup,
+                                                pair_teardown),
+                cmocka_unit_test_setup_teardown(test_request_that_fails_on_the_far_bus,
+                                                pair_setup, pair_teardown),
+                cmocka_unit_test_setup_teardown(test_new_context_errors, pair_setup,
+                                                pair_teardown),
+                cmocka_unit_test(test_header_serialisation),
+                cmocka_unit_test(test_bind_event_byte_order),
+                cmocka_unit_test(test_link_bytes_checked),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
