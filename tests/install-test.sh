@@ -19,7 +19,7 @@ set -- $prefix
 root=$dest$1
 check() { [ -e "$1" ] || { echo "install-test: missing $1" >&2; exit 1; }; }
 check "$root/$3/kbusd"
-for t in kbus-send kbus-listen kbus-ctl kbus-bench; do check "$root/$2/$t"; done
+for t in kbus-send kbus-listen kbus-ctl kbus-bench kbus-limpet; do check "$root/$2/$t"; done
 check "$root/$4/libkbus.so.1"
 check "$root/$4/pkgconfig/kbus.pc"
 check "$root/$5/kbus/kbus.h"
@@ -29,7 +29,8 @@ check "$root/$5/kbus/compat/libkbus/kbus.h"
 check "$root/$5/kbus/compat/linux/kbus_defns.h"
 check "$root/$5/kbus/limpet.h"
 check "$root/$5/kbus/compat/libkbus/limpet.h"
-for m in man8/kbusd.8 man1/kbus-send.1 man1/kbus-listen.1 man1/kbus-ctl.1 man1/kbus-bench.1; do
+for m in man8/kbusd.8 man1/kbus-send.1 man1/kbus-listen.1 man1/kbus-ctl.1 man1/kbus-bench.1 \
+         man1/kbus-limpet.1; do
         check "$root/$6/$m"
 done
 find "$dest" -name kbusd.service | grep -q . || { echo "install-test: no kbusd.service" >&2; exit 1; }

@@ -180,7 +180,7 @@ static void test_reserved_names(void **state)
         assert_string_equal(kbus_msg_name_ptr(m), "$.KBUS.Replier.Ignored");
         assert_true(m->in_reply_to.serial_num == id.serial_num);
         assert_int_equal(m->flags & KBUS_BIT_SYNTHETIC, 0);
-        assert_int_not_equal(m->from, 0); /* kbusd's own statuses are from 0 */
+        assert_int_not_equal(m->from, 0); /* from the replier that sent it */
         kbus_msg_delete(&m);
         assert_int_equal(child_finish(&ch), 0);
         kt_expect_quiet(asker, KT_QUIET_MS);

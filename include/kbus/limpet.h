@@ -14,9 +14,11 @@
  *  - From its bus to the link (kbus_limpet_amend_msg_from_kbus()): a
  *    message whose id has no network id gets this Limpet's; orig_from is
  *    set to {this Limpet's network id, the sender's ksock id} by the first
- *    Limpet that passes it on; messages that came from the other Limpet,
- *    and replier bind events for its own proxy bindings, are not passed
- *    back; a request this Limpet must answer (as proxy replier) is
+ *    Limpet that passes it on; messages that came from the other Limpet
+ *    (their id names it) or that this Limpet sent itself (kbus: in a chain
+ *    of buses the id names the first Limpet, so the original bounced them
+ *    back and forth), and replier bind events for its own proxy bindings,
+ *    are not passed back; a request this Limpet must answer (as proxy replier) is
  *    remembered, so that the reply from the far side can be returned to
  *    its requester.
  *  - From the link to its bus (kbus_limpet_amend_msg_to_kbus()): a replier

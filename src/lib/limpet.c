@@ -256,6 +256,12 @@ KBUS_EXPORT int kbus_limpet_amend_msg_from_kbus(kbus_limpet_context_t *context,
                         return 1;
                 }
         }
+        if (msg->from == ctx->ksock_id) {
+                /* We sent it, from the link: passing it back would loop in a chain of
+                 * buses, where its id names the first Limpet, not our pair. */
+                limpet_trace(ctx, ".. our own send: not passed back", NULL);
+                return 1;
+        }
         if (kbus_msg_is_request(msg) && kbus_msg_wants_us_to_reply(msg)) {
                 int r = limpet_remember_request(ctx, msg->id, msg->from);
                 if (r != 0)

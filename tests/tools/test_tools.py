@@ -37,7 +37,7 @@ KBUSD = os.environ.get('KBUSD') or os.path.join(SOURCE_ROOT, 'build', 'src', 'br
 TOOLS_DIR = os.environ.get('KBUS_TOOLS_DIR') or os.path.join(SOURCE_ROOT, 'build', 'tools')
 WRAPPER = shlex.split(os.environ.get('KBUS_TOOL_WRAPPER', ''))
 MAN_DIR = os.path.join(SOURCE_ROOT, 'docs', 'man')
-TOOLS = ('kbus-send', 'kbus-listen', 'kbus-ctl')
+TOOLS = ('kbus-send', 'kbus-listen', 'kbus-ctl', 'kbus-limpet')
 WAIT = 20.0  # seconds before a test gives up waiting for a line or a process
 
 LINE_RE = re.compile(

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: MPL-2.0
+"""kbus-limpet end to end: three buses of one kbusd joined by two Limpet pairs.
+
+    bus 0 --(Limpets 10, 11)-- bus 1 --(Limpets 12, 13)-- bus 2
+
+Clients use the Python binding.  A Limpet is ready once it prints its
+"joined" line on stderr; a proxy binding has crossed once find_replier()
+says so (each call a round trip to kbusd, never a sleep).  Then the link
+itself: a fake Limpet that breaks the protocol, one with our network id,
+and the command line.
+"""
+
+import os
+import time
+import socket
+import struct
+import subprocess
+import unittest
+
+from kbusd_harness import KbusdTestCase, SOURCE_ROOT, _die_with_parent, read_line, wait_until
+from kbus import Ksock, Message, Request, reply_to, stateful_request
+
+LIMPET = os.environ.get('KBUS_LIMPET') or os.path.join(SOURCE_ROOT, 'build', 'tools',
+                                                       'kbus-limpet')
+WAIT = 20.0
+
+
+class Limpet:
+    """One kbus-limpet process; its stderr is read line by line."""
+
+    def __init__(self, test, *args):
+        self.proc = subprocess.Popen([LIMPET] + [str(a) for a in args],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+        self.buffer = bytearray()
+        test.addCleanup(self.kill)
+
+    def line(self, seconds=WAIT):
+        return read_line(self.proc.stderr.fileno(), self.buffer, time.monotonic() + seconds)
+
+    def joined(self, test):
+        line = self.line()
+        test.assertIsNotNone(line, 'kbus-limpet did not join')
+        test.assertRegex(line, r"^kbus-limpet: bus \S+, network id \d+, joined to Limpet \d+ ")
+
+    def wait(self, seconds=WAIT):
+        return self.proc.wait(seconds)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stderr.close()
+
+
+class ChainTest(KbusdTestCase):
+    """Two Limpet pairs: bus 0 - bus 1 - bus 2."""
+
+    buses = 3
+
+    def setUp(self):
+        super().setUp()
+        link_a = os.path.join(self.kbusd.dir, 'link-a')
+        link_b = os.path.join(self.kbusd.dir, 'link-b')
+        self.limpets = [Limpet(self, '-s', link_a, '-k', 0, '-id', 10),
+                        Limpet(self, '--client', link_a, '--bus', 1, '--id', 11),
+                        Limpet(self, '-server', link_b, '-kbus', 1, '-id', 12),
+                        Limpet(self, '-c', link_b, '-k', 2, '--id', 13)]
+        for limpet in self.limpets:
+            limpet.joined(self)
+
+    def replier_crossed(self, ksock, name, present=True):
+        """Wait until bus 0 has (or no longer has) a proxy replier for @name."""
+        wait_until(lambda: (ksock.find_replier(name) is not None) == present)
+
+    def test_announcement_reaches_the_far_bus_once(self):
+        sender, listener = self.open(0), self.open(2)
+        listener.bind('$.Ch.Hello')
+        listener.bind('$.Ch.Marker')
+        sender.send_msg(Message('$.Ch.Hello', 'hi'))
+        sender.send_msg(Message('$.Ch.Marker'))
+        got = listener.wait_for_msg(WAIT)
+        self.assertEqual((got.name, got.data, got.id.network_id, got.orig_from.network_id),
+                         ('$.Ch.Hello', 'hi', 10, 10))
+        self.assertEqual(got.orig_from.local_id, sender.ksock_id())
+        self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Ch.Marker')  # nothing between
+        # and nothing came back to bus 0 (it would come before a new marker)
+        mirror = self.open(0)
+        mirror.bind('$.Ch.*')
+        self.open(2).send_msg(Message('$.Ch.Marker'))
+        self.assertEqual(mirror.wait_for_msg(WAIT).name, '$.Ch.Marker')
+        self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Ch.Marker')
+        self.assertIsNone(listener.read_next_msg())
+
+    def test_request_reply_and_stateful_through_three_buses(self):
+        asker, replier = self.open(0), self.open(2)
+        replier.bind('$.Ch.Ask', True)
+        self.replier_crossed(asker, '$.Ch.Ask')
+        asker.send_msg(Request('$.Ch.Ask', 'q'))
+        request = replier.wait_for_msg(WAIT)
+        self.assertTrue(request.wants_us_to_reply())
+        self.assertEqual(request.data, 'q')
+        replier.send_msg(reply_to(request, 'a'))
+        reply = asker.wait_for_msg(WAIT)
+        self.assertTrue(reply.is_reply())
+        self.assertEqual((reply.data, reply.orig_from.network_id, reply.orig_from.local_id),
+                         ('a', 13, replier.ksock_id()))
+        # stateful: final_to names the very replier on bus 2
+        sid = asker.send_msg(stateful_request(reply, '$.Ch.Ask', 's'))
+        request = replier.wait_for_msg(WAIT)
+        self.assertEqual((request.data, request.to), ('s', replier.ksock_id()))
+        replier.send_msg(reply_to(request, 'b'))
+        reply = asker.wait_for_msg(WAIT)
+        self.assertEqual((reply.data, reply.in_reply_to), ('b', sid))
+        # another replier now: the stateful request is refused on bus 2
+        replier.close()
+        other = self.open(2)
+        other.bind('$.Ch.Ask', True)
+        wait_until(lambda: asker.find_replier('$.Ch.Ask') is not None)
+        sid = asker.send_msg(stateful_request(reply, '$.Ch.Ask', 's2'))
+        status = asker.wait_for_msg(WAIT)
+        self.assertEqual((status.name, status.in_reply_to),
+                         ('$.KBUS.Replier.NotSameKsock', sid))
+        self.assertIsNone(other.read_next_msg())
+
+    def test_status_comes_back(self):
+        asker, replier = self.open(0), self.open(2)
+        replier.bind('$.Ch.Ask', True)
+        self.replier_crossed(asker, '$.Ch.Ask')
+        rid = asker.send_msg(Request('$.Ch.Ask'))
+        self.assertIsNotNone(replier.wait_for_msg(WAIT))
+        replier.close()  # read it, and went without replying: Ignored
+        status = asker.wait_for_msg(WAIT)
+        self.assertEqual((status.name, status.in_reply_to), ('$.KBUS.Replier.Ignored', rid))
+        self.replier_crossed(asker, '$.Ch.Ask', present=False)  # the proxies went too
+
+    def test_urgent_stays_urgent(self):
+        sender, listener = self.open(0), self.open(2)
+        listener.bind('$.Ch.U')
+        message = Message('$.Ch.U', 'now')
+        message.set_urgent()
+        sender.send_msg(message)
+        got = listener.wait_for_msg(WAIT)
+        self.assertTrue(got.is_urgent())
+
+    def test_a_lost_link_still_answers_every_request(self):
+        asker, replier = self.open(0), self.open(2)
+        replier.bind('$.Ch.Ask', True)
+        self.replier_crossed(asker, '$.Ch.Ask')
+        rid = asker.send_msg(Request('$.Ch.Ask'))
+        self.assertIsNotNone(replier.wait_for_msg(WAIT))
+        self.limpets[3].kill()  # bus 2's Limpet: the link b goes
+        self.assertEqual(self.limpets[2].wait(), 1)
+        line = self.limpets[2].line()
+        self.assertRegex(line, r'^kbus-limpet: the other Limpet has gone')
+        status = asker.wait_for_msg(WAIT)
+        self.assertEqual((status.name, status.in_reply_to), ('$.KBUS.Replier.Ignored', rid))
+        self.replier_crossed(asker, '$.Ch.Ask', present=False)
+
+
+class FakeLimpetTest(KbusdTestCase):
+    """The other end is this test: what kbus-limpet does with a bad link."""
+
+    def fake_server(self):
+        path = os.path.join(self.kbusd.dir, 'link')
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        self.addCleanup(server.close)
+        return server, path
+
+    def connect(self, network_id, *args):
+        server, path = self.fake_server()
+        limpet = Limpet(self, '-c', path, '-id', 1, *args)
+        conn, _ = server.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(WAIT)
+        self.assertEqual(conn.recv(8, socket.MSG_WAITALL), b'HELO' + struct.pack('!I', 1))
+        conn.sendall(b'HELO' + struct.pack('!I', network_id))
+        return limpet, conn
+
+    def test_bytes_that_are_not_a_message(self):
+        limpet, conn = self.connect(2)
+        limpet.joined(self)
+        conn.sendall(b'\x00' * 64)
+        self.assertEqual(limpet.wait(), 1)
+        self.assertIn('not a message', limpet.line())
+        with Ksock(0) as k:  # kbusd is unharmed
+            k.bind('$.Still.Here')
+
+    def test_same_network_id(self):
+        limpet, _ = self.connect(1)
+        self.assertEqual(limpet.wait(), 1)
+        self.assertIn('did not say HELO with another network id', limpet.line())
+
+    def test_not_helo(self):
+        server, path = self.fake_server()
+        limpet = Limpet(self, '-c', path)
+        conn, _ = server.accept()
+        self.addCleanup(conn.close)
+        conn.sendall(b'HTTP/1.1')
+        self.assertEqual(limpet.wait(), 1)
+        self.assertIn('Protocol error', limpet.line())
+
+    def test_a_message_from_the_link_reaches_the_bus(self):
+        limpet, conn = self.connect(2)
+        limpet.joined(self)
+        listener = self.open(0)
+        listener.bind('$.From.Link')
+        name = b'$.From.Link'
+        padded = name + b'\x00' * (4 - len(name) % 4)
+        header = struct.pack('!16I', 0x7375624B, 2, 77, 0, 0, 0, 5, 2, 5, 0, 0, 0, 0,
+                             len(name), 2, 0x4B627573)
+        conn.sendall(header + padded + b'ok\x00\x00' + struct.pack('!I', 0x4B627573))
+        got = listener.wait_for_msg(WAIT)
+        self.assertEqual((got.name, got.data, got.id.network_id, got.id.serial_num),
+                         ('$.From.Link', 'ok', 2, 77))
+
+    def test_terminate(self):
+        limpet, _ = self.connect(2, '-t', '$.Limpet.Stop')
+        limpet.joined(self)
+        self.open(0).send_msg(Message('$.Limpet.Stop'))
+        self.assertEqual(limpet.wait(), 0)
+
+
+class CommandLineTest(unittest.TestCase):
+
+    def run_limpet(self, *args):
+        return subprocess.run([LIMPET] + list(args), capture_output=True, timeout=WAIT)
+
+    def test_usage_errors(self):
+        for args, text in ((['-s'], 'say where the link is'),
+                           (['/tmp/x'], 'say which end this is'),
+                           (['-s', '/tmp/x', '-id', '0'], 'network id must be a number'),
+                           (['-s', '/tmp/x', '-v', '3'], 'verbosity is 0, 1 or 2'),
+                           (['-s', 'host:port'], 'neither <host>:<port> nor a socket path'),
+                           (['-s', '/tmp/x', '/tmp/y'], 'one link only'),
+                           (['-s', '/tmp/x', '--frob'], 'unknown option --frob'),
+                           (['-s', '/tmp/x', '-m'], '-m needs a value')):
+            r = self.run_limpet(*args)
+            self.assertEqual(r.returncode, 2, (args, r))
+            self.assertIn(text, r.stderr.decode(), args)
+
+    def test_cannot_listen(self):
+        r = self.run_limpet('-s', '/nonexistent/link')
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr.decode(),
+                         r'^kbus-limpet: /nonexistent/link: cannot listen on /nonexistent/link: ')
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * kbus-limpet - join a bus to another bus, on this host or another, through
+ * a pair of Limpets (SPEC §13, docs/limpet.md, kbus-limpet(1)).
+ *
+ * The command line is the original runlimpet's (words in any order:
+ * <host>:<port> or <path>, -s/-c, -id, -k/-kbus, -m, -v, -t), with long
+ * options too.  One process serves one link.  After HELO it speaks the
+ * original link protocol, so it pairs with a Limpet built from the
+ * original sources against libkbus.
+ *
+ * The loop (libevent): messages read from the bus are amended
+ * (kbus_limpet_amend_msg_from_kbus) and written to the link; messages read
+ * from the link are amended (kbus_limpet_amend_msg_to_kbus) and sent on the
+ * bus, or answered over the link when that fails.  When the link's output
+ * holds more than LINK_HIGH_WATER bytes the bus is not read until it
+ * drains: messages then wait in kbusd's queue for this ksock, which is
+ * bounded as any queue is.
+ *
+ * When the link goes (the other Limpet stopped, or sent bytes that are not
+ * a message) kbus-limpet closes its ksock and exits 1: kbusd then answers
+ * every request this Limpet took as proxy replier ($.KBUS.Replier.Ignored)
+ * and drops its proxy bindings, so no request goes unanswered.  A message
+ * named by -t read from the bus ends it with status 0, as do SIGINT and
+ * SIGTERM.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "errors.h"
+#include "kbus/limpet.h"
+#include "limpet-link.h"
+
+#define LINK_TIMEOUT_MS 60000             /* for the other Limpet to appear and say HELO */
+#define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
+#define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
+
+typedef struct LimpetOptions {
+        LinkAddress link;
+        const char *link_arg;
+        int server;      /* -1 unset, 0 client, 1 server */
+        uint32_t id;     /* 0: 1 for a client, 2 for a server, as the original */
+        ToolBus bus;
+        const char *message;
+        const char *terminate;
+        uint32_t verbosity;
+} LimpetOptions;
+
+typedef struct Limpet {
+        const LimpetOptions *o;
+        kbus_ksock_t ks;
+        kbus_limpet_context_t *ctx;
+        struct event_base *base;
+        struct event *bus_ev, *sigint_ev, *sigterm_ev;
+        struct bufferevent *link;
+        int status;
+} Limpet;
+
+static void usage(void)
+{
+        printf("Usage: kbus-limpet (-s | -c) <host>:<port> | <path> [OPTION]...\n"
+               "Join this host's bus to another bus through a pair of Limpets.\n"
+               "The link is <host>:<port> (TCP; a server listens on <host>) or a Unix socket path.\n\n"
+               "  -s, --server          wait for the other Limpet to connect\n"
+               "  -c, --client          connect to the other Limpet\n"
+               "      --id N            this Limpet's network id, not the other's (default 1\n"
+               "                        for a client, 2 for a server)\n"
+               "  -k, --bus BUS         the bus to join: a number or socket path (default 0)\n"
+               "  -m, --message NAME    pass on messages matching NAME (default '$.*')\n"
+               "  -v, --verbose N       0 quiet, 1 errors (default), 2 every message on stdout\n"
+               "  -t, --terminate NAME  stop when a message NAME is read from the bus\n"
+               "  -h, --help            show this help\n"
+               "  -V, --version         show the version\n\n"
+               "The original runlimpet's words work too: -server, -client, -id, -kbus,\n"
+               "-message, -verbose.  See kbus-limpet(1).\n");
+        exit(TOOL_EXIT_OK);
+}
+
+/* The value of option @argv[*i], which must follow it. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+        if (*i + 1 >= argc)
+                tool_usage_error("%s needs a value", argv[*i]);
+        return argv[++*i];
+}
+
+static bool is_option(const char *arg, const char *a, const char *b, const char *c)
+{
+        return strcmp(arg, a) == 0 || (b && strcmp(arg, b) == 0) || (c && strcmp(arg, c) == 0);
+}
+
+/* The original's words, in any order, and their long forms. */
+static void parse_args(int argc, char **argv, LimpetOptions *o)
+{
+        *o = (LimpetOptions){ .server = -1, .bus = TOOL_BUS_INIT, .message = "$.*",
+                              .verbosity = 1 };
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                if (is_option(a, "-h", "-help", "--help"))
+                        usage();
+                else if (is_option(a, "-V", "--version", NULL)) {
+                        tool_print_version();
+                        exit(TOOL_EXIT_OK);
+                }
+                else if (is_option(a, "-s", "-server", "--server"))
+                        o->server = 1;
+                else if (is_option(a, "-c", "-client", "--client"))
+                        o->server = 0;
+                else if (is_option(a, "-id", "--id", NULL)) {
+                        if (tool_parse_u32(option_value(argc, argv, &i), 1, UINT32_MAX, &o->id) < 0)
+                                tool_usage_error("the network id must be a number above 0");
+                } else if (is_option(a, "-k", "-kbus", NULL))
+                        tool_option_bus(option_value(argc, argv, &i), &o->bus);
+                else if (is_option(a, "--bus", "-b", NULL))
+                        tool_option_bus(option_value(argc, argv, &i), &o->bus);
+                else if (is_option(a, "-m", "-message", "--message"))
+                        o->message = option_value(argc, argv, &i);
+                else if (is_option(a, "-t", "--terminate", NULL))
+                        o->terminate = option_value(argc, argv, &i);
+                else if (is_option(a, "-v", "-verbose", "--verbose")) {
+                        if (tool_parse_u32(option_value(argc, argv, &i), 0, 2, &o->verbosity) < 0)
+                                tool_usage_error("the verbosity is 0, 1 or 2");
+                } else if (a[0] == '-')
+                        tool_usage_error("unknown option %s", a);
+                else if (o->link_arg)
+                        tool_usage_error("one link only: %s or %s", o->link_arg, a);
+                else if (link_parse_address(a, &o->link) < 0)
+                        tool_usage_error("%s is neither <host>:<port> nor a socket path", a);
+                else
+                        o->link_arg = a;
+        }
+        if (!o->link_arg)
+                tool_usage_error("say where the link is: <host>:<port> or a socket path");
+        if (o->server < 0)
+                tool_usage_error("say which end this is: -s (server) or -c (client)");
+        if (o->id == 0)
+                o->id = o->server ? 2 : 1;
+}
+
+static void limpet_stop(Limpet *l, int status)
+{
+        l->status = status;
+        event_base_loopbreak(l->base);
+}
+
+/* A message from the bus: amend it and put it on the link. */
+static int from_bus(Limpet *l, kbus_message_t *msg)
+{
+        const char *name = kbus_msg_name_ptr(msg);
+        uint8_t *bytes;
+        size_t len;
+
+        if (l->o->terminate && strlen(l->o->terminate) == msg->name_len &&
+            memcmp(l->o->terminate, name, msg->name_len) == 0) {
+                limpet_stop(l, TOOL_EXIT_OK);
+                return 0;
+        }
+        int r = kbus_limpet_amend_msg_from_kbus(l->ctx, msg);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = kbus_limpet_msg_to_link(msg, &bytes, &len);
+        if (r == 0) {
+                r = bufferevent_write(l->link, bytes, len) == 0 ? 0 : -ENOMEM;
+                free(bytes);
+        }
+        return r;
+}
+
+static void on_bus(evutil_socket_t fd, short what, void *arg)
+{
+        Limpet *l = arg;
+        kbus_message_t *msg;
+        (void)fd;
+        (void)what;
+
+        while (evbuffer_get_length(bufferevent_get_output(l->link)) < LINK_HIGH_WATER) {
+                int r = kbus_ksock_read_next_msg(l->ks, &msg);
+                if (r < 0) {
+                        tool_error("reading from the bus", -r, TOOL_OP_RECEIVE);
+                        limpet_stop(l, TOOL_EXIT_FAIL);
+                        return;
+                }
+                if (!msg)
+                        return;
+                r = from_bus(l, msg);
+                kbus_msg_delete(&msg);
+                if (r < 0 && r != -EBADMSG) {
+                        tool_error("passing a message on", -r, TOOL_OP_LOCAL);
+                        limpet_stop(l, TOOL_EXIT_FAIL);
+                        return;
+                }
+        }
+        event_del(l->bus_ev); /* the link is behind: on_link_drained() resumes */
+}
+
+/* Puts @error (a status for the far side) on the link, and frees it. */
+static void send_back(Limpet *l, kbus_message_t **error)
+{
+        uint8_t *bytes;
+        size_t len;
+
+        if (kbus_limpet_msg_to_link(*error, &bytes, &len) == 0) {
+                bufferevent_write(l->link, bytes, len);
+                free(bytes);
+        }
+        kbus_msg_delete(error);
+}
+
+/* A message from the link: amend it and send it on the bus (or answer it). */
+static void to_bus(Limpet *l, kbus_message_t *msg)
+{
+        kbus_message_t *error = NULL;
+        int r = kbus_limpet_amend_msg_to_kbus(l->ctx, msg, &error);
+
+        if (r == 0) {
+                int sent = kbus_ksock_send_msg(l->ks, msg, NULL);
+                if (sent < 0)
+                        r = kbus_limpet_could_not_send_to_kbus_msg(l->ctx, msg, sent, &error);
+        } else if (r < 0 && l->o->verbosity >= 1) {
+                fprintf(stderr, "%s: a message from the other Limpet: %s\n", tool_name(),
+                        strerror(-r));
+        }
+        if (error)
+                send_back(l, &error);
+}
+
+/* The link's bytes so far: act on every whole message in them. */
+static void on_link_read(struct bufferevent *bev, void *arg)
+{
+        Limpet *l = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+
+        for (;;) {
+                size_t have = evbuffer_get_length(in), used;
+                kbus_message_t *msg;
+                if (have < LINK_HDR_LEN)
+                        return;
+                int r = kbus_limpet_msg_from_link(evbuffer_pullup(in, -1), have, &msg, &used);
+                if (r < 0) {
+                        fprintf(stderr, "%s: the other Limpet sent something that is not a "
+                                        "message: %s\n", tool_name(), strerror(-r));
+                        limpet_stop(l, TOOL_EXIT_FAIL);
+                        return;
+                }
+                if (!msg)
+                        return; /* the rest is on its way */
+                evbuffer_drain(in, used);
+                to_bus(l, msg);
+                kbus_msg_delete(&msg);
+        }
+}
+
+static void on_link_drained(struct bufferevent *bev, void *arg)
+{
+        Limpet *l = arg;
+        (void)bev;
+
+        if (!event_pending(l->bus_ev, EV_READ, NULL)) {
+                event_add(l->bus_ev, NULL);
+                on_bus(l->ks, EV_READ, l); /* what arrived meanwhile */
+        }
+}
+
+static void on_link_event(struct bufferevent *bev, short what, void *arg)
+{
+        Limpet *l = arg;
+        (void)bev;
+
+        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+                fprintf(stderr, "%s: the other Limpet has gone%s%s\n", tool_name(),
+                        (what & BEV_EVENT_ERROR) ? ": " : "",
+                        (what & BEV_EVENT_ERROR) ? strerror(errno) : "");
+                limpet_stop(l, TOOL_EXIT_FAIL);
+        }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+        (void)sig;
+        (void)what;
+        limpet_stop(arg, TOOL_EXIT_OK);
+}
+
+/* The loop's events; 0, or -ENOMEM. */
+static int limpet_events(Limpet *l, int link_fd)
+{
+        l->base = event_base_new();
+        if (!l->base)
+                return -ENOMEM;
+        l->link = bufferevent_socket_new(l->base, link_fd, BEV_OPT_CLOSE_ON_FREE);
+        l->bus_ev = event_new(l->base, l->ks, EV_READ | EV_PERSIST, on_bus, l);
+        l->sigint_ev = evsignal_new(l->base, SIGINT, on_signal, l);
+        l->sigterm_ev = evsignal_new(l->base, SIGTERM, on_signal, l);
+        if (!l->link || !l->bus_ev || !l->sigint_ev || !l->sigterm_ev)
+                return -ENOMEM;
+        evutil_make_socket_nonblocking(link_fd);
+        bufferevent_setcb(l->link, on_link_read, on_link_drained, on_link_event, l);
+        bufferevent_setwatermark(l->link, EV_WRITE, LINK_HIGH_WATER / 2, 0);
+        bufferevent_enable(l->link, EV_READ | EV_WRITE);
+        event_add(l->bus_ev, NULL);
+        event_add(l->sigint_ev, NULL);
+        event_add(l->sigterm_ev, NULL);
+        return 0;
+}
+
+static void limpet_free(Limpet *l)
+{
+        if (l->link)
+                bufferevent_free(l->link);
+        if (l->bus_ev)
+                event_free(l->bus_ev);
+        if (l->sigint_ev)
+                event_free(l->sigint_ev);
+        if (l->sigterm_ev)
+                event_free(l->sigterm_ev);
+        if (l->base)
+                event_base_free(l->base);
+        kbus_limpet_free_context(&l->ctx);
+        if (l->ks >= 0)
+                kbus_ksock_close(l->ks);
+}
+
+/* The link, HELO, the ksock and its context; a ready Limpet, or exits. */
+static void limpet_start(Limpet *l, const LimpetOptions *o)
+{
+        char why[400], label[300];
+        uint32_t other;
+
+        *l = (Limpet){ .o = o, .ks = -1, .status = TOOL_EXIT_OK };
+        int fd = link_open(&o->link, o->server, LINK_TIMEOUT_MS, why, sizeof(why));
+        if (fd < 0) {
+                tool_fail(o->link_arg, why, "%s", strerror(-fd));
+                exit(TOOL_EXIT_FAIL);
+        }
+        int r = link_hello(fd, o->id, &other, LINK_TIMEOUT_MS);
+        if (r == 0 && other == o->id)
+                r = -EINVAL;
+        if (r < 0) {
+                tool_fail(o->link_arg, "the other Limpet did not say HELO with another network id",
+                          "%s", strerror(-r));
+                exit(TOOL_EXIT_FAIL);
+        }
+        r = tool_open(&o->bus, O_RDWR, LINK_TIMEOUT_MS, &l->ks);
+        if (r < 0)
+                exit(TOOL_EXIT_FAIL); /* tool_open() said why */
+        tool_bus_label(&o->bus, label, sizeof(label));
+        r = kbus_limpet_new_context(l->ks, o->id, other, o->message, o->verbosity, &l->ctx);
+        if (r < 0) {
+                tool_error(label, -r, TOOL_OP_BIND);
+                exit(TOOL_EXIT_FAIL);
+        }
+        if (limpet_events(l, fd) < 0) {
+                tool_fail(label, "cannot start", "%s", strerror(ENOMEM));
+                exit(TOOL_EXIT_FAIL);
+        }
+        if (o->verbosity >= 1)
+                fprintf(stderr, "%s: %s, network id %u, joined to Limpet %u over %s, passing on "
+                                "'%s'\n", tool_name(), label, o->id, other, o->link_arg,
+                        o->message);
+}
+
+int main(int argc, char **argv)
+{
+        LimpetOptions o;
+        Limpet l;
+
+        tool_init("kbus-limpet");
+        signal(SIGPIPE, SIG_IGN);
+        parse_args(argc, argv, &o);
+        limpet_start(&l, &o);
+        event_base_dispatch(l.base);
+        int status = l.status;
+        limpet_free(&l);
+        return status;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * limpet-link.c - opening the socket between two Limpets, and HELO.
+ *
+ * As the original runlimpet: the argument is <host>:<port> (TCP) or a path
+ * (a Unix socket); the server accepts one Limpet, the client connects,
+ * trying again until the timeout so that either may start first.  Unlike
+ * the original, a TCP server listens on <host> only (give 0.0.0.0 for every
+ * interface, as the original always did): a link carries the whole bus.
+ * A stale Unix socket left by an earlier server is replaced; any other file
+ * at the path is an error.
+ *
+ * HELO: each side sends "HELO" and its network id (u32, network order),
+ * then reads the other's, within the timeout.
+ */
+#include "limpet-link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "wait.h"
+
+#define LINK_RETRY_MS 100
+
+/**
+ * link_parse_address() - <host>:<port>, or a path (anything with a '/' or
+ * no ':').
+ * @arg: the argument
+ * @ret: the address
+ *
+ * Return: 0, or -EINVAL.
+ */
+int link_parse_address(const char *arg, LinkAddress *ret)
+{
+        const char *colon = strrchr(arg, ':');
+
+        *ret = (LinkAddress){ 0 };
+        if (!*arg)
+                return -EINVAL;
+        if (strchr(arg, '/') || !colon) {
+                ret->path = arg;
+                return strlen(arg) < sizeof(((struct sockaddr_un *)0)->sun_path) ? 0 : -EINVAL;
+        }
+        size_t hlen = (size_t)(colon - arg);
+        if (hlen >= sizeof(ret->host) || strlen(colon + 1) >= sizeof(ret->port) || !colon[1])
+                return -EINVAL;
+        memcpy(ret->host, arg, hlen);
+        strcpy(ret->port, colon + 1);
+        for (const char *p = ret->port; *p; p++)
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+        return 0;
+}
+
+static int link_unix_addr(const char *path, struct sockaddr_un *sa)
+{
+        *sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        memcpy(sa->sun_path, path, strlen(path));
+        return (int)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+}
+
+/* Listens on the Unix socket @path, replacing a stale socket there. */
+static int link_listen_unix(const char *path, char *why, size_t whylen)
+{
+        struct sockaddr_un sa;
+        struct stat st;
+        int len = link_unix_addr(path, &sa);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -errno;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+            connect(fd, (struct sockaddr *)&sa, (socklen_t)len) < 0 && errno == ECONNREFUSED)
+                unlink(path); /* nobody listens there: an earlier server's */
+        close(fd);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *)&sa, (socklen_t)len) < 0 || listen(fd, 1) < 0) {
+                int err = errno;
+                snprintf(why, whylen, "cannot listen on %s", path);
+                close(fd);
+                return -err;
+        }
+        return fd;
+}
+
+/* The first address of @a that a socket could be made for; its fd, or a negative errno. */
+static int link_tcp_socket(const LinkAddress *a, bool server, struct addrinfo **res, char *why,
+                           size_t whylen)
+{
+        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                                  .ai_flags = server ? AI_PASSIVE : 0 };
+        int r = getaddrinfo(a->host[0] ? a->host : NULL, a->port, &hints, res);
+
+        if (r != 0) {
+                snprintf(why, whylen, "cannot resolve %s: %s", a->host, gai_strerror(r));
+                return -EINVAL;
+        }
+        int fd = socket((*res)->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                freeaddrinfo(*res);
+                return -errno;
+        }
+        return fd;
+}
+
+static int link_listen_tcp(const LinkAddress *a, char *why, size_t whylen)
+{
+        struct addrinfo *res;
+        int one = 1, fd = link_tcp_socket(a, true, &res, why, whylen);
+
+        if (fd < 0)
+                return fd;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+                int err = errno;
+                snprintf(why, whylen, "cannot listen on %s:%s", a->host, a->port);
+                freeaddrinfo(res);
+                close(fd);
+                return -err;
+        }
+        freeaddrinfo(res);
+        return fd;
+}
+
+/* Accepts one Limpet on @lfd (closed) within @timeout_ms. */
+static int link_accept(int lfd, int timeout_ms)
+{
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        int r = poll(&p, 1, timeout_ms);
+        int fd = r > 0 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+        int err = r == 0 ? ETIMEDOUT : errno;
+
+        close(lfd);
+        return fd < 0 ? -err : fd;
+}
+
+/* One connect attempt: the fd, or a negative errno. */
+static int link_connect_once(const LinkAddress *a, char *why, size_t whylen)
+{
+        struct addrinfo *res = NULL;
+        struct sockaddr_un sa;
+        int fd, r;
+
+        if (a->path) {
+                int len = link_unix_addr(a->path, &sa);
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return -errno;
+                r = connect(fd, (struct sockaddr *)&sa, (socklen_t)len);
+        } else {
+                fd = link_tcp_socket(a, false, &res, why, whylen);
+                if (fd < 0)
+                        return fd;
+                r = connect(fd, res->ai_addr, res->ai_addrlen);
+                freeaddrinfo(res);
+        }
+        if (r < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/**
+ * link_open() - the connected link socket (blocking).
+ * @a:          where
+ * @server:     listen and accept one Limpet, or connect to one
+ * @timeout_ms: how long to wait for the other Limpet
+ * @why:        set to what failed, for the error message
+ * @whylen:     its size
+ *
+ * Return: the socket, or a negative errno.
+ */
+int link_open(const LinkAddress *a, bool server, int timeout_ms, char *why, size_t whylen)
+{
+        uint64_t deadline = tool_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+        snprintf(why, whylen, "no other Limpet at %s%s%s", a->path ? a->path : a->host,
+                 a->path ? "" : ":", a->path ? "" : a->port);
+        if (server) {
+                int lfd = a->path ? link_listen_unix(a->path, why, whylen)
+                                  : link_listen_tcp(a, why, whylen);
+                return lfd < 0 ? lfd : link_accept(lfd, timeout_ms);
+        }
+        for (;;) {
+                int fd = link_connect_once(a, why, whylen);
+                if (fd >= 0 || (fd != -ECONNREFUSED && fd != -ENOENT))
+                        return fd;
+                if (tool_now_ns() >= deadline)
+                        return fd;
+                poll(NULL, 0, LINK_RETRY_MS); /* the server may not be up yet */
+        }
+}
+
+/* Reads exactly @len bytes within @timeout_ms. */
+static int link_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
+{
+        uint64_t deadline = tool_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+        while (len) {
+                struct pollfd pf = { .fd = fd, .events = POLLIN };
+                uint64_t now = tool_now_ns();
+                int left = now >= deadline ? 0 : (int)((deadline - now) / 1000000u);
+                if (poll(&pf, 1, left) == 0)
+                        return -ETIMEDOUT;
+                ssize_t n = read(fd, p, len);
+                if (n == 0)
+                        return -ECONNRESET;
+                if (n < 0 && errno != EINTR && errno != EAGAIN)
+                        return -errno;
+                if (n > 0) {
+                        p += n;
+                        len -= (size_t)n;
+                }
+        }
+        return 0;
+}
+
+/**
+ * link_hello() - swap HELO and network ids with the other Limpet.
+ * @fd:         the link
+ * @network_id: ours
+ * @other_id:   set to theirs
+ * @timeout_ms: how long the other may take
+ *
+ * Return: 0; -EPROTO if the other did not say HELO; -ETIMEDOUT; -ECONNRESET.
+ */
+int link_hello(int fd, uint32_t network_id, uint32_t *other_id, int timeout_ms)
+{
+        uint8_t out[8] = { 'H', 'E', 'L', 'O' }, in[8];
+        uint32_t v = htonl(network_id);
+
+        memcpy(out + 4, &v, 4);
+        if (send(fd, out, sizeof(out), MSG_NOSIGNAL) != (ssize_t)sizeof(out))
+                return -errno;
+        int r = link_read_all(fd, in, sizeof(in), timeout_ms);
+        if (r < 0)
+                return r;
+        if (memcmp(in, "HELO", 4) != 0)
+                return -EPROTO;
+        memcpy(&v, in + 4, 4);
+        *other_id = ntohl(v);
+        return 0;
+}
