@@ -192,7 +192,8 @@ int kbus_limpet_msg_to_link(const kbus_message_t *msg, uint8_t **buf, size_t *le
  * @used: set to the bytes it took (0 if none)
  *
  * Return: 0; -EBADMSG if the bytes cannot be a message (guards, lengths,
- * padding, a name that is not a valid message name); -EMSGSIZE (larger than
+ * padding that is not zero, a name that is not a valid message name);
+ * -EMSGSIZE (larger than
  * kbus can carry); -ENOMEM.
  */
 int kbus_limpet_msg_from_link(const uint8_t *buf, size_t len, kbus_message_t **msg,

@@ -529,6 +529,7 @@ KBUS_EXPORT int kbus_limpet_msg_from_link(const uint8_t *buf, size_t len, kbus_m
         memcpy(&guard, buf + size - 4, 4);
         if (ntohl(guard) != KBUS_MSG_END_GUARD ||
             !all_zero(name + h.name_len, KBUS_PADDED_NAME_LEN((size_t)h.name_len) - h.name_len) ||
+            !all_zero(data + h.data_len, KBUS_PADDED_DATA_LEN((size_t)h.data_len) - h.data_len) ||
             name_check((const char *)name, h.name_len, false, NULL) != 0)
                 return lib_result(-EBADMSG);
         WireMsg w = {
