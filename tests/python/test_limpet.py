@@ -158,6 +158,27 @@ class ChainTest(KbusdTestCase):
         self.replier_crossed(asker, '$.Ch.Ask', present=False)
 
 
+class TcpTest(KbusdTestCase):
+    """A pair over TCP on the loopback interface."""
+
+    buses = 2
+
+    def test_request_over_tcp(self):
+        with socket.socket() as probe:  # a free port, for a moment
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        server = Limpet(self, '--server', '127.0.0.1:%d' % port, '--bus', 0)
+        client = Limpet(self, '--client', 'localhost:%d' % port, '--bus', 1)
+        server.joined(self)
+        client.joined(self)
+        asker, replier = self.open(0), self.open(1)
+        replier.bind('$.Tcp.Ask', True)
+        wait_until(lambda: asker.find_replier('$.Tcp.Ask') is not None)
+        asker.send_msg(Request('$.Tcp.Ask', 'q'))
+        replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'over tcp'))
+        self.assertEqual(asker.wait_for_msg(WAIT).data, 'over tcp')
+
+
 class FakeLimpetTest(KbusdTestCase):
     """The other end is this test: what kbus-limpet does with a bad link."""
 
