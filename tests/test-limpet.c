@@ -188,10 +188,11 @@ static void test_request_and_reply_cross(void **state)
         kbus_msg_delete(&got);
 
         /* Another replier now: the stateful request gets NotSameKsock. */
+        kbus_ksock_t other = kt_open(1, O_RDWR);
         kt_close(replier);
+        kt_wait_replier_gone(other, "$.Lim.Ask"); /* kbusd has acted on the close */
         pump();
         assert_int_equal(kt_replier_of(asker, "$.Lim.Ask"), 0); /* the proxy went too */
-        kbus_ksock_t other = kt_open(1, O_RDWR);
         assert_int_equal(kbus_ksock_bind(other, "$.Lim.Ask", 1), 0);
         pump();
         assert_int_equal(kbus_ksock_send_msg(asker, st, &id), 0);
