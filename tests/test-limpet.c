@@ -233,6 +233,42 @@ static void test_request_that_fails_on_the_far_bus(void **state)
         KT_CLOSE(asker, replier, filler);
 }
 
+/* A new link: the repliers already bound, as bind events; not the Limpet's own proxies. */
+static void test_current_repliers(void **state)
+{
+        (void)state;
+        kbus_ksock_t replier = kt_open(1, O_RDWR);
+        kbus_message_t **events;
+        uint32_t is_bind, binder;
+        char *name;
+        size_t n;
+
+        assert_int_equal(kbus_ksock_bind(replier, "$.Pre.Ask", 1), 0);
+        assert_int_equal(kbus_ksock_bind(replier, "$.Pre.Listen", 0), 0);
+        assert_int_equal(kbus_limpet_current_repliers(pair.side[1].ctx, &events, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(kbus_msg_split_bind_event(events[0], &is_bind, &binder, &name), 0);
+        assert_int_equal(is_bind, 1);
+        assert_int_equal(binder, kt_id(replier));
+        assert_string_equal(name, "$.Pre.Ask");
+        free(name);
+        assert_true(events[0]->flags & KBUS_BIT_SYNTHETIC);
+        /* over the link it makes Limpet 1 the proxy on bus 0 */
+        kbus_message_t *across = over_the_link(events[0]);
+        deliver(0, across);
+        kbus_msg_delete(&across);
+        kbus_msg_delete(&events[0]);
+        free(events);
+        kbus_ksock_t asker = kt_open(0, O_RDWR);
+        assert_int_equal(kt_replier_of(asker, "$.Pre.Ask"), kt_id(pair.side[0].ks));
+        /* ...which Limpet 1 does not announce back: it is its own proxy */
+        assert_int_equal(kbus_limpet_current_repliers(pair.side[0].ctx, &events, &n), 0);
+        assert_int_equal(n, 0);
+        free(events);
+        pump();
+        KT_CLOSE(asker, replier);
+}
+
 static void test_new_context_errors(void **state)
 {
         kbus_limpet_context_t *ctx = (kbus_limpet_context_t *)1;
@@ -361,6 +397,8 @@ int main(void)
                                                 pair_teardown),
                 cmocka_unit_test_setup_teardown(test_request_that_fails_on_the_far_bus,
                                                 pair_setup, pair_teardown),
+                cmocka_unit_test_setup_teardown(test_current_repliers, pair_setup,
+                                                pair_teardown),
                 cmocka_unit_test_setup_teardown(test_new_context_errors, pair_setup,
                                                 pair_teardown),
                 cmocka_unit_test(test_header_serialisation),

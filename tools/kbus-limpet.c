@@ -17,12 +17,17 @@
  * drains: messages then wait in kbusd's queue for this ksock, which is
  * bounded as any queue is.
  *
- * When the link goes (the other Limpet stopped, or sent bytes that are not
- * a message) kbus-limpet closes its ksock and exits 1: kbusd then answers
- * every request this Limpet took as proxy replier ($.KBUS.Replier.Ignored)
- * and drops its proxy bindings, so no request goes unanswered.  A message
- * named by -t read from the bus ends it with status 0, as do SIGINT and
- * SIGTERM.
+ * When the link goes (the other Limpet stopped, its host vanished, or it
+ * sent bytes that are not a message) kbus-limpet closes its ksock: kbusd
+ * then answers every request this Limpet took as proxy replier
+ * ($.KBUS.Replier.Ignored) and drops its proxy bindings, so no request goes
+ * unanswered.  Then it waits for a new link: a server accepts the next
+ * Limpet, a client connects again, backing off from 0.1 s to 5 s.  A new
+ * link starts with a replier bind event for each replier already bound on
+ * this bus, so the far side can reach them again.  Each link up and down
+ * is one line on stderr.  --once exits with status 1 instead, as the
+ * original did.  A message named by -t read from the bus ends it with
+ * status 0, as do SIGINT and SIGTERM.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -30,6 +35,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +46,9 @@
 #include "kbus/limpet.h"
 #include "limpet-link.h"
 
-#define LINK_TIMEOUT_MS 60000             /* for the other Limpet to appear and say HELO */
+#define LINK_TIMEOUT_MS 60000             /* for HELO, and for opening the ksock */
+#define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
+#define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
 
@@ -53,15 +61,23 @@ typedef struct LimpetOptions {
         const char *message;
         const char *terminate;
         uint32_t verbosity;
+        bool once;       /* exit when the link goes, as the original */
 } LimpetOptions;
 
 typedef struct Limpet {
         const LimpetOptions *o;
+        struct event_base *base;
+        struct event *sigint_ev, *sigterm_ev;
+        struct event *accept_ev; /* server: the listening socket, kept for every link */
+        struct event *retry_ev;  /* client: the next connect attempt */
+        int listen_fd;
+        int backoff_ms;          /* client: the next wait between attempts */
+        /* one link: */
         kbus_ksock_t ks;
         kbus_limpet_context_t *ctx;
-        struct event_base *base;
-        struct event *bus_ev, *sigint_ev, *sigterm_ev;
+        struct event *bus_ev;
         struct bufferevent *link;
+        uint32_t other;
         int status;
 } Limpet;
 
@@ -78,6 +94,8 @@ static void usage(void)
                "  -m, --message NAME    pass on messages matching NAME (default '$.*')\n"
                "  -v, --verbose N       0 quiet, 1 errors (default), 2 every message on stdout\n"
                "  -t, --terminate NAME  stop when a message NAME is read from the bus\n"
+               "      --once            exit when the link goes, instead of waiting for a\n"
+               "                        new one (as the original did)\n"
                "  -h, --help            show this help\n"
                "  -V, --version         show the version\n\n"
                "The original runlimpet's words work too: -server, -client, -id, -kbus,\n"
@@ -124,6 +142,8 @@ static void parse_args(int argc, char **argv, LimpetOptions *o)
                         tool_option_bus(option_value(argc, argv, &i), &o->bus);
                 else if (is_option(a, "-m", "-message", "--message"))
                         o->message = option_value(argc, argv, &i);
+                else if (is_option(a, "--once", NULL, NULL))
+                        o->once = true;
                 else if (is_option(a, "-t", "--terminate", NULL))
                         o->terminate = option_value(argc, argv, &i);
                 else if (is_option(a, "-v", "-verbose", "--verbose")) {
@@ -151,6 +171,9 @@ static void limpet_stop(Limpet *l, int status)
         l->status = status;
         event_base_loopbreak(l->base);
 }
+
+static void link_wait(Limpet *l);
+static void link_down(Limpet *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A message from the bus: amend it and put it on the link. */
 static int from_bus(Limpet *l, kbus_message_t *msg)
@@ -202,17 +225,17 @@ static void on_bus(evutil_socket_t fd, short what, void *arg)
         event_del(l->bus_ev); /* the link is behind: on_link_drained() resumes */
 }
 
-/* Puts @error (a status for the far side) on the link, and frees it. */
-static void send_back(Limpet *l, kbus_message_t **error)
+/* Puts @msg on the link and frees it. */
+static void link_put(Limpet *l, kbus_message_t **msg)
 {
         uint8_t *bytes;
         size_t len;
 
-        if (kbus_limpet_msg_to_link(*error, &bytes, &len) == 0) {
+        if (kbus_limpet_msg_to_link(*msg, &bytes, &len) == 0) {
                 bufferevent_write(l->link, bytes, len);
                 free(bytes);
         }
-        kbus_msg_delete(error);
+        kbus_msg_delete(msg);
 }
 
 /* A message from the link: amend it and send it on the bus (or answer it). */
@@ -226,11 +249,11 @@ static void to_bus(Limpet *l, kbus_message_t *msg)
                 if (sent < 0)
                         r = kbus_limpet_could_not_send_to_kbus_msg(l->ctx, msg, sent, &error);
         } else if (r < 0 && l->o->verbosity >= 1) {
-                fprintf(stderr, "%s: a message from the other Limpet: %s\n", tool_name(),
+                fprintf(stderr, "%s: a message from Limpet %u: %s\n", tool_name(), l->other,
                         strerror(-r));
         }
         if (error)
-                send_back(l, &error);
+                link_put(l, &error);
 }
 
 /* The link's bytes so far: act on every whole message in them. */
@@ -239,16 +262,15 @@ static void on_link_read(struct bufferevent *bev, void *arg)
         Limpet *l = arg;
         struct evbuffer *in = bufferevent_get_input(bev);
 
-        for (;;) {
+        while (l->link) {
                 size_t have = evbuffer_get_length(in), used;
                 kbus_message_t *msg;
                 if (have < LINK_HDR_LEN)
                         return;
                 int r = kbus_limpet_msg_from_link(evbuffer_pullup(in, -1), have, &msg, &used);
                 if (r < 0) {
-                        fprintf(stderr, "%s: the other Limpet sent something that is not a "
-                                        "message: %s\n", tool_name(), strerror(-r));
-                        limpet_stop(l, TOOL_EXIT_FAIL);
+                        link_down(l, "it sent something that is not a message: %s",
+                                  strerror(-r));
                         return;
                 }
                 if (!msg)
@@ -275,12 +297,10 @@ static void on_link_event(struct bufferevent *bev, short what, void *arg)
         Limpet *l = arg;
         (void)bev;
 
-        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-                fprintf(stderr, "%s: the other Limpet has gone%s%s\n", tool_name(),
-                        (what & BEV_EVENT_ERROR) ? ": " : "",
-                        (what & BEV_EVENT_ERROR) ? strerror(errno) : "");
-                limpet_stop(l, TOOL_EXIT_FAIL);
-        }
+        if (what & BEV_EVENT_ERROR)
+                link_down(l, "%s", strerror(errno));
+        else if (what & BEV_EVENT_EOF)
+                link_down(l, "it closed the link");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -290,82 +310,190 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         limpet_stop(arg, TOOL_EXIT_OK);
 }
 
-/* The loop's events; 0, or -ENOMEM. */
-static int limpet_events(Limpet *l, int link_fd)
+/* Ends the link: the ksock is closed, so kbusd answers what we took and drops our proxies. */
+static void link_down(Limpet *l, const char *fmt, ...)
 {
-        l->base = event_base_new();
-        if (!l->base)
-                return -ENOMEM;
-        l->link = bufferevent_socket_new(l->base, link_fd, BEV_OPT_CLOSE_ON_FREE);
-        l->bus_ev = event_new(l->base, l->ks, EV_READ | EV_PERSIST, on_bus, l);
-        l->sigint_ev = evsignal_new(l->base, SIGINT, on_signal, l);
-        l->sigterm_ev = evsignal_new(l->base, SIGTERM, on_signal, l);
-        if (!l->link || !l->bus_ev || !l->sigint_ev || !l->sigterm_ev)
-                return -ENOMEM;
-        evutil_make_socket_nonblocking(link_fd);
+        va_list ap;
+
+        fprintf(stderr, "%s: link down: Limpet %u at %s: ", tool_name(), l->other,
+                l->o->link_arg);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        if (l->bus_ev)
+                event_free(l->bus_ev);
+        if (l->link)
+                bufferevent_free(l->link);
+        kbus_limpet_free_context(&l->ctx);
+        if (l->ks >= 0)
+                kbus_ksock_close(l->ks);
+        l->bus_ev = NULL;
+        l->link = NULL;
+        l->ks = -1;
+        if (l->o->once)
+                limpet_stop(l, TOOL_EXIT_FAIL);
+        else
+                link_wait(l);
+}
+
+/* The ksock for a new link, its context, and the repliers already bound; 0 or -errno. */
+static int link_join_bus(Limpet *l)
+{
+        kbus_message_t **events;
+        size_t n;
+        int r = tool_open(&l->o->bus, O_RDWR, LINK_TIMEOUT_MS, &l->ks);
+
+        if (r < 0)
+                return r; /* tool_open() said why */
+        r = kbus_limpet_new_context(l->ks, l->o->id, l->other, l->o->message, l->o->verbosity,
+                                    &l->ctx);
+        if (r == 0)
+                r = kbus_limpet_current_repliers(l->ctx, &events, &n);
+        if (r < 0) {
+                tool_error("joining the bus", -r, TOOL_OP_BIND);
+                return r;
+        }
+        for (size_t i = 0; i < n; i++)
+                link_put(l, &events[i]);
+        free(events);
+        return 0;
+}
+
+/* A connected socket: HELO, then the bus; the link is up, or down again. */
+static void link_up(Limpet *l, int fd)
+{
+        int r = link_hello(fd, l->o->id, &l->other, LINK_TIMEOUT_MS);
+
+        if (r == 0 && l->other == l->o->id)
+                r = -EINVAL;
+        l->link = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!l->link) {
+                close(fd);
+                limpet_stop(l, TOOL_EXIT_FAIL);
+                return;
+        }
+        if (r < 0) {
+                link_down(l, "it did not say HELO with another network id: %s", strerror(-r));
+                return;
+        }
+        evutil_make_socket_nonblocking(fd);
         bufferevent_setcb(l->link, on_link_read, on_link_drained, on_link_event, l);
         bufferevent_setwatermark(l->link, EV_WRITE, LINK_HIGH_WATER / 2, 0);
-        bufferevent_enable(l->link, EV_READ | EV_WRITE);
+        if (link_join_bus(l) < 0) {
+                limpet_stop(l, TOOL_EXIT_FAIL); /* our own bus: nothing a new link would fix */
+                return;
+        }
+        l->bus_ev = event_new(l->base, l->ks, EV_READ | EV_PERSIST, on_bus, l);
+        if (!l->bus_ev || bufferevent_enable(l->link, EV_READ | EV_WRITE) < 0) {
+                limpet_stop(l, TOOL_EXIT_FAIL);
+                return;
+        }
         event_add(l->bus_ev, NULL);
+        l->backoff_ms = LINK_BACKOFF_FIRST_MS;
+        if (l->o->verbosity >= 1) {
+                char label[300];
+                tool_bus_label(&l->o->bus, label, sizeof(label));
+                fprintf(stderr, "%s: link up: Limpet %u at %s; %s, network id %u, passing on "
+                                "'%s'\n", tool_name(), l->other, l->o->link_arg, label,
+                        l->o->id, l->o->message);
+        }
+        on_bus(l->ks, EV_READ, l); /* anything already queued */
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+        Limpet *l = arg;
+        (void)what;
+
+        int fd = link_accept(&l->o->link, lfd);
+        if (fd < 0)
+                return; /* the connection went before we took it: wait on */
+        event_del(l->accept_ev); /* one link at a time */
+        link_up(l, fd);
+}
+
+static void on_retry(evutil_socket_t unused, short what, void *arg)
+{
+        Limpet *l = arg;
+        char why[400];
+        (void)unused;
+        (void)what;
+
+        int fd = link_connect(&l->o->link, why, sizeof(why));
+        if (fd >= 0) {
+                link_up(l, fd);
+                return;
+        }
+        if (fd != -ECONNREFUSED && fd != -ENOENT && l->o->verbosity >= 1)
+                fprintf(stderr, "%s: %s: %s: %s\n", tool_name(), l->o->link_arg, why,
+                        strerror(-fd));
+        link_wait(l);
+}
+
+/* Waits for the next link: the server for a Limpet to connect, the client to try again. */
+static void link_wait(Limpet *l)
+{
+        if (l->o->server) {
+                event_add(l->accept_ev, NULL);
+                return;
+        }
+        struct timeval tv = { l->backoff_ms / 1000, (l->backoff_ms % 1000) * 1000 };
+        event_add(l->retry_ev, &tv);
+        l->backoff_ms = l->backoff_ms * 2 > LINK_BACKOFF_MAX_MS ? LINK_BACKOFF_MAX_MS
+                                                                : l->backoff_ms * 2;
+}
+
+/* The loop and what lasts across links; exits with a message if it can't. */
+static void limpet_start(Limpet *l, const LimpetOptions *o)
+{
+        char why[400];
+
+        *l = (Limpet){ .o = o, .ks = -1, .listen_fd = -1, .status = TOOL_EXIT_OK,
+                       .backoff_ms = LINK_BACKOFF_FIRST_MS };
+        l->base = event_base_new();
+        if (!l->base)
+                exit(TOOL_EXIT_FAIL);
+        if (o->server) {
+                l->listen_fd = link_listen(&o->link, why, sizeof(why));
+                if (l->listen_fd < 0) {
+                        tool_fail(o->link_arg, why, "%s", strerror(-l->listen_fd));
+                        exit(TOOL_EXIT_FAIL);
+                }
+                l->accept_ev = event_new(l->base, l->listen_fd, EV_READ, on_accept, l);
+        } else {
+                l->retry_ev = evtimer_new(l->base, on_retry, l);
+        }
+        l->sigint_ev = evsignal_new(l->base, SIGINT, on_signal, l);
+        l->sigterm_ev = evsignal_new(l->base, SIGTERM, on_signal, l);
+        if ((o->server ? !l->accept_ev : !l->retry_ev) || !l->sigint_ev || !l->sigterm_ev)
+                exit(TOOL_EXIT_FAIL);
         event_add(l->sigint_ev, NULL);
         event_add(l->sigterm_ev, NULL);
-        return 0;
+        if (o->server)
+                event_add(l->accept_ev, NULL);
+        else
+                event_active(l->retry_ev, EV_TIMEOUT, 0); /* the first attempt at once */
 }
 
 static void limpet_free(Limpet *l)
 {
-        if (l->link)
-                bufferevent_free(l->link);
         if (l->bus_ev)
                 event_free(l->bus_ev);
-        if (l->sigint_ev)
-                event_free(l->sigint_ev);
-        if (l->sigterm_ev)
-                event_free(l->sigterm_ev);
-        if (l->base)
-                event_base_free(l->base);
+        if (l->link)
+                bufferevent_free(l->link);
         kbus_limpet_free_context(&l->ctx);
         if (l->ks >= 0)
                 kbus_ksock_close(l->ks);
-}
-
-/* The link, HELO, the ksock and its context; a ready Limpet, or exits. */
-static void limpet_start(Limpet *l, const LimpetOptions *o)
-{
-        char why[400], label[300];
-        uint32_t other;
-
-        *l = (Limpet){ .o = o, .ks = -1, .status = TOOL_EXIT_OK };
-        int fd = link_open(&o->link, o->server, LINK_TIMEOUT_MS, why, sizeof(why));
-        if (fd < 0) {
-                tool_fail(o->link_arg, why, "%s", strerror(-fd));
-                exit(TOOL_EXIT_FAIL);
-        }
-        int r = link_hello(fd, o->id, &other, LINK_TIMEOUT_MS);
-        if (r == 0 && other == o->id)
-                r = -EINVAL;
-        if (r < 0) {
-                tool_fail(o->link_arg, "the other Limpet did not say HELO with another network id",
-                          "%s", strerror(-r));
-                exit(TOOL_EXIT_FAIL);
-        }
-        r = tool_open(&o->bus, O_RDWR, LINK_TIMEOUT_MS, &l->ks);
-        if (r < 0)
-                exit(TOOL_EXIT_FAIL); /* tool_open() said why */
-        tool_bus_label(&o->bus, label, sizeof(label));
-        r = kbus_limpet_new_context(l->ks, o->id, other, o->message, o->verbosity, &l->ctx);
-        if (r < 0) {
-                tool_error(label, -r, TOOL_OP_BIND);
-                exit(TOOL_EXIT_FAIL);
-        }
-        if (limpet_events(l, fd) < 0) {
-                tool_fail(label, "cannot start", "%s", strerror(ENOMEM));
-                exit(TOOL_EXIT_FAIL);
-        }
-        if (o->verbosity >= 1)
-                fprintf(stderr, "%s: %s, network id %u, joined to Limpet %u over %s, passing on "
-                                "'%s'\n", tool_name(), label, o->id, other, o->link_arg,
-                        o->message);
+        if (l->accept_ev)
+                event_free(l->accept_ev);
+        if (l->retry_ev)
+                event_free(l->retry_ev);
+        if (l->listen_fd >= 0)
+                close(l->listen_fd);
+        event_free(l->sigint_ev);
+        event_free(l->sigterm_ev);
+        event_base_free(l->base);
 }
 
 int main(int argc, char **argv)

@@ -3,8 +3,9 @@
  * limpet-link.c - opening the socket between two Limpets, and HELO.
  *
  * As the original runlimpet: the argument is <host>:<port> (TCP) or a path
- * (a Unix socket); the server accepts one Limpet, the client connects,
- * trying again until the timeout so that either may start first.  Unlike
+ * (a Unix socket); the server listens and accepts one Limpet at a time,
+ * the client connects (kbus-limpet tries again, backing off, so that
+ * either may start first and a link that went comes back).  Unlike
  * the original, a TCP server listens on <host> only (give 0.0.0.0 for every
  * interface, as the original always did): a link carries the whole bus.
  * A stale Unix socket left by an earlier server is replaced; any other file
@@ -32,8 +33,6 @@
 #include <unistd.h>
 
 #include "wait.h"
-
-#define LINK_RETRY_MS 100
 
 /**
  * link_parse_address() - <host>:<port>, or a path (anything with a '/' or
@@ -137,18 +136,6 @@ static int link_listen_tcp(const LinkAddress *a, char *why, size_t whylen)
         return fd;
 }
 
-/* Accepts one Limpet on @lfd (closed) within @timeout_ms. */
-static int link_accept(int lfd, int timeout_ms)
-{
-        struct pollfd p = { .fd = lfd, .events = POLLIN };
-        int r = poll(&p, 1, timeout_ms);
-        int fd = r > 0 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
-        int err = r == 0 ? ETIMEDOUT : errno;
-
-        close(lfd);
-        return fd < 0 ? -err : fd;
-}
-
 /* One connect attempt: the fd, or a negative errno. */
 static int link_connect_once(const LinkAddress *a, char *why, size_t whylen)
 {
@@ -218,34 +205,44 @@ static int link_connected(const LinkAddress *a, int fd)
 }
 
 /**
- * link_open() - the connected link socket (blocking).
- * @a:          where
- * @server:     listen and accept one Limpet, or connect to one
- * @timeout_ms: how long to wait for the other Limpet
- * @why:        set to what failed, for the error message
- * @whylen:     its size
+ * link_listen() - the server's listening socket, kept for every link.
+ * @a:      where
+ * @why:    set to what failed
+ * @whylen: its size
  *
  * Return: the socket, or a negative errno.
  */
-int link_open(const LinkAddress *a, bool server, int timeout_ms, char *why, size_t whylen)
+int link_listen(const LinkAddress *a, char *why, size_t whylen)
 {
-        uint64_t deadline = tool_now_ns() + (uint64_t)timeout_ms * 1000000u;
+        return a->path ? link_listen_unix(a->path, why, whylen) : link_listen_tcp(a, why, whylen);
+}
 
-        snprintf(why, whylen, "no other Limpet at %s%s%s", a->path ? a->path : a->host,
-                 a->path ? "" : ":", a->path ? "" : a->port);
-        if (server) {
-                int lfd = a->path ? link_listen_unix(a->path, why, whylen)
-                                  : link_listen_tcp(a, why, whylen);
-                return lfd < 0 ? lfd : link_connected(a, link_accept(lfd, timeout_ms));
-        }
-        for (;;) {
-                int fd = link_connect_once(a, why, whylen);
-                if (fd >= 0 || (fd != -ECONNREFUSED && fd != -ENOENT))
-                        return link_connected(a, fd);
-                if (tool_now_ns() >= deadline)
-                        return fd;
-                poll(NULL, 0, LINK_RETRY_MS); /* the server may not be up yet */
-        }
+/**
+ * link_accept() - the next Limpet that connected to @lfd (which is readable).
+ * @a:   where (a TCP link is tuned)
+ * @lfd: the listening socket
+ *
+ * Return: the link socket, or a negative errno.
+ */
+int link_accept(const LinkAddress *a, int lfd)
+{
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+        return link_connected(a, fd < 0 ? -errno : fd);
+}
+
+/**
+ * link_connect() - one attempt to connect to the server Limpet.
+ * @a:      where
+ * @why:    set to what failed
+ * @whylen: its size
+ *
+ * Return: the link socket, or a negative errno (-ECONNREFUSED or -ENOENT:
+ * the server is not there yet).
+ */
+int link_connect(const LinkAddress *a, char *why, size_t whylen)
+{
+        return link_connected(a, link_connect_once(a, why, whylen));
 }
 
 /* Reads exactly @len bytes within @timeout_ms. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * limpet-link.h - the socket between two Limpets: opening it (a Unix socket
- * path, or TCP <host>:<port>; one side listens and accepts one Limpet, the
+ * path, or TCP <host>:<port>; one side listens and accepts a Limpet, the
  * other connects) and the HELO exchange that starts it (docs/limpet.md).
  */
 #ifndef KBUS_TOOLS_LIMPET_LINK_H
@@ -19,7 +19,9 @@ typedef struct LinkAddress {
 } LinkAddress;
 
 int link_parse_address(const char *arg, LinkAddress *ret);
-int link_open(const LinkAddress *a, bool server, int timeout_ms, char *why, size_t whylen);
+int link_listen(const LinkAddress *a, char *why, size_t whylen);
+int link_accept(const LinkAddress *a, int lfd);
+int link_connect(const LinkAddress *a, char *why, size_t whylen);
 int link_hello(int fd, uint32_t network_id, uint32_t *other_id, int timeout_ms);
 
 #endif

@@ -168,6 +168,23 @@ int kbus_limpet_could_not_send_to_kbus_msg(kbus_limpet_context_t *context,
                                            kbus_message_t **error);
 
 /**
+ * kbus_limpet_current_repliers() - the replier bind events to send first on
+ * a new link: one for each replier bound on this bus now (other than this
+ * Limpet's proxies), as kbusd would have made them, so that the far Limpet
+ * binds as their proxy.  Replier bind events only tell of binds made while
+ * someone listens, so without these a replier bound before the link came
+ * up would not be reachable from the far side.  kbus extension.
+ * @context: the context
+ * @events:  set to a malloc'd array of messages (each freed with
+ *           kbus_msg_delete(), the array with free()), or NULL if none
+ * @count:   set to how many
+ *
+ * Return: 0, or a negative errno from asking kbusd, -ENOMEM.
+ */
+int kbus_limpet_current_repliers(kbus_limpet_context_t *context, kbus_message_t ***events,
+                                 size_t *count);
+
+/**
  * kbus_limpet_msg_to_link() - the bytes the link carries for @msg: the
  * serialised header, the name padded with NULs to a multiple of 4 (at
  * least one NUL), the data padded to a multiple of 4, and an end guard, all

@@ -24,6 +24,7 @@
 #include "../proto/wire.h"
 #include "export.h"
 #include "msg.h"
+#include "query.h"
 
 typedef struct Request {
         RB_ENTRY(Request) link;
@@ -447,6 +448,58 @@ KBUS_EXPORT int kbus_limpet_could_not_send_to_kbus_msg(kbus_limpet_context_t *co
         if (r == 0)
                 limpet_trace(context, "Us->Limpet: ", *error);
         return lib_result(r);
+}
+
+/* A replier bind event for @name bound by @binder, as kbusd makes one (host order). */
+static int limpet_bind_event_for(const kbus_limpet_context_t *ctx, uint32_t binder,
+                                 const char *name, kbus_message_t **ret)
+{
+        uint32_t len = (uint32_t)strlen(name);
+        size_t size = 12 + KBUS_PADDED_NAME_LEN((size_t)len);
+        uint32_t *data = calloc(1, size);
+
+        if (!data)
+                return -ENOMEM;
+        data[0] = 1;
+        data[1] = binder;
+        data[2] = len;
+        memcpy(data + 3, name, len);
+        int r = kbus_msg_create_entire(ret, bind_event_name, sizeof(bind_event_name) - 1, data,
+                                       (uint32_t)size, KBUS_BIT_SYNTHETIC);
+        free(data);
+        if (r == 0)
+                (*ret)->id.network_id = ctx->network_id;
+        return r;
+}
+
+KBUS_EXPORT int kbus_limpet_current_repliers(kbus_limpet_context_t *context,
+                                             kbus_message_t ***events, size_t *count)
+{
+        KbusBindingInfo *b;
+        size_t n, made = 0;
+        int r = kbus_query_bindings(context->ksock, &b, &n);
+
+        *events = NULL;
+        *count = 0;
+        if (r < 0)
+                return lib_result(r);
+        kbus_message_t **list = n ? calloc(n, sizeof(*list)) : NULL;
+        if (n && !list)
+                r = -ENOMEM;
+        for (size_t i = 0; i < n && r == 0; i++)
+                if (b[i].is_replier && b[i].ksock_id != context->ksock_id)
+                        r = limpet_bind_event_for(context, b[i].ksock_id, b[i].name,
+                                                  &list[made++]);
+        kbus_query_bindings_free(b, n);
+        if (r < 0) {
+                for (size_t i = 0; i < made; i++)
+                        kbus_msg_delete(&list[i]);
+                free(list);
+                return lib_result(r);
+        }
+        *events = list;
+        *count = made;
+        return 0;
 }
 
 /* ---- the link's bytes ------------------------------------------------- */

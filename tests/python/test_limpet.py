@@ -41,7 +41,7 @@ class Limpet:
     def joined(self, test):
         line = self.line()
         test.assertIsNotNone(line, 'kbus-limpet did not join')
-        test.assertRegex(line, r"^kbus-limpet: bus \S+, network id \d+, joined to Limpet \d+ ")
+        test.assertRegex(line, r"^kbus-limpet: link up: Limpet \d+ at \S+; bus \S+, network id ")
 
     def wait(self, seconds=WAIT):
         return self.proc.wait(seconds)
@@ -114,9 +114,10 @@ class ChainTest(KbusdTestCase):
         self.assertEqual((reply.data, reply.in_reply_to), ('b', sid))
         # another replier now: the stateful request is refused on bus 2
         replier.close()
+        self.replier_crossed(asker, '$.Ch.Ask', present=False)  # the old proxies went
         other = self.open(2)
         other.bind('$.Ch.Ask', True)
-        wait_until(lambda: asker.find_replier('$.Ch.Ask') is not None)
+        self.replier_crossed(asker, '$.Ch.Ask')
         sid = asker.send_msg(stateful_request(reply, '$.Ch.Ask', 's2'))
         status = asker.wait_for_msg(WAIT)
         self.assertEqual((status.name, status.in_reply_to),
@@ -149,13 +150,35 @@ class ChainTest(KbusdTestCase):
         self.replier_crossed(asker, '$.Ch.Ask')
         rid = asker.send_msg(Request('$.Ch.Ask'))
         self.assertIsNotNone(replier.wait_for_msg(WAIT))
-        self.limpets[3].kill()  # bus 2's Limpet: the link b goes
-        self.assertEqual(self.limpets[2].wait(), 1)
-        line = self.limpets[2].line()
-        self.assertRegex(line, r'^kbus-limpet: the other Limpet has gone')
+        self.limpets[3].kill()  # bus 2's Limpet: link b goes
+        self.assertRegex(self.limpets[2].line(),
+                         r'^kbus-limpet: link down: Limpet 13 at \S+: it closed the link$')
         status = asker.wait_for_msg(WAIT)
         self.assertEqual((status.name, status.in_reply_to), ('$.KBUS.Replier.Ignored', rid))
         self.replier_crossed(asker, '$.Ch.Ask', present=False)
+
+        # A new Limpet on bus 2: the server takes the new link, and the replier
+        # bound all along is announced again.
+        again = Limpet(self, '-c', os.path.join(self.kbusd.dir, 'link-b'), '-k', 2, '-id', 13)
+        again.joined(self)
+        self.limpets[2].joined(self)
+        self.replier_crossed(asker, '$.Ch.Ask')
+        rid = asker.send_msg(Request('$.Ch.Ask', 'again'))
+        request = replier.wait_for_msg(WAIT)
+        replier.send_msg(reply_to(request, 'back'))
+        reply = asker.wait_for_msg(WAIT)
+        self.assertEqual((reply.data, reply.in_reply_to), ('back', rid))
+
+    def test_the_client_connects_again(self):
+        self.limpets[2].kill()  # the server of link b; its client waits for a new one
+        self.assertRegex(self.limpets[3].line(), r'^kbus-limpet: link down: Limpet 12 at ')
+        listener = self.open(2)
+        listener.bind('$.Ch.Back')
+        server = Limpet(self, '-s', os.path.join(self.kbusd.dir, 'link-b'), '-k', 1, '-id', 12)
+        server.joined(self)
+        self.limpets[3].joined(self)
+        self.open(0).send_msg(Message('$.Ch.Back', 'again'))
+        self.assertEqual(listener.wait_for_msg(WAIT).data, 'again')
 
 
 class TcpTest(KbusdTestCase):
@@ -192,7 +215,7 @@ class FakeLimpetTest(KbusdTestCase):
 
     def connect(self, network_id, *args):
         server, path = self.fake_server()
-        limpet = Limpet(self, '-c', path, '-id', 1, *args)
+        limpet = Limpet(self, '-c', path, '-id', 1, '--once', *args)
         conn, _ = server.accept()
         self.addCleanup(conn.close)
         conn.settimeout(WAIT)
@@ -205,7 +228,8 @@ class FakeLimpetTest(KbusdTestCase):
         limpet.joined(self)
         conn.sendall(b'\x00' * 64)
         self.assertEqual(limpet.wait(), 1)
-        self.assertIn('not a message', limpet.line())
+        self.assertRegex(limpet.line(), r'^kbus-limpet: link down: Limpet 2 at \S+: '
+                                        r'it sent something that is not a message: ')
         with Ksock(0) as k:  # kbusd is unharmed
             k.bind('$.Still.Here')
 
@@ -216,7 +240,7 @@ class FakeLimpetTest(KbusdTestCase):
 
     def test_not_helo(self):
         server, path = self.fake_server()
-        limpet = Limpet(self, '-c', path)
+        limpet = Limpet(self, '-c', path, '--once')
         conn, _ = server.accept()
         self.addCleanup(conn.close)
         conn.sendall(b'HTTP/1.1')
