@@ -44,11 +44,13 @@
 #include "common.h"
 #include "errors.h"
 #include "kbus/limpet.h"
+#include "limpet-control.h"
 #include "limpet-link.h"
 
 #define LINK_TIMEOUT_MS 60000             /* for HELO, and for opening the ksock */
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
+#define LINK_HEARTBEAT_MS 3000            /* --heartbeat's default */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
 
@@ -62,6 +64,7 @@ typedef struct LimpetOptions {
         const char *terminate;
         uint32_t verbosity;
         bool once;       /* exit when the link goes, as the original */
+        uint32_t heartbeat_ms; /* no word for this long: the link is dead (kbus peers) */
 } LimpetOptions;
 
 typedef struct Limpet {
@@ -76,6 +79,7 @@ typedef struct Limpet {
         kbus_ksock_t ks;
         kbus_limpet_context_t *ctx;
         struct event *bus_ev;
+        struct event *beat_ev;   /* our heartbeats, once the other side said Hello */
         struct bufferevent *link;
         uint32_t other;
         int status;
@@ -94,6 +98,8 @@ static void usage(void)
                "  -m, --message NAME    pass on messages matching NAME (default '$.*')\n"
                "  -v, --verbose N       0 quiet, 1 errors (default), 2 every message on stdout\n"
                "  -t, --terminate NAME  stop when a message NAME is read from the bus\n"
+               "      --heartbeat S     with a kbus Limpet, the link is dead after S seconds\n"
+               "                        without a word from it (default 3)\n"
                "      --once            exit when the link goes, instead of waiting for a\n"
                "                        new one (as the original did)\n"
                "  -h, --help            show this help\n"
@@ -120,7 +126,7 @@ static bool is_option(const char *arg, const char *a, const char *b, const char 
 static void parse_args(int argc, char **argv, LimpetOptions *o)
 {
         *o = (LimpetOptions){ .server = -1, .bus = TOOL_BUS_INIT, .message = "$.*",
-                              .verbosity = 1 };
+                              .verbosity = 1, .heartbeat_ms = LINK_HEARTBEAT_MS };
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 if (is_option(a, "-h", "-help", "--help"))
@@ -144,6 +150,12 @@ static void parse_args(int argc, char **argv, LimpetOptions *o)
                         o->message = option_value(argc, argv, &i);
                 else if (is_option(a, "--once", NULL, NULL))
                         o->once = true;
+                else if (is_option(a, "--heartbeat", NULL, NULL)) {
+                        double sec = tool_option_seconds(a, option_value(argc, argv, &i));
+                        if (sec < 0.05 || sec > 3600)
+                                tool_usage_error("--heartbeat takes 0.05 to 3600 seconds");
+                        o->heartbeat_ms = (uint32_t)(sec * 1000);
+                }
                 else if (is_option(a, "-t", "--terminate", NULL))
                         o->terminate = option_value(argc, argv, &i);
                 else if (is_option(a, "-v", "-verbose", "--verbose")) {
@@ -173,6 +185,7 @@ static void limpet_stop(Limpet *l, int status)
 }
 
 static void link_wait(Limpet *l);
+static void heartbeat_start(Limpet *l, uint32_t peer_ms);
 static void link_down(Limpet *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A message from the bus: amend it and put it on the link. */
@@ -276,9 +289,45 @@ static void on_link_read(struct bufferevent *bev, void *arg)
                 if (!msg)
                         return; /* the rest is on its way */
                 evbuffer_drain(in, used);
-                to_bus(l, msg);
+                uint32_t beat_ms = 0;
+                LimpetControl kind = limpet_control_kind(msg, &beat_ms);
+                if (kind == LIMPET_HELLO && beat_ms)
+                        heartbeat_start(l, beat_ms);
+                else if (kind == LIMPET_NOT_CONTROL)
+                        to_bus(l, msg);
                 kbus_msg_delete(&msg);
         }
+}
+
+static void on_beat(evutil_socket_t unused, short what, void *arg)
+{
+        Limpet *l = arg;
+        kbus_message_t *beat;
+        (void)unused;
+        (void)what;
+
+        if (limpet_control_heartbeat(&beat) == 0)
+                link_put(l, &beat);
+}
+
+/*
+ * The other side is a kbus Limpet that beats every @peer_ms / 3 at least:
+ * beat for it as often, and take the link for dead after our own
+ * --heartbeat without a byte from it.
+ */
+static void heartbeat_start(Limpet *l, uint32_t peer_ms)
+{
+        uint32_t every = peer_ms / 3 ? peer_ms / 3 : 1;
+        struct timeval beat = { every / 1000, (every % 1000) * 1000 };
+        struct timeval dead = { l->o->heartbeat_ms / 1000, (l->o->heartbeat_ms % 1000) * 1000 };
+
+        if (l->beat_ev)
+                return;
+        l->beat_ev = event_new(l->base, -1, EV_PERSIST, on_beat, l);
+        if (!l->beat_ev)
+                return; /* no heartbeats: keepalive and EOF still end the link */
+        event_add(l->beat_ev, &beat);
+        bufferevent_set_timeouts(l->link, &dead, NULL);
 }
 
 static void on_link_drained(struct bufferevent *bev, void *arg)
@@ -297,7 +346,9 @@ static void on_link_event(struct bufferevent *bev, short what, void *arg)
         Limpet *l = arg;
         (void)bev;
 
-        if (what & BEV_EVENT_ERROR)
+        if (what & BEV_EVENT_TIMEOUT)
+                link_down(l, "not a word from it for %.3g s", l->o->heartbeat_ms / 1000.0);
+        else if (what & BEV_EVENT_ERROR)
                 link_down(l, "%s", strerror(errno));
         else if (what & BEV_EVENT_EOF)
                 link_down(l, "it closed the link");
@@ -310,7 +361,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         limpet_stop(arg, TOOL_EXIT_OK);
 }
 
-/* Ends the link: the ksock is closed, so kbusd answers what we took and drops our proxies. */
+/* What one link holds; the ksock is closed, so kbusd answers what we took and drops our proxies. */
+static void link_free(Limpet *l)
+{
+        if (l->beat_ev)
+                event_free(l->beat_ev);
+        if (l->bus_ev)
+                event_free(l->bus_ev);
+        if (l->link)
+                bufferevent_free(l->link);
+        kbus_limpet_free_context(&l->ctx);
+        if (l->ks >= 0)
+                kbus_ksock_close(l->ks);
+        l->beat_ev = NULL;
+        l->bus_ev = NULL;
+        l->link = NULL;
+        l->ks = -1;
+}
+
+/* Ends the link, says why, and waits for the next one (or exits with --once). */
 static void link_down(Limpet *l, const char *fmt, ...)
 {
         va_list ap;
@@ -321,16 +390,7 @@ static void link_down(Limpet *l, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
-        if (l->bus_ev)
-                event_free(l->bus_ev);
-        if (l->link)
-                bufferevent_free(l->link);
-        kbus_limpet_free_context(&l->ctx);
-        if (l->ks >= 0)
-                kbus_ksock_close(l->ks);
-        l->bus_ev = NULL;
-        l->link = NULL;
-        l->ks = -1;
+        link_free(l);
         if (l->o->once)
                 limpet_stop(l, TOOL_EXIT_FAIL);
         else
@@ -354,6 +414,9 @@ static int link_join_bus(Limpet *l)
                 tool_error("joining the bus", -r, TOOL_OP_BIND);
                 return r;
         }
+        kbus_message_t *hello;
+        if (limpet_control_hello(l->o->heartbeat_ms, &hello) == 0)
+                link_put(l, &hello); /* first: the extensions, if the other side knows them */
         for (size_t i = 0; i < n; i++)
                 link_put(l, &events[i]);
         free(events);
@@ -478,13 +541,7 @@ static void limpet_start(Limpet *l, const LimpetOptions *o)
 
 static void limpet_free(Limpet *l)
 {
-        if (l->bus_ev)
-                event_free(l->bus_ev);
-        if (l->link)
-                bufferevent_free(l->link);
-        kbus_limpet_free_context(&l->ctx);
-        if (l->ks >= 0)
-                kbus_ksock_close(l->ks);
+        link_free(l);
         if (l->accept_ev)
                 event_free(l->accept_ev);
         if (l->retry_ev)

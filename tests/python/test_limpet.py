@@ -25,6 +25,25 @@ LIMPET = os.environ.get('KBUS_LIMPET') or os.path.join(SOURCE_ROOT, 'build', 'to
 WAIT = 20.0
 
 
+def link_message(name, data=b'', id_net=2, serial=1):
+    """One message as the link carries it (docs/limpet.md)."""
+    name = name.encode()
+    header = struct.pack('!16I', 0x7375624B, id_net, serial, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0,
+                         len(name), len(data), 0x4B627573)
+    return (header + name + b'\x00' * (4 - len(name) % 4) + data +
+            b'\x00' * (-len(data) % 4) + struct.pack('!I', 0x4B627573))
+
+
+def read_link_message(conn):
+    """(name, data) of the next message read from the link."""
+    header = conn.recv(64, socket.MSG_WAITALL)
+    fields = struct.unpack('!16I', header)
+    name_len, data_len = fields[13], fields[14]
+    rest = conn.recv((name_len + 4) // 4 * 4 + (data_len + 3) // 4 * 4 + 4, socket.MSG_WAITALL)
+    padded = (name_len + 4) // 4 * 4
+    return rest[:name_len].decode(), rest[padded:padded + data_len]
+
+
 class Limpet:
     """One kbus-limpet process; its stderr is read line by line."""
 
@@ -252,14 +271,30 @@ class FakeLimpetTest(KbusdTestCase):
         limpet.joined(self)
         listener = self.open(0)
         listener.bind('$.From.Link')
-        name = b'$.From.Link'
-        padded = name + b'\x00' * (4 - len(name) % 4)
-        header = struct.pack('!16I', 0x7375624B, 2, 77, 0, 0, 0, 5, 2, 5, 0, 0, 0, 0,
-                             len(name), 2, 0x4B627573)
-        conn.sendall(header + padded + b'ok\x00\x00' + struct.pack('!I', 0x4B627573))
+        conn.sendall(link_message('$.From.Link', b'ok', serial=77))
         got = listener.wait_for_msg(WAIT)
         self.assertEqual((got.name, got.data, got.id.network_id, got.id.serial_num),
                          ('$.From.Link', 'ok', 2, 77))
+
+    def test_hello_and_heartbeats(self):
+        limpet, conn = self.connect(2, '--heartbeat', '0.5')
+        limpet.joined(self)
+        self.assertEqual(read_link_message(conn), ('$.KBUS.Limpet.Hello', b'heartbeat=500'))
+        conn.sendall(link_message('$.KBUS.Limpet.Hello', b'heartbeat=300'))
+        self.assertEqual(read_link_message(conn), ('$.KBUS.Limpet.Heartbeat', b''))  # every 0.1 s
+        # now silent: after 0.5 s without a word the link is dead
+        self.assertEqual(limpet.wait(), 1)
+        self.assertRegex(limpet.line(), r'^kbus-limpet: link down: Limpet 2 at \S+: '
+                                        r'not a word from it for 0.5 s$')
+
+    def test_an_original_limpet_gets_no_timeout(self):
+        limpet, conn = self.connect(2, '--heartbeat', '0.2')
+        limpet.joined(self)
+        self.assertIsNone(limpet.line(seconds=0.6))  # silent, but it never said Hello
+        listener = self.open(0)
+        listener.bind('$.Quiet.Peer')
+        conn.sendall(link_message('$.Quiet.Peer', b'still here'))
+        self.assertEqual(listener.wait_for_msg(WAIT).data, 'still here')
 
     def test_terminate(self):
         limpet, _ = self.connect(2, '-t', '$.Limpet.Stop')

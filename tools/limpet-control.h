@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * limpet-control.h - the messages two kbus Limpets say to each other on
+ * their link, never to a bus: the extensions negotiated after HELO
+ * (docs/limpet.md, "Extensions").
+ */
+#ifndef KBUS_TOOLS_LIMPET_CONTROL_H
+#define KBUS_TOOLS_LIMPET_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kbus/kbus.h"
+
+/* Every control message is named below this; a bus never sees one. */
+#define LIMPET_CONTROL_PREFIX "$.KBUS.Limpet."
+
+typedef enum LimpetControl {
+        LIMPET_NOT_CONTROL = 0, /* an ordinary message, for the bus */
+        LIMPET_HELLO,           /* the other side knows the extensions */
+        LIMPET_HEARTBEAT,       /* the other side is alive */
+        LIMPET_UNKNOWN,         /* a control message of a later version: ignored */
+} LimpetControl;
+
+int limpet_control_hello(uint32_t heartbeat_ms, kbus_message_t **ret);
+int limpet_control_heartbeat(kbus_message_t **ret);
+LimpetControl limpet_control_kind(const kbus_message_t *msg, uint32_t *heartbeat_ms);
+
+#endif
