@@ -269,6 +269,30 @@ static void test_current_repliers(void **state)
         KT_CLOSE(asker, replier);
 }
 
+/* What amend_msg_from_kbus() does not pass on. */
+static void test_not_passed_on(void **state)
+{
+        (void)state;
+        kbus_limpet_context_t *ctx = pair.side[0].ctx; /* network id 1, the other 2 */
+        kbus_message_t *m;
+
+        assert_int_equal(kbus_msg_create_entire(&m, "$.Lim.X", 7, NULL, 0, 0), 0);
+        m->from = 77;
+        m->id = (kbus_msg_id_t){ 2, 5 }; /* from the other Limpet */
+        assert_int_equal(kbus_limpet_amend_msg_from_kbus(ctx, m), 1);
+        m->id = (kbus_msg_id_t){ 1, 5 }; /* it left through us: a loop */
+        assert_int_equal(kbus_limpet_amend_msg_from_kbus(ctx, m), 1);
+        m->id = (kbus_msg_id_t){ 3, 5 }; /* from further away: on */
+        assert_int_equal(kbus_limpet_amend_msg_from_kbus(ctx, m), 0);
+        assert_int_equal(m->id.network_id, 3);
+        assert_int_equal(m->orig_from.network_id, 1);
+        assert_int_equal(m->orig_from.local_id, 77);
+        m->id = (kbus_msg_id_t){ 0, 6 };
+        m->from = kt_id(pair.side[0].ks); /* our own send */
+        assert_int_equal(kbus_limpet_amend_msg_from_kbus(ctx, m), 1);
+        kbus_msg_delete(&m);
+}
+
 static void test_new_context_errors(void **state)
 {
         kbus_limpet_context_t *ctx = (kbus_limpet_context_t *)1;
@@ -399,6 +423,7 @@ int main(void)
                                                 pair_setup, pair_teardown),
                 cmocka_unit_test_setup_teardown(test_current_repliers, pair_setup,
                                                 pair_teardown),
+                cmocka_unit_test_setup_teardown(test_not_passed_on, pair_setup, pair_teardown),
                 cmocka_unit_test_setup_teardown(test_new_context_errors, pair_setup,
                                                 pair_teardown),
                 cmocka_unit_test(test_header_serialisation),

@@ -559,6 +559,7 @@ int main(int argc, char **argv)
         Limpet l;
 
         tool_init("kbus-limpet");
+        setvbuf(stdout, NULL, _IOLBF, 0); /* its lines are a log: each as it happens */
         signal(SIGPIPE, SIG_IGN);
         parse_args(argc, argv, &o);
         limpet_start(&l, &o);

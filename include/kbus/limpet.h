@@ -17,8 +17,10 @@
  *    Limpet that passes it on; messages that came from the other Limpet
  *    (their id names it) or that this Limpet sent itself (kbus: in a chain
  *    of buses the id names the first Limpet, so the original bounced them
- *    back and forth), and replier bind events for its own proxy bindings,
- *    are not passed back; a request this Limpet must answer (as proxy replier) is
+ *    back and forth), messages that already left through this Limpet
+ *    (kbus: their id names it; they came back round a loop of links), and
+ *    replier bind events for its own proxy bindings, are not passed on; a
+ *    request this Limpet must answer (as proxy replier) is
  *    remembered, so that the reply from the far side can be returned to
  *    its requester.
  *  - From the link to its bus (kbus_limpet_amend_msg_to_kbus()): a replier

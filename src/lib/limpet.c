@@ -60,6 +60,7 @@ struct kbus_limpet_context {
         uint32_t network_id;
         uint32_t other_network_id;
         uint32_t verbosity;
+        bool loop_seen; /* a message came back round a loop (logged once) */
         char *message_name;
         struct RequestTree requests;
         struct ProxyTree proxies;
@@ -270,6 +271,15 @@ KBUS_EXPORT int kbus_limpet_amend_msg_from_kbus(kbus_limpet_context_t *context,
         }
         if (msg->id.network_id == ctx->other_network_id) {
                 limpet_trace(ctx, ".. came from the other Limpet: not passed back", NULL);
+                return 1;
+        }
+        if (msg->id.network_id == ctx->network_id) {
+                /* kbus: it left this bus through us and came back another way: the
+                 * buses form a loop.  Passing it on again would send it round for ever. */
+                if (!ctx->loop_seen && ctx->verbosity >= 1)
+                        printf("Limpet %u: '%s' came back round a loop of links; such messages "
+                               "are dropped (said once)\n", ctx->network_id, kbus_msg_name_ptr(msg));
+                ctx->loop_seen = true;
                 return 1;
         }
         if (msg->id.network_id == 0)

@@ -49,13 +49,19 @@ class Limpet:
 
     def __init__(self, test, *args):
         self.proc = subprocess.Popen([LIMPET] + [str(a) for a in args],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         self.buffer = bytearray()
+        self.out_buffer = bytearray()
         test.addCleanup(self.kill)
 
     def line(self, seconds=WAIT):
+        """The next line on stderr (link up/down, errors), or None."""
         return read_line(self.proc.stderr.fileno(), self.buffer, time.monotonic() + seconds)
+
+    def out_line(self, seconds=WAIT):
+        """The next line on stdout (what the Limpet API prints), or None."""
+        return read_line(self.proc.stdout.fileno(), self.out_buffer, time.monotonic() + seconds)
 
     def joined(self, test):
         line = self.line()
@@ -70,6 +76,7 @@ class Limpet:
             self.proc.kill()
             self.proc.wait()
         self.proc.stderr.close()
+        self.proc.stdout.close()
 
 
 class ChainTest(KbusdTestCase):
@@ -198,6 +205,41 @@ class ChainTest(KbusdTestCase):
         self.limpets[3].joined(self)
         self.open(0).send_msg(Message('$.Ch.Back', 'again'))
         self.assertEqual(listener.wait_for_msg(WAIT).data, 'again')
+
+
+class LoopTest(KbusdTestCase):
+    """Three buses joined in a ring: a message must not go round for ever."""
+
+    buses = 3
+
+    def test_a_ring_of_three_buses(self):
+        d = self.kbusd.dir
+        ring = [Limpet(self, '-s', d + '/a', '-k', 0, '-id', 10, '-v', 1),
+                Limpet(self, '-c', d + '/a', '-k', 1, '-id', 11),
+                Limpet(self, '-s', d + '/b', '-k', 1, '-id', 12),
+                Limpet(self, '-c', d + '/b', '-k', 2, '-id', 13),
+                Limpet(self, '-s', d + '/c', '-k', 2, '-id', 14),
+                Limpet(self, '-c', d + '/c', '-k', 0, '-id', 15)]
+        for limpet in ring:
+            limpet.joined(self)
+        listeners = [self.open(bus, 'r') for bus in range(3)]
+        for listener in listeners:
+            listener.bind('$.Ring.*')
+        self.open(0).send_msg(Message('$.Ring.Once', 'x'))
+        # Limpet 10 sees it come back round, says so once, and drops it.
+        line = ring[0].out_line()
+        self.assertEqual(line, "Limpet 10: '$.Ring.Once' came back round a loop of links; "
+                               "such messages are dropped (said once)")
+        # It went once each way round the ring and stopped where it began: bus 0
+        # has the original and both copies that came back, buses 1 and 2 a copy
+        # from each direction.  Then no more.
+        copies = []
+        for listener in listeners:
+            n = 0
+            while listener.wait_for_msg(0.5) is not None:
+                n += 1
+            copies.append(n)
+        self.assertEqual(copies, [3, 2, 2])
 
 
 class TcpTest(KbusdTestCase):
