@@ -10,6 +10,7 @@ itself: a fake Limpet that breaks the protocol, one with our network id,
 and the command line.
 """
 
+import errno
 import os
 import time
 import socket
@@ -17,7 +18,8 @@ import struct
 import subprocess
 import unittest
 
-from kbusd_harness import KbusdTestCase, SOURCE_ROOT, _die_with_parent, read_line, wait_until
+from kbusd_harness import (Kbusd, KbusdTestCase, SOURCE_ROOT, _die_with_parent, read_line,
+                           wait_until)
 from kbus import Ksock, Message, Request, reply_to, stateful_request
 
 LIMPET = os.environ.get('KBUS_LIMPET') or os.path.join(SOURCE_ROOT, 'build', 'tools',
@@ -240,6 +242,34 @@ class LoopTest(KbusdTestCase):
                 n += 1
             copies.append(n)
         self.assertEqual(copies, [3, 2, 2])
+
+
+class TwoKbusdTest(KbusdTestCase):
+    """Two kbusd, as on two hosts: the far one dies with a request in flight."""
+
+    def test_far_kbusd_dies_mid_request(self):
+        far = Kbusd().start()
+        self.addCleanup(far.stop)
+        far_bus = os.path.join(far.dir, 'kbus0')
+        link = os.path.join(self.kbusd.dir, 'link')
+        near_limpet = Limpet(self, '-s', link, '--bus', 0, '--id', 1)
+        far_limpet = Limpet(self, '-c', link, '--bus', far_bus, '--id', 2)
+        near_limpet.joined(self)
+        far_limpet.joined(self)
+        asker = self.open(0)
+        replier = Ksock(far_bus)
+        self.addCleanup(replier.close)
+        replier.bind('$.Far.Ask', True)
+        wait_until(lambda: asker.find_replier('$.Far.Ask') is not None)
+        rid = asker.send_msg(Request('$.Far.Ask'))
+        self.assertIsNotNone(replier.wait_for_msg(WAIT))
+        far.kill()
+        self.assertEqual(far_limpet.wait(), 1)  # its bus went: nothing a new link would fix
+        self.assertRegex(near_limpet.line(), r'^kbus-limpet: link down: Limpet 2 at ')
+        status = asker.wait_for_msg(WAIT)
+        self.assertEqual((status.name, status.in_reply_to), ('$.KBUS.Replier.Ignored', rid))
+        self.assertIsNone(asker.find_replier('$.Far.Ask'))
+        self.assertRaisesErrno(errno.EADDRNOTAVAIL, asker.send_msg, Request('$.Far.Ask'))
 
 
 class TcpTest(KbusdTestCase):
