@@ -35,6 +35,8 @@ for m in man8/kbusd.8 man1/kbus-send.1 man1/kbus-listen.1 man1/kbus-ctl.1 man1/k
 done
 find "$dest" -name kbusd.service | grep -q . || { echo "install-test: no kbusd.service" >&2; exit 1; }
 find "$dest" -name kbusd.socket | grep -q . || { echo "install-test: no kbusd.socket" >&2; exit 1; }
+find "$dest" -name 'kbus-limpet@.service' | grep -q . ||
+        { echo "install-test: no kbus-limpet@.service" >&2; exit 1; }
 pkgdir=$(find "$dest" -path '*/kbus/__init__.py' | head -n 1)
 [ -n "$pkgdir" ] || { echo "install-test: no Python package" >&2; exit 1; }
 PYTHONPATH=$(dirname "$(dirname "$pkgdir")") python3 -c 'import kbus, kbus.aio; kbus.Ksock' ||

@@ -184,12 +184,33 @@ static void test_units_verify(void **state)
         assert_string_equal(out, "");
 }
 
+/* The Limpet template, instantiated, with the built kbus-limpet: as sound and as hardened. */
+static void test_limpet_unit_verify(void **state)
+{
+        char cmd[1024], out[1024];
+        (void)state;
+
+        snprintf(cmd, sizeof(cmd),
+                 "set -e; cd '%s'; sed 's|^ExecStart=[^ ]*|ExecStart=%s|' '%s' > "
+                 "kbus-limpet@.service; systemd-analyze verify --man=no "
+                 "kbus-limpet@tank.service 2>&1; systemd-analyze security --offline=true "
+                 "--threshold=20 kbus-limpet@tank.service > /dev/null 2>&1",
+                 dir, getenv("KBUS_LIMPET"), getenv("KBUS_LIMPET_UNIT"));
+        FILE *p = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof(out) - 1, p);
+        out[n] = '\0';
+        if (pclose(p) != 0)
+                fail_msg("systemd-analyze: %s", out);
+        assert_string_equal(out, "");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_notify_ready_and_stopping, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_socket_activation, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_units_verify, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_limpet_unit_verify, setup, teardown),
         };
         alarm(120);
         return cmocka_run_group_tests(tests, NULL, NULL);
