@@ -39,8 +39,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
+#include "../src/proto/name.h"
 #include "common.h"
 #include "errors.h"
 #include "kbus/limpet.h"
@@ -51,6 +53,7 @@
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_HEARTBEAT_MS 3000            /* --heartbeat's default */
+#define LIMPET_MAX_LIST 64                /* --peer-uid and --allow, each */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
 
@@ -65,6 +68,10 @@ typedef struct LimpetOptions {
         uint32_t verbosity;
         bool once;       /* exit when the link goes, as the original */
         uint32_t heartbeat_ms; /* no word for this long: the link is dead (kbus peers) */
+        uid_t peer_uids[LIMPET_MAX_LIST]; /* who may be at the other end of a Unix link */
+        int npeer_uids;   /* 0: root and our own uid */
+        const char *allow[LIMPET_MAX_LIST]; /* what the far side may bind or send here */
+        int nallow;       /* 0: anything */
 } LimpetOptions;
 
 typedef struct Limpet {
@@ -82,6 +89,7 @@ typedef struct Limpet {
         struct event *beat_ev;   /* our heartbeats, once the other side said Hello */
         struct bufferevent *link;
         uint32_t other;
+        bool refusal_said; /* --allow refused something on this link (said once) */
         int status;
 } Limpet;
 
@@ -100,6 +108,10 @@ static void usage(void)
                "  -t, --terminate NAME  stop when a message NAME is read from the bus\n"
                "      --heartbeat S     with a kbus Limpet, the link is dead after S seconds\n"
                "                        without a word from it (default 3)\n"
+               "      --peer-uid USER   who may be at the other end of a Unix-socket link, a\n"
+               "                        name or uid, repeatable (default: root and you)\n"
+               "      --allow NAME      what the far side may bind or send on this bus: a\n"
+               "                        name or wildcard, repeatable (default: anything)\n"
                "      --once            exit when the link goes, instead of waiting for a\n"
                "                        new one (as the original did)\n"
                "  -h, --help            show this help\n"
@@ -120,6 +132,21 @@ static const char *option_value(int argc, char **argv, int *i)
 static bool is_option(const char *arg, const char *a, const char *b, const char *c)
 {
         return strcmp(arg, a) == 0 || (b && strcmp(arg, b) == 0) || (c && strcmp(arg, c) == 0);
+}
+
+/* --peer-uid USER: a user name or a uid. */
+static void add_peer_uid(LimpetOptions *o, const char *arg)
+{
+        struct passwd *pw = getpwnam(arg);
+        uint32_t uid;
+
+        if (o->npeer_uids == LIMPET_MAX_LIST)
+                tool_usage_error("at most %d --peer-uid", LIMPET_MAX_LIST);
+        if (pw)
+                uid = pw->pw_uid;
+        else if (tool_parse_u32(arg, 0, UINT32_MAX - 1, &uid) < 0)
+                tool_usage_error("--peer-uid takes a user name or uid, not '%s'", arg);
+        o->peer_uids[o->npeer_uids++] = (uid_t)uid;
 }
 
 /* The original's words, in any order, and their long forms. */
@@ -150,7 +177,15 @@ static void parse_args(int argc, char **argv, LimpetOptions *o)
                         o->message = option_value(argc, argv, &i);
                 else if (is_option(a, "--once", NULL, NULL))
                         o->once = true;
-                else if (is_option(a, "--heartbeat", NULL, NULL)) {
+                else if (is_option(a, "--peer-uid", NULL, NULL))
+                        add_peer_uid(o, option_value(argc, argv, &i));
+                else if (is_option(a, "--allow", NULL, NULL)) {
+                        const char *name = option_value(argc, argv, &i);
+                        if (o->nallow == LIMPET_MAX_LIST ||
+                            name_check(name, strlen(name), true, NULL) != 0)
+                                tool_usage_error("--allow takes a name or wildcard, not '%s'", name);
+                        o->allow[o->nallow++] = name;
+                } else if (is_option(a, "--heartbeat", NULL, NULL)) {
                         double sec = tool_option_seconds(a, option_value(argc, argv, &i));
                         if (sec < 0.05 || sec > 3600)
                                 tool_usage_error("--heartbeat takes 0.05 to 3600 seconds");
@@ -251,12 +286,64 @@ static void link_put(Limpet *l, kbus_message_t **msg)
         kbus_msg_delete(msg);
 }
 
+/* Whether --allow lets the far side bind or send @name here (a reply always may). */
+static bool name_allowed(const Limpet *l, const char *name, size_t len)
+{
+        if (l->o->nallow == 0)
+                return true;
+        for (int i = 0; i < l->o->nallow; i++) {
+                NameRelation rel = name_relate(name, len, l->o->allow[i], strlen(l->o->allow[i]));
+                if (rel == NAME_SAME || rel == NAME_INSIDE)
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * What the far side asks of this bus, checked against --allow: 0, or
+ * -EPERM with @what set to what was refused.
+ */
+static int far_side_allowed(const Limpet *l, const kbus_message_t *msg, const char **what,
+                            char shown[KBUS_MAX_NAME_LEN + 1])
+{
+        uint32_t is_bind, binder;
+        char *name;
+
+        *what = "send";
+        snprintf(shown, KBUS_MAX_NAME_LEN + 1, "%.*s", (int)msg->name_len, kbus_msg_name_ptr(msg));
+        if (kbus_msg_is_reply(msg))
+                return 0;
+        if (msg->name_len == sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1 &&
+            !memcmp(kbus_msg_name_ptr(msg), KBUS_MSG_NAME_REPLIER_BIND_EVENT, msg->name_len)) {
+                if (kbus_msg_split_bind_event(msg, &is_bind, &binder, &name) < 0)
+                        return 0; /* malformed: amend_msg_to_kbus() says so */
+                bool ok = !is_bind || name_allowed(l, name, strlen(name));
+                snprintf(shown, KBUS_MAX_NAME_LEN + 1, "%s", name);
+                free(name);
+                *what = "bind as replier for";
+                return ok ? 0 : -EPERM;
+        }
+        return name_allowed(l, kbus_msg_name_ptr(msg), msg->name_len) ? 0 : -EPERM;
+}
+
 /* A message from the link: amend it and send it on the bus (or answer it). */
 static void to_bus(Limpet *l, kbus_message_t *msg)
 {
         kbus_message_t *error = NULL;
-        int r = kbus_limpet_amend_msg_to_kbus(l->ctx, msg, &error);
+        char shown[KBUS_MAX_NAME_LEN + 1];
+        const char *what;
+        int r = far_side_allowed(l, msg, &what, shown);
 
+        if (r < 0) { /* a request still gets its answer: RemoteError.1 (EPERM) */
+                if (l->o->verbosity >= 1 && !l->refusal_said)
+                        fprintf(stderr, "%s: Limpet %u may not %s %s here (--allow; said "
+                                        "once a link)\n", tool_name(), l->other, what, shown);
+                l->refusal_said = true;
+                if (kbus_limpet_could_not_send_to_kbus_msg(l->ctx, msg, r, &error) == 0)
+                        link_put(l, &error);
+                return;
+        }
+        r = kbus_limpet_amend_msg_to_kbus(l->ctx, msg, &error);
         if (r == 0) {
                 int sent = kbus_ksock_send_msg(l->ks, msg, NULL);
                 if (sent < 0)
@@ -424,8 +511,33 @@ static int link_join_bus(Limpet *l)
 }
 
 /* A connected socket: HELO, then the bus; the link is up, or down again. */
+/* Whether the other end of a Unix link runs as a uid --peer-uid allows; TCP: yes. */
+static bool peer_allowed(const Limpet *l, int fd, uid_t *uid)
+{
+        if (l->o->link.path == NULL || link_peer_uid(fd, uid) < 0)
+                return l->o->link.path == NULL;
+        if (l->o->npeer_uids == 0)
+                return *uid == 0 || *uid == getuid();
+        for (int i = 0; i < l->o->npeer_uids; i++)
+                if (l->o->peer_uids[i] == *uid)
+                        return true;
+        return false;
+}
+
 static void link_up(Limpet *l, int fd)
 {
+        uid_t uid = 0;
+
+        if (!peer_allowed(l, fd, &uid)) {
+                fprintf(stderr, "%s: %s: a Limpet of uid %u was refused (--peer-uid)\n",
+                        tool_name(), l->o->link_arg, (unsigned)uid);
+                close(fd);
+                if (l->o->once)
+                        limpet_stop(l, TOOL_EXIT_FAIL);
+                else
+                        link_wait(l);
+                return;
+        }
         int r = link_hello(fd, l->o->id, &l->other, LINK_TIMEOUT_MS);
 
         if (r == 0 && l->other == l->o->id)
@@ -454,6 +566,7 @@ static void link_up(Limpet *l, int fd)
         }
         event_add(l->bus_ev, NULL);
         l->backoff_ms = LINK_BACKOFF_FIRST_MS;
+        l->refusal_said = false;
         if (l->o->verbosity >= 1) {
                 char label[300];
                 tool_bus_label(&l->o->bus, label, sizeof(label));

@@ -245,6 +245,24 @@ int link_connect(const LinkAddress *a, char *why, size_t whylen)
         return link_connected(a, link_connect_once(a, why, whylen));
 }
 
+/**
+ * link_peer_uid() - the uid of the process at the other end of a Unix link.
+ * @fd:  the link
+ * @ret: the uid
+ *
+ * Return: 0, or a negative errno (-ENOTSOCK etc.; a TCP link has none).
+ */
+int link_peer_uid(int fd, uid_t *ret)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        *ret = cred.uid;
+        return 0;
+}
+
 /* Reads exactly @len bytes within @timeout_ms. */
 static int link_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
 {

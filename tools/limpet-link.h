@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Where the link is: a Unix socket path, or a TCP host and port. */
 typedef struct LinkAddress {
@@ -23,5 +24,6 @@ int link_listen(const LinkAddress *a, char *why, size_t whylen);
 int link_accept(const LinkAddress *a, int lfd);
 int link_connect(const LinkAddress *a, char *why, size_t whylen);
 int link_hello(int fd, uint32_t network_id, uint32_t *other_id, int timeout_ms);
+int link_peer_uid(int fd, uid_t *ret);
 
 #endif

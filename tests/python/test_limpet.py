@@ -272,6 +272,48 @@ class TwoKbusdTest(KbusdTestCase):
         self.assertRaisesErrno(errno.EADDRNOTAVAIL, asker.send_msg, Request('$.Far.Ask'))
 
 
+class AccessTest(KbusdTestCase):
+    """--allow and --peer-uid."""
+
+    buses = 2
+
+    def test_allow(self):
+        link = os.path.join(self.kbusd.dir, 'link')
+        guarded = Limpet(self, '-s', link, '-k', 0, '--allow', '$.Ok.*')
+        other = Limpet(self, '-c', link, '-k', 1)
+        guarded.joined(self)
+        other.joined(self)
+        near, far = self.open(0), self.open(1)
+        far.bind('$.No.Ask', True)
+        far.bind('$.Ok.Ask', True)
+        wait_until(lambda: near.find_replier('$.Ok.Ask') is not None)
+        self.assertIsNone(near.find_replier('$.No.Ask'))  # its bind event came first
+        self.assertEqual(guarded.line(), 'kbus-limpet: Limpet 1 may not bind as replier for '
+                                         '$.No.Ask here (--allow; said once a link)')
+        listener = self.open(0)
+        listener.bind('$.No.Hello')
+        listener.bind('$.Ok.Hello')
+        far.send_msg(Message('$.No.Hello'))
+        far.send_msg(Message('$.Ok.Hello'))
+        self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Ok.Hello')  # only that one
+        # a request the far side may not send here still gets its answer
+        near_replier = self.open(0)
+        near_replier.bind('$.No.Svc', True)
+        wait_until(lambda: far.find_replier('$.No.Svc') is not None)
+        rid = far.send_msg(Request('$.No.Svc'))
+        status = far.wait_for_msg(WAIT)
+        self.assertEqual((status.name, status.in_reply_to), ('$.KBUS.RemoteError.1', rid))
+        self.assertIsNone(near_replier.read_next_msg())
+
+    def test_peer_uid(self):
+        link = os.path.join(self.kbusd.dir, 'link')
+        server = Limpet(self, '-s', link, '--peer-uid', 12345)
+        client = Limpet(self, '-c', link, '-k', 1, '--once')
+        self.assertEqual(server.line(), 'kbus-limpet: %s: a Limpet of uid %d was refused '
+                                        '(--peer-uid)' % (link, os.getuid()))
+        self.assertEqual(client.wait(), 1)
+
+
 class TcpTest(KbusdTestCase):
     """A pair over TCP on the loopback interface."""
 
