@@ -291,6 +291,14 @@ static void test_not_passed_on(void **state)
         m->from = kt_id(pair.side[0].ks); /* our own send */
         assert_int_equal(kbus_limpet_amend_msg_from_kbus(ctx, m), 1);
         kbus_msg_delete(&m);
+
+        /* kbusd does not even echo a Limpet's sends to it (CTL_NO_ECHO); others hear them */
+        kbus_ksock_t other = kt_open(0, O_RDWR);
+        assert_int_equal(kbus_ksock_bind(other, "$.Lim.Self", 0), 0);
+        kt_send(pair.side[0].ks, "$.Lim.Self", "x", 0);
+        assert_int_equal(kt_num_messages(pair.side[0].ks), 0);
+        assert_int_equal(kt_num_messages(other), 1);
+        kt_close(other);
 }
 
 static void test_new_context_errors(void **state)

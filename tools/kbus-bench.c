@@ -10,6 +10,11 @@
  * single-threaded relay (the best any broker could do), and prints each
  * kbus figure as a ratio of its ceiling.  Machines are noisy: trust the
  * ratios of one run, not absolute numbers across runs.
+ *
+ * With kbus-limpet (beside kbus-bench, or --limpet PATH) it also joins the
+ * private kbusd's bus 0 and bus 1 with a Limpet pair, over a Unix socket
+ * and over TCP on the loopback, and measures the request/reply round trip
+ * and pipelined announcements across the link, beside the direct figures.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -42,6 +49,7 @@ typedef struct Options {
         int fanout;    /* receivers for the fan-out figure */
         const char *only; /* run just this kbus figure (for profiling), or NULL */
         const char *policy; /* kbusd's --policy, or NULL */
+        const char *limpet; /* kbus-limpet, or NULL: no Limpet rows */
 } Options;
 
 typedef struct Figure {
@@ -125,10 +133,11 @@ static void start_kbusd(const Options *o, char *dir)
                 dup2(out[1], 1);
                 close(out[0]);
                 if (o->policy)
-                        execlp(o->kbusd, o->kbusd, "--socket-dir", dir, "--policy", o->policy,
-                               (char *)NULL);
+                        execlp(o->kbusd, o->kbusd, "--socket-dir", dir, "--buses", "2",
+                               "--policy", o->policy, (char *)NULL);
                 else
-                        execlp(o->kbusd, o->kbusd, "--socket-dir", dir, (char *)NULL);
+                        execlp(o->kbusd, o->kbusd, "--socket-dir", dir, "--buses", "2",
+                               (char *)NULL);
                 _exit(127);
         }
         close(out[1]);
@@ -146,20 +155,27 @@ static void stop_kbusd(const char *dir)
 
         kill(bench_kbusd_pid, SIGTERM);
         waitpid(bench_kbusd_pid, NULL, 0);
-        snprintf(lock, sizeof(lock), "%s/kbus0.lock", dir); /* kbusd leaves its lock file */
-        unlink(lock);
+        for (int bus = 0; bus < 2; bus++) { /* kbusd leaves its lock files */
+                snprintf(lock, sizeof(lock), "%s/kbus%d.lock", dir, bus);
+                unlink(lock);
+        }
         rmdir(dir);
 }
 
-static kbus_ksock_t bench_open(void)
+static kbus_ksock_t bench_open_bus(uint32_t bus)
 {
-        kbus_ksock_t ks = kbus_ksock_open(0, O_RDWR);
+        kbus_ksock_t ks = kbus_ksock_open(bus, O_RDWR);
 
         if (ks < 0) {
                 errno = -ks;
                 die("kbus_ksock_open");
         }
         return ks;
+}
+
+static kbus_ksock_t bench_open(void)
+{
+        return bench_open_bus(0);
 }
 
 static void check(int r, const char *what)
@@ -445,12 +461,12 @@ static void ceiling_relay_tput(long n, int nrx, Figure *fig)
 
 /* ---- kbus --------------------------------------------------------------- */
 
-static void kbus_replier(int ready, long arg)
+/* The replier, on bus @bus. */
+static void kbus_replier(int ready, long bus)
 {
-        kbus_ksock_t ks = bench_open();
+        kbus_ksock_t ks = bench_open_bus((uint32_t)bus);
         kbus_message_t *req, *rep;
 
-        (void)arg;
         check(kbus_ksock_bind(ks, RNAME, 1), "bind replier");
         signal_ready(ready);
         for (;;) {
@@ -492,15 +508,31 @@ static void kbus_send_once(void *arg)
         check(kbus_ksock_send_msg(b->ks, b->msg, NULL), "send");
 }
 
-static void kbus_request_rtt(const Options *o, Figure *fig)
+/* Waits until bus 0 has a replier for RNAME: the Limpet's proxy, once the bind crossed. */
+static void wait_proxy(kbus_ksock_t ks)
+{
+        uint32_t id = 0;
+
+        for (int i = 0; i < 100000 && id == 0; i++)
+                check(kbus_ksock_find_replier(ks, RNAME, &id), "find_replier");
+        if (id == 0) {
+                fprintf(stderr, "kbus-bench: the replier's bind did not cross the link\n");
+                exit(1);
+        }
+}
+
+/* Request/reply round trips from bus 0 to a replier on @bus (1: through a Limpet pair). */
+static void kbus_request_rtt_to(const Options *o, uint32_t bus, Figure *fig)
 {
         static char data[PAYLOAD];
         kbus_ksock_t ks = bench_open();
         int ready;
-        pid_t pid = spawn(kbus_replier, 0, &ready);
+        pid_t pid = spawn(kbus_replier, bus, &ready);
         BenchSend b = { .ks = ks };
 
         wait_ready(ready);
+        if (bus != 0)
+                wait_proxy(ks);
         check(kbus_msg_create_request(&b.msg, RNAME, sizeof(RNAME) - 1, data, PAYLOAD, 0),
               "create");
         timed_round_trips(o->rtt_n, kbus_request_once, &b, fig);
@@ -508,6 +540,11 @@ static void kbus_request_rtt(const Options *o, Figure *fig)
         kbus_ksock_close(ks);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
+}
+
+static void kbus_request_rtt(const Options *o, Figure *fig)
+{
+        kbus_request_rtt_to(o, 0, fig);
 }
 
 static void kbus_send_rtt(const Options *o, Figure *fig)
@@ -522,11 +559,12 @@ static void kbus_send_rtt(const Options *o, Figure *fig)
 }
 
 static int g_result_fd = -1;
+static uint32_t g_rx_bus; /* the bus the receivers are on */
 
 /* A receiver: counts messages until it has @expect, or 3 s pass idle. */
 static void kbus_receiver(int ready, long expect)
 {
-        kbus_ksock_t ks = bench_open();
+        kbus_ksock_t ks = bench_open_bus(g_rx_bus);
         uint32_t max = 1u << 20;
         kbus_message_t *m;
         uint64_t got[2] = { 0, 0 };
@@ -589,6 +627,118 @@ static void kbus_pipelined(long n, int nrx, Figure *fig)
                 waitpid(rx[i], NULL, 0);
 }
 
+/* ---- through a Limpet pair ---------------------------------------------- */
+
+typedef struct LimpetPair {
+        pid_t pid[2];
+} LimpetPair;
+
+/* Starts one kbus-limpet (the server on bus 0, the client on bus 1); its stderr on *@err. */
+static pid_t start_limpet(const Options *o, const char *link, int server, FILE **err)
+{
+        int p[2];
+
+        if (pipe(p) < 0)
+                die("pipe");
+        pid_t pid = fork();
+        if (pid < 0)
+                die("fork");
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(p[1], 2);
+                close(p[0]);
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, 1);
+                execl(o->limpet, o->limpet, server ? "--server" : "--client", link, "--bus",
+                      server ? "0" : "1", "--id", server ? "2" : "1", (char *)NULL);
+                _exit(127);
+        }
+        close(p[1]);
+        *err = fdopen(p[0], "r");
+        return pid;
+}
+
+/* A Limpet pair joining bus 0 and bus 1 over @link; returns once both say "link up". */
+static void limpet_pair_start(const Options *o, const char *link, LimpetPair *lp)
+{
+        FILE *err[2];
+        char line[512];
+
+        for (int i = 0; i < 2; i++)
+                lp->pid[i] = start_limpet(o, link, i == 0, &err[i]);
+        for (int i = 0; i < 2; i++) {
+                if (!err[i] || !fgets(line, sizeof(line), err[i]) || !strstr(line, "link up")) {
+                        fprintf(stderr, "kbus-bench: kbus-limpet (%s) did not join: %s",
+                                o->limpet, err[i] ? line : "\n");
+                        exit(1);
+                }
+                fclose(err[i]);
+        }
+}
+
+static void limpet_pair_stop(LimpetPair *lp)
+{
+        for (int i = 0; i < 2; i++) {
+                kill(lp->pid[i], SIGTERM);
+                waitpid(lp->pid[i], NULL, 0);
+        }
+}
+
+/* A TCP port on the loopback that nobody uses at this moment. */
+static int free_port(void)
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+                die("free port");
+        close(fd);
+        return ntohs(sa.sin_port);
+}
+
+typedef struct LimpetFigures {
+        Figure unix_rtt, tcp_rtt, unix_pipe;
+} LimpetFigures;
+
+/* The Limpet rows: round trips over a Unix and a TCP link, announcements across one. */
+static void limpet_figures(const Options *o, const char *dir, LimpetFigures *lf)
+{
+        char link[600];
+        LimpetPair lp;
+
+        snprintf(link, sizeof(link), "%s/link", dir);
+        limpet_pair_start(o, link, &lp);
+        kbus_request_rtt_to(o, 1, &lf->unix_rtt);
+        g_rx_bus = 1;
+        kbus_pipelined(o->tput_n / 10, 1, &lf->unix_pipe);
+        g_rx_bus = 0;
+        limpet_pair_stop(&lp);
+        unlink(link);
+
+        snprintf(link, sizeof(link), "127.0.0.1:%d", free_port());
+        limpet_pair_start(o, link, &lp);
+        kbus_request_rtt_to(o, 1, &lf->tcp_rtt);
+        limpet_pair_stop(&lp);
+}
+
+/* kbus-limpet beside this kbus-bench, if it is there. */
+static const char *limpet_beside_us(void)
+{
+        static char path[4096];
+        ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+
+        if (n <= 0)
+                return NULL;
+        path[n] = '\0';
+        char *slash = strrchr(path, '/');
+        if (!slash)
+                return NULL;
+        strcpy(slash + 1, "kbus-limpet");
+        return access(path, X_OK) == 0 ? path : NULL;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static void print_latency(const char *name, const Figure *k, const Figure *ceil,
@@ -602,6 +752,15 @@ static void print_rate(const char *name, const Figure *k, const Figure *ceil, co
 {
         printf("%-34s %10.0f %s  lost %ld   %5.2f of relay (%.0f)\n", name, k->rate, unit,
                k->lost, k->rate / ceil->rate, ceil->rate);
+}
+
+static void print_limpet(const LimpetFigures *lf, const Figure *kr, const Figure *k1)
+{
+        print_latency("request/reply through a Limpet, unix", &lf->unix_rtt, kr, "direct");
+        print_latency("request/reply through a Limpet, tcp", &lf->tcp_rtt, kr, "direct");
+        printf("%-34s %10.0f msgs/s        lost %ld   %5.2f of direct (%.0f)\n",
+               "announcements across a link, unix", lf->unix_pipe.rate, lf->unix_pipe.lost,
+               lf->unix_pipe.rate / k1->rate, k1->rate);
 }
 
 /* One kbus figure alone, without the ceiling: for profilers. */
@@ -627,6 +786,7 @@ static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
                    "                  [--only rtt|send|pipe1|pipe10] [--policy FILE]\n"
+                   "                  [--limpet PATH]\n"
                    "       kbus-bench --help | --version\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
 }
@@ -640,13 +800,14 @@ static void parse(int argc, char **argv, Options *o)
                 { "quick", no_argument, NULL, 'q' },
                 { "only", required_argument, NULL, 'o' },
                 { "policy", required_argument, NULL, 'p' },
+                { "limpet", required_argument, NULL, 'l' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { 0 },
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "k:r:m:qo:p:hV", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "k:r:m:qo:p:l:hV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k': o->kbusd = optarg; break;
                 case 'r': o->rtt_n = atol(optarg); break;
@@ -654,6 +815,7 @@ static void parse(int argc, char **argv, Options *o)
                 case 'q': o->rtt_n = 5000; o->tput_n = 50000; break;
                 case 'o': o->only = optarg; break;
                 case 'p': o->policy = optarg; break;
+                case 'l': o->limpet = optarg; break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': printf("kbus-bench %s\n", kbus_version()); exit(0);
                 default: usage(stderr); exit(2);
@@ -675,9 +837,14 @@ int main(int argc, char **argv)
         Options o = { .kbusd = "kbusd", .rtt_n = 50000, .tput_n = 1000000, .fanout = 10 };
         Figure pp = { 0 }, rr = { 0 }, r1 = { 0 }, r10 = { 0 };
         Figure kr = { 0 }, ks = { 0 }, k1 = { 0 }, k10 = { 0 };
+        LimpetFigures lf;
+
+        memset(&lf, 0, sizeof(lf));
         char dir[] = "/tmp/kbus-bench.XXXXXX";
 
         parse(argc, argv, &o);
+        if (!o.limpet)
+                o.limpet = limpet_beside_us();
         signal(SIGPIPE, SIG_IGN);
         start_kbusd(&o, dir);
         if (o.only) {
@@ -693,6 +860,8 @@ int main(int argc, char **argv)
         kbus_send_rtt(&o, &ks);
         kbus_pipelined(o.tput_n, 1, &k1);
         kbus_pipelined(o.tput_n / 5, o.fanout, &k10);
+        if (o.limpet)
+                limpet_figures(&o, dir, &lf);
         stop_kbusd(dir);
 
         printf("kbus-bench %s, 64-byte payloads, %ld round trips, %ld messages\n",
@@ -709,5 +878,9 @@ int main(int argc, char **argv)
                kr.cpu_s / (double)kr.count * 1e6, ks.cpu_s / (double)ks.count * 1e6,
                k1.cpu_s / (double)(k1.count ? k1.count : 1) * 1e9,
                k10.cpu_s / (double)(k10.count ? k10.count : 1) * 1e9, o.fanout);
+        if (o.limpet)
+                print_limpet(&lf, &kr, &k1);
+        else
+                printf("(no Limpet rows: kbus-limpet is not beside kbus-bench; --limpet PATH)\n");
         return 0;
 }

@@ -54,6 +54,7 @@
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_HEARTBEAT_MS 3000            /* --heartbeat's default */
 #define LIMPET_MAX_LIST 64                /* --peer-uid and --allow, each */
+#define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
 
@@ -326,6 +327,13 @@ static int far_side_allowed(const Limpet *l, const kbus_message_t *msg, const ch
         return name_allowed(l, kbus_msg_name_ptr(msg), msg->name_len) ? 0 : -EPERM;
 }
 
+/* Whether @msg may be posted: an announcement, without ALL_OR_WAIT or ALL_OR_FAIL. */
+static bool can_post(const kbus_message_t *msg)
+{
+        return !kbus_msg_is_request(msg) && !kbus_msg_is_reply(msg) &&
+               !(msg->flags & (KBUS_BIT_ALL_OR_WAIT | KBUS_BIT_ALL_OR_FAIL));
+}
+
 /* A message from the link: amend it and send it on the bus (or answer it). */
 static void to_bus(Limpet *l, kbus_message_t *msg)
 {
@@ -345,7 +353,11 @@ static void to_bus(Limpet *l, kbus_message_t *msg)
         }
         r = kbus_limpet_amend_msg_to_kbus(l->ctx, msg, &error);
         if (r == 0) {
-                int sent = kbus_ksock_send_msg(l->ks, msg, NULL);
+                int sent = -1;
+                if (can_post(msg)) /* an announcement: posted, the batch flushed at once */
+                        sent = kbus_ksock_post_msg(l->ks, msg);
+                if (sent < 0) /* a request, reply or ALL_OR_*: its own answer matters */
+                        sent = kbus_ksock_send_msg(l->ks, msg, NULL);
                 if (sent < 0)
                         r = kbus_limpet_could_not_send_to_kbus_msg(l->ctx, msg, sent, &error);
         } else if (r < 0 && l->o->verbosity >= 1) {
@@ -366,7 +378,7 @@ static void on_link_read(struct bufferevent *bev, void *arg)
                 size_t have = evbuffer_get_length(in), used;
                 kbus_message_t *msg;
                 if (have < LINK_HDR_LEN)
-                        return;
+                        break;
                 int r = kbus_limpet_msg_from_link(evbuffer_pullup(in, -1), have, &msg, &used);
                 if (r < 0) {
                         link_down(l, "it sent something that is not a message: %s",
@@ -374,7 +386,7 @@ static void on_link_read(struct bufferevent *bev, void *arg)
                         return;
                 }
                 if (!msg)
-                        return; /* the rest is on its way */
+                        break; /* the rest is on its way */
                 evbuffer_drain(in, used);
                 uint32_t beat_ms = 0;
                 LimpetControl kind = limpet_control_kind(msg, &beat_ms);
@@ -384,6 +396,10 @@ static void on_link_read(struct bufferevent *bev, void *arg)
                         to_bus(l, msg);
                 kbus_msg_delete(&msg);
         }
+        int r = l->link ? kbus_ksock_flush(l->ks) : 0; /* the posted announcements, in one write */
+        if (r < 0 && l->o->verbosity >= 1)
+                fprintf(stderr, "%s: an announcement from Limpet %u was refused: %s\n",
+                        tool_name(), l->other, strerror(-r));
 }
 
 static void on_beat(evutil_socket_t unused, short what, void *arg)
@@ -493,8 +509,11 @@ static int link_join_bus(Limpet *l)
 
         if (r < 0)
                 return r; /* tool_open() said why */
-        r = kbus_limpet_new_context(l->ks, l->o->id, l->other, l->o->message, l->o->verbosity,
-                                    &l->ctx);
+        uint32_t queue = LIMPET_QUEUE;
+        r = kbus_ksock_max_messages(l->ks, &queue); /* room for bursts; quotas still bound it */
+        if (r == 0)
+                r = kbus_limpet_new_context(l->ks, l->o->id, l->other, l->o->message,
+                                            l->o->verbosity, &l->ctx);
         if (r == 0)
                 r = kbus_limpet_current_repliers(l->ctx, &events, &n);
         if (r < 0) {

@@ -54,6 +54,7 @@ typedef struct Client {
         bool wrote;       /* wrote since the last idle sweep */
         bool only_once;
         bool report_binds;
+        bool no_echo;      /* its own sends do not reach its listener bindings */
         bool events_lost; /* owes an $.KBUS.UnbindEventsLost */
         Buf in;
         Buf out;

@@ -428,6 +428,8 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
                 return r < 0 ? r : (int)bus;
         case CTL_MAX_MSG_SIZE:
                 return request_ctl_max_msg_size(c, arg);
+        case CTL_NO_ECHO:
+                return request_switch(arg, &c->no_echo);
         default:
                 return -EINVAL;
         }

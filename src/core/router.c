@@ -338,7 +338,7 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
                 if ((r = router_charge_request(s)) < 0)
                         return r;
         }
-        r = router_collect(bus, m, NULL);
+        r = router_collect(bus, m, s->no_echo ? s : NULL);
         if (r == 0)
                 r = router_blocked(bus, m, rb, s);
         if (r == ROUTE_ROOM)
@@ -440,7 +440,7 @@ static bool router_retry_one(Bus *bus, HeldSend *h)
                         return true;
                 }
         }
-        if (router_collect(bus, m, NULL) < 0) {
+        if (router_collect(bus, m, h->sender->no_echo ? h->sender : NULL) < 0) {
                 if (rb)
                         router_fail_held(bus, h, KBUS_MSG_NAME_ERROR_SENDING);
                 return rb != NULL;

@@ -22,6 +22,7 @@
 #include "../proto/sockdir.h"
 #include "conn.h"
 #include "export.h"
+#include "ksock.h"
 #include "kbus/kbus.h"
 #include "msg.h"
 #include "table.h"
@@ -34,6 +35,23 @@ static int ksock_request(Conn *c, uint16_t type, uint16_t flags, const void *bod
 
         conn_keep_readable(c);
         return r < 0 ? r : res->status;
+}
+
+static int ksock_ctl(Conn *c, uint32_t op, uint32_t arg, uint32_t *ret_value);
+
+/**
+ * ksock_no_echo() - whether @ksock's own sends reach its listener bindings
+ * (kbusd's CTL_NO_ECHO; for the Limpet API, not exported).
+ * @ksock: the ksock
+ * @on:    1: they do not; 0: they do
+ *
+ * Return: the old state, or a negative errno.
+ */
+int ksock_no_echo(kbus_ksock_t ksock, uint32_t on)
+{
+        Conn *c = table_get(ksock);
+
+        return c ? ksock_ctl(c, CTL_NO_ECHO, on, NULL) : -EBADF;
 }
 
 static int ksock_ctl(Conn *c, uint32_t op, uint32_t arg, uint32_t *ret_value)

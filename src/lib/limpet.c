@@ -23,6 +23,7 @@
 #include "../proto/name.h"
 #include "../proto/wire.h"
 #include "export.h"
+#include "ksock.h"
 #include "msg.h"
 #include "query.h"
 
@@ -132,7 +133,10 @@ KBUS_EXPORT void kbus_unserialise_message_header(uint32_t serial[KBUS_SERIALISED
         };
 }
 
-/* Only-once, the two listener bindings, and replier bind events (as the original). */
+/*
+ * Only-once, the two listener bindings, and replier bind events (as the
+ * original); and (kbus) none of its own sends back, which it would drop.
+ */
 static int limpet_setup_ksock(kbus_limpet_context_t *ctx)
 {
         int r = kbus_ksock_only_once(ctx->ksock, 1);
@@ -143,6 +147,8 @@ static int limpet_setup_ksock(kbus_limpet_context_t *ctx)
                 r = kbus_ksock_bind(ctx->ksock, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0);
         if (r >= 0)
                 r = kbus_ksock_report_replier_binds(ctx->ksock, 1);
+        if (r >= 0)
+                (void)ksock_no_echo(ctx->ksock, 1); /* kbus: an older kbusd just echoes */
         return r < 0 ? r : 0;
 }
 

@@ -69,7 +69,8 @@ enum {
         CTL_VERBOSE = 7,
         CTL_NEW_BUS = 8,      /* returns the new bus number */
         CTL_MAX_MSG_SIZE = 9, /* arg 0 asks, 1 asks the absolute maximum */
-        CTL_OP_MAX = CTL_MAX_MSG_SIZE,
+        CTL_NO_ECHO = 10,     /* arg 0, 1, or CTL_ASK: not one's own sends (Limpets) */
+        CTL_OP_MAX = CTL_NO_ECHO,
 };
 #define CTL_ASK 0xffffffffu
 
