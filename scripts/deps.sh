@@ -2,7 +2,7 @@
 # Install what building and testing kbus needs, on Debian 12, if missing.
 # Usage: scripts/deps.sh [extra-package...]
 set -eu
-need="meson ninja-build pkg-config gcc g++ libc6-dev libevent-dev libbsd-dev libcmocka-dev libsystemd-dev $*"
+need="meson ninja-build pkg-config gcc g++ libc6-dev libevent-dev libbsd-dev libcmocka-dev libsystemd-dev libssl-dev openssl $*"
 missing=""
 for p in $need; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

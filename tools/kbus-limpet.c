@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -48,11 +49,13 @@
 #include "kbus/limpet.h"
 #include "limpet-control.h"
 #include "limpet-link.h"
+#include "limpet-tls.h"
 
 #define LINK_TIMEOUT_MS 60000             /* for HELO, and for opening the ksock */
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_HEARTBEAT_MS 3000            /* --heartbeat's default */
+#define LINK_TLS_WAIT_MS 10000            /* for each step of a TLS handshake */
 #define LIMPET_MAX_LIST 64                /* --peer-uid and --allow, each */
 #define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
@@ -73,6 +76,8 @@ typedef struct LimpetOptions {
         int npeer_uids;   /* 0: root and our own uid */
         const char *allow[LIMPET_MAX_LIST]; /* what the far side may bind or send here */
         int nallow;       /* 0: anything */
+        const char *tls_cert, *tls_key, *tls_ca; /* TLS on a TCP link */
+        bool insecure;    /* plain TCP (to pair with an original Limpet) */
 } LimpetOptions;
 
 typedef struct Limpet {
@@ -83,6 +88,7 @@ typedef struct Limpet {
         struct event *retry_ev;  /* client: the next connect attempt */
         int listen_fd;
         int backoff_ms;          /* client: the next wait between attempts */
+        SSL_CTX *tls;            /* TLS on every link, or NULL */
         /* one link: */
         kbus_ksock_t ks;
         kbus_limpet_context_t *ctx;
@@ -113,6 +119,10 @@ static void usage(void)
                "                        name or uid, repeatable (default: root and you)\n"
                "      --allow NAME      what the far side may bind or send on this bus: a\n"
                "                        name or wildcard, repeatable (default: anything)\n"
+               "      --tls-cert FILE   over TCP: this Limpet's certificate (PEM), and\n"
+               "      --tls-key FILE    its key, and\n"
+               "      --tls-ca FILE     the CA that must have signed the other's (TLS 1.3)\n"
+               "      --insecure        over TCP, without TLS (to pair with an original Limpet)\n"
                "      --once            exit when the link goes, instead of waiting for a\n"
                "                        new one (as the original did)\n"
                "  -h, --help            show this help\n"
@@ -150,6 +160,22 @@ static void add_peer_uid(LimpetOptions *o, const char *arg)
         o->peer_uids[o->npeer_uids++] = (uid_t)uid;
 }
 
+/* A TCP link needs TLS (all three files) or --insecure; a Unix link neither. */
+static void check_tls_options(const LimpetOptions *o)
+{
+        int given = !!o->tls_cert + !!o->tls_key + !!o->tls_ca;
+
+        if (given != 0 && given != 3)
+                tool_usage_error("TLS needs --tls-cert, --tls-key and --tls-ca together");
+        if (o->link.path && (given || o->insecure))
+                tool_usage_error("TLS and --insecure are for TCP links, not %s", o->link_arg);
+        if (!o->link.path && !given && !o->insecure)
+                tool_usage_error("a TCP link needs TLS (--tls-cert, --tls-key, --tls-ca) or "
+                                 "--insecure");
+        if (given && o->insecure)
+                tool_usage_error("--insecure and TLS: choose one");
+}
+
 /* The original's words, in any order, and their long forms. */
 static void parse_args(int argc, char **argv, LimpetOptions *o)
 {
@@ -178,6 +204,14 @@ static void parse_args(int argc, char **argv, LimpetOptions *o)
                         o->message = option_value(argc, argv, &i);
                 else if (is_option(a, "--once", NULL, NULL))
                         o->once = true;
+                else if (is_option(a, "--tls-cert", NULL, NULL))
+                        o->tls_cert = option_value(argc, argv, &i);
+                else if (is_option(a, "--tls-key", NULL, NULL))
+                        o->tls_key = option_value(argc, argv, &i);
+                else if (is_option(a, "--tls-ca", NULL, NULL))
+                        o->tls_ca = option_value(argc, argv, &i);
+                else if (is_option(a, "--insecure", NULL, NULL))
+                        o->insecure = true;
                 else if (is_option(a, "--peer-uid", NULL, NULL))
                         add_peer_uid(o, option_value(argc, argv, &i));
                 else if (is_option(a, "--allow", NULL, NULL)) {
@@ -212,6 +246,7 @@ static void parse_args(int argc, char **argv, LimpetOptions *o)
                 tool_usage_error("say which end this is: -s (server) or -c (client)");
         if (o->id == 0)
                 o->id = o->server ? 2 : 1;
+        check_tls_options(o);
 }
 
 static void limpet_stop(Limpet *l, int status)
@@ -543,35 +578,61 @@ static bool peer_allowed(const Limpet *l, int fd, uid_t *uid)
         return false;
 }
 
+/* A link refused before it started: say why, close it, wait for the next. */
+static void link_refuse(Limpet *l, int fd, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void link_refuse(Limpet *l, int fd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "%s: %s: ", tool_name(), l->o->link_arg);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        close(fd);
+        if (l->o->once)
+                limpet_stop(l, TOOL_EXIT_FAIL);
+        else
+                link_wait(l);
+}
+
 static void link_up(Limpet *l, int fd)
 {
+        char why[400];
+        SSL *ssl = NULL;
         uid_t uid = 0;
 
         if (!peer_allowed(l, fd, &uid)) {
-                fprintf(stderr, "%s: %s: a Limpet of uid %u was refused (--peer-uid)\n",
-                        tool_name(), l->o->link_arg, (unsigned)uid);
-                close(fd);
-                if (l->o->once)
-                        limpet_stop(l, TOOL_EXIT_FAIL);
-                else
-                        link_wait(l);
+                link_refuse(l, fd, "a Limpet of uid %u was refused (--peer-uid)", (unsigned)uid);
                 return;
         }
-        int r = link_hello(fd, l->o->id, &l->other, LINK_TIMEOUT_MS);
+        if (l->tls && !(ssl = link_tls_handshake(l->tls, fd, l->o->server, LINK_TLS_WAIT_MS, why,
+                                                  sizeof(why)))) {
+                link_refuse(l, fd, "a Limpet was refused: %s", why);
+                return;
+        }
+        int r = link_hello(fd, ssl, l->o->id, &l->other, LINK_TIMEOUT_MS);
 
         if (r == 0 && l->other == l->o->id)
                 r = -EINVAL;
-        l->link = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        evutil_make_socket_nonblocking(fd);
+        l->link = ssl ? bufferevent_openssl_socket_new(l->base, fd, ssl, BUFFEREVENT_SSL_OPEN,
+                                                        BEV_OPT_CLOSE_ON_FREE)
+                      : bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
         if (!l->link) {
+                if (ssl)
+                        SSL_free(ssl);
                 close(fd);
                 limpet_stop(l, TOOL_EXIT_FAIL);
                 return;
         }
+        if (ssl)
+                bufferevent_openssl_set_allow_dirty_shutdown(l->link, 1);
         if (r < 0) {
                 link_down(l, "it did not say HELO with another network id: %s", strerror(-r));
                 return;
         }
-        evutil_make_socket_nonblocking(fd);
         bufferevent_setcb(l->link, on_link_read, on_link_drained, on_link_event, l);
         bufferevent_setwatermark(l->link, EV_WRITE, LINK_HIGH_WATER / 2, 0);
         if (link_join_bus(l) < 0) {
@@ -649,6 +710,17 @@ static void limpet_start(Limpet *l, const LimpetOptions *o)
         l->base = event_base_new();
         if (!l->base)
                 exit(TOOL_EXIT_FAIL);
+        if (o->tls_cert) {
+                l->tls = link_tls_context(o->server, o->tls_cert, o->tls_key, o->tls_ca, why,
+                                          sizeof(why));
+                if (!l->tls) {
+                        tool_fail(o->link_arg, "TLS", "%s", why);
+                        exit(TOOL_EXIT_FAIL);
+                }
+        } else if (o->insecure && o->verbosity >= 1) {
+                fprintf(stderr, "%s: warning: --insecure: the link to %s is neither "
+                                "authenticated nor encrypted\n", tool_name(), o->link_arg);
+        }
         if (o->server) {
                 l->listen_fd = link_listen(&o->link, why, sizeof(why));
                 if (l->listen_fd < 0) {
@@ -683,6 +755,8 @@ static void limpet_free(Limpet *l)
         event_free(l->sigint_ev);
         event_free(l->sigterm_ev);
         event_base_free(l->base);
+        if (l->tls)
+                SSL_CTX_free(l->tls);
 }
 
 int main(int argc, char **argv)

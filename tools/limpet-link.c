@@ -32,6 +32,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "limpet-tls.h"
 #include "wait.h"
 
 /**
@@ -290,21 +291,29 @@ static int link_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
 /**
  * link_hello() - swap HELO and network ids with the other Limpet.
  * @fd:         the link
+ * @ssl:        its TLS session, or NULL
  * @network_id: ours
  * @other_id:   set to theirs
  * @timeout_ms: how long the other may take
  *
  * Return: 0; -EPROTO if the other did not say HELO; -ETIMEDOUT; -ECONNRESET.
  */
-int link_hello(int fd, uint32_t network_id, uint32_t *other_id, int timeout_ms)
+int link_hello(int fd, SSL *ssl, uint32_t network_id, uint32_t *other_id, int timeout_ms)
 {
         uint8_t out[8] = { 'H', 'E', 'L', 'O' }, in[8];
         uint32_t v = htonl(network_id);
+        int r;
 
         memcpy(out + 4, &v, 4);
-        if (send(fd, out, sizeof(out), MSG_NOSIGNAL) != (ssize_t)sizeof(out))
-                return -errno;
-        int r = link_read_all(fd, in, sizeof(in), timeout_ms);
+        if (ssl) { /* the TLS handshake set the socket's timeouts */
+                r = link_tls_write_all(ssl, out, sizeof(out));
+                if (r == 0)
+                        r = link_tls_read_all(ssl, in, sizeof(in));
+        } else {
+                if (send(fd, out, sizeof(out), MSG_NOSIGNAL) != (ssize_t)sizeof(out))
+                        return -errno;
+                r = link_read_all(fd, in, sizeof(in), timeout_ms);
+        }
         if (r < 0)
                 return r;
         if (memcmp(in, "HELO", 4) != 0)

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <openssl/ssl.h>
+
 /* Where the link is: a Unix socket path, or a TCP host and port. */
 typedef struct LinkAddress {
         const char *path; /* NULL for TCP */
@@ -23,7 +25,7 @@ int link_parse_address(const char *arg, LinkAddress *ret);
 int link_listen(const LinkAddress *a, char *why, size_t whylen);
 int link_accept(const LinkAddress *a, int lfd);
 int link_connect(const LinkAddress *a, char *why, size_t whylen);
-int link_hello(int fd, uint32_t network_id, uint32_t *other_id, int timeout_ms);
+int link_hello(int fd, SSL *ssl, uint32_t network_id, uint32_t *other_id, int timeout_ms);
 int link_peer_uid(int fd, uid_t *ret);
 
 #endif

@@ -12,6 +12,7 @@ and the command line.
 
 import errno
 import os
+import re
 import time
 import socket
 import struct
@@ -323,16 +324,78 @@ class TcpTest(KbusdTestCase):
         with socket.socket() as probe:  # a free port, for a moment
             probe.bind(('127.0.0.1', 0))
             port = probe.getsockname()[1]
-        server = Limpet(self, '--server', '127.0.0.1:%d' % port, '--bus', 0)
-        client = Limpet(self, '--client', 'localhost:%d' % port, '--bus', 1)
-        server.joined(self)
-        client.joined(self)
+        server = Limpet(self, '--server', '127.0.0.1:%d' % port, '--bus', 0, '--insecure')
+        client = Limpet(self, '--client', 'localhost:%d' % port, '--bus', 1, '--insecure')
+        for limpet in (server, client):
+            self.assertRegex(limpet.line(), r'^kbus-limpet: warning: --insecure: ')
+            limpet.joined(self)
         asker, replier = self.open(0), self.open(1)
         replier.bind('$.Tcp.Ask', True)
         wait_until(lambda: asker.find_replier('$.Tcp.Ask') is not None)
         asker.send_msg(Request('$.Tcp.Ask', 'q'))
         replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'over tcp'))
         self.assertEqual(asker.wait_for_msg(WAIT).data, 'over tcp')
+
+
+def make_certificates(directory):
+    """A CA with certificates for Limpets a and b, and a rogue one from another CA."""
+    def run(*args):
+        subprocess.run(['openssl'] + list(args), cwd=directory, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for ca in ('ca', 'other-ca'):
+        run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+            '-keyout', ca + '.key', '-out', ca + '.pem', '-subj', '/CN=' + ca, '-days', '2')
+    for name, ca in (('a', 'ca'), ('b', 'ca'), ('rogue', 'other-ca')):
+        run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+            '-keyout', name + '.key', '-out', name + '.csr', '-subj', '/CN=' + name)
+        run('x509', '-req', '-in', name + '.csr', '-CA', ca + '.pem', '-CAkey', ca + '.key',
+            '-CAcreateserial', '-out', name + '.pem', '-days', '2')
+
+
+class TlsTest(KbusdTestCase):
+    """A pair over TLS 1.3 with certificates on both sides."""
+
+    buses = 2
+
+    def setUp(self):
+        super().setUp()
+        self.certs = os.path.join(self.kbusd.dir, 'certs')
+        os.mkdir(self.certs)
+        make_certificates(self.certs)
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            self.address = '127.0.0.1:%d' % probe.getsockname()[1]
+
+    def tls(self, name):
+        c = self.certs
+        return ['--tls-cert', c + '/%s.pem' % name, '--tls-key', c + '/%s.key' % name,
+                '--tls-ca', c + '/ca.pem']
+
+    def test_request_over_tls(self):
+        server = Limpet(self, '-s', self.address, '-k', 0, *self.tls('a'))
+        client = Limpet(self, '-c', self.address, '-k', 1, *self.tls('b'))
+        server.joined(self)
+        client.joined(self)
+        asker, replier = self.open(0), self.open(1)
+        replier.bind('$.Tls.Ask', True)
+        wait_until(lambda: asker.find_replier('$.Tls.Ask') is not None)
+        asker.send_msg(Request('$.Tls.Ask', 'q'))
+        replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'over tls'))
+        self.assertEqual(asker.wait_for_msg(WAIT).data, 'over tls')
+
+    def test_a_certificate_from_another_ca_is_refused(self):
+        server = Limpet(self, '-s', self.address, '-k', 0, *self.tls('a'))
+        rogue = Limpet(self, '-c', self.address, '-k', 1, '--once',
+                       '--tls-cert', self.certs + '/rogue.pem',
+                       '--tls-key', self.certs + '/rogue.key', '--tls-ca', self.certs + '/ca.pem')
+        self.assertRegex(server.line(), r'^kbus-limpet: %s: a Limpet was refused: TLS handshake: '
+                                        % re.escape(self.address))
+        self.assertEqual(rogue.wait(), 1)
+        plain = Limpet(self, '-c', self.address, '-k', 1, '--once', '--insecure')
+        self.assertRegex(server.line(), r'^kbus-limpet: %s: a Limpet was refused: TLS handshake: '
+                                        % re.escape(self.address))
+        self.assertEqual(plain.wait(), 1)
+        self.assertIsNone(self.open(0).find_replier('$.Anything'))
 
 
 class FakeLimpetTest(KbusdTestCase):
@@ -430,7 +493,12 @@ class CommandLineTest(unittest.TestCase):
                            (['-s', 'host:port'], 'neither <host>:<port> nor a socket path'),
                            (['-s', '/tmp/x', '/tmp/y'], 'one link only'),
                            (['-s', '/tmp/x', '--frob'], 'unknown option --frob'),
-                           (['-s', '/tmp/x', '-m'], '-m needs a value')):
+                           (['-s', '/tmp/x', '-m'], '-m needs a value'),
+                           (['-s', '127.0.0.1:5555'], 'a TCP link needs TLS'),
+                           (['-s', '127.0.0.1:5555', '--tls-cert', 'x'], 'together'),
+                           (['-s', '/tmp/x', '--insecure'], 'for TCP links'),
+                           (['-s', '127.0.0.1:5555', '--insecure', '--tls-cert', 'a',
+                             '--tls-key', 'b', '--tls-ca', 'c'], 'choose one')):
             r = self.run_limpet(*args)
             self.assertEqual(r.returncode, 2, (args, r))
             self.assertIn(text, r.stderr.decode(), args)
