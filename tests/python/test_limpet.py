@@ -50,8 +50,8 @@ def read_link_message(conn):
 class Limpet:
     """One kbus-limpet process; its stderr is read line by line."""
 
-    def __init__(self, test, *args):
-        self.proc = subprocess.Popen([LIMPET] + [str(a) for a in args],
+    def __init__(self, test, *args, prefix=()):
+        self.proc = subprocess.Popen(list(prefix) + [LIMPET] + [str(a) for a in args],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         self.buffer = bytearray()
@@ -396,6 +396,51 @@ class TlsTest(KbusdTestCase):
                                         % re.escape(self.address))
         self.assertEqual(plain.wait(), 1)
         self.assertIsNone(self.open(0).find_replier('$.Anything'))
+
+
+class NetnsTest(KbusdTestCase):
+    """A pair in two network namespaces joined by a veth pair, as on two hosts."""
+
+    buses = 2
+
+    def ip(self, *args):
+        return subprocess.run(['ip'] + list(args), capture_output=True, timeout=WAIT)
+
+    def setUp(self):
+        super().setUp()
+        tag = str(os.getpid() % 100000)
+        self.ns = ['kbusa' + tag, 'kbusb' + tag]
+        steps = [('netns', 'add', self.ns[0]), ('netns', 'add', self.ns[1]),
+                 ('link', 'add', 'kbva' + tag, 'type', 'veth', 'peer', 'name', 'kbvb' + tag),
+                 ('link', 'set', 'kbva' + tag, 'netns', self.ns[0]),
+                 ('link', 'set', 'kbvb' + tag, 'netns', self.ns[1]),
+                 ('-n', self.ns[0], 'addr', 'add', '10.201.0.1/24', 'dev', 'kbva' + tag),
+                 ('-n', self.ns[1], 'addr', 'add', '10.201.0.2/24', 'dev', 'kbvb' + tag),
+                 ('-n', self.ns[0], 'link', 'set', 'kbva' + tag, 'up'),
+                 ('-n', self.ns[1], 'link', 'set', 'kbvb' + tag, 'up')]
+        for ns in self.ns:
+            self.addCleanup(self.ip, 'netns', 'del', ns)
+        for step in steps:
+            r = self.ip(*step) if os.getuid() == 0 else None
+            if r is None or r.returncode != 0:
+                reason = 'not root' if r is None else r.stderr.decode().strip()
+                print('NetnsTest skipped: network namespaces unavailable (%s)' % reason)
+                self.skipTest('network namespaces unavailable: %s' % reason)
+
+    def test_two_namespaces_over_veth(self):
+        server = Limpet(self, '-s', '10.201.0.1:5555', '-k', 0, '--insecure',
+                        prefix=('ip', 'netns', 'exec', self.ns[0]))
+        client = Limpet(self, '-c', '10.201.0.1:5555', '-k', 1, '--insecure',
+                        prefix=('ip', 'netns', 'exec', self.ns[1]))
+        for limpet in (server, client):
+            self.assertRegex(limpet.line(), r'^kbus-limpet: warning: --insecure: ')
+            limpet.joined(self)
+        asker, replier = self.open(0), self.open(1)
+        replier.bind('$.Ns.Ask', True)
+        wait_until(lambda: asker.find_replier('$.Ns.Ask') is not None)
+        asker.send_msg(Request('$.Ns.Ask', 'q'))
+        replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'across namespaces'))
+        self.assertEqual(asker.wait_for_msg(WAIT).data, 'across namespaces')
 
 
 class FakeLimpetTest(KbusdTestCase):
