@@ -96,6 +96,7 @@ typedef struct Limpet {
         struct event *beat_ev;   /* our heartbeats, once the other side said Hello */
         struct bufferevent *link;
         uint32_t other;
+        char peer[80];     /* the other end, for the log */
         bool refusal_said; /* --allow refused something on this link (said once) */
         int status;
 } Limpet;
@@ -522,8 +523,7 @@ static void link_down(Limpet *l, const char *fmt, ...)
 {
         va_list ap;
 
-        fprintf(stderr, "%s: link down: Limpet %u at %s: ", tool_name(), l->other,
-                l->o->link_arg);
+        fprintf(stderr, "%s: link down: Limpet %u at %s: ", tool_name(), l->other, l->peer);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
@@ -585,7 +585,7 @@ static void link_refuse(Limpet *l, int fd, const char *fmt, ...)
 {
         va_list ap;
 
-        fprintf(stderr, "%s: %s: ", tool_name(), l->o->link_arg);
+        fprintf(stderr, "%s: %s: ", tool_name(), l->peer);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
@@ -603,6 +603,7 @@ static void link_up(Limpet *l, int fd)
         SSL *ssl = NULL;
         uid_t uid = 0;
 
+        link_peer_name(&l->o->link, fd, l->peer, sizeof(l->peer));
         if (!peer_allowed(l, fd, &uid)) {
                 link_refuse(l, fd, "a Limpet of uid %u was refused (--peer-uid)", (unsigned)uid);
                 return;
@@ -651,7 +652,7 @@ static void link_up(Limpet *l, int fd)
                 char label[300];
                 tool_bus_label(&l->o->bus, label, sizeof(label));
                 fprintf(stderr, "%s: link up: Limpet %u at %s; %s, network id %u, passing on "
-                                "'%s'\n", tool_name(), l->other, l->o->link_arg, label,
+                                "'%s'\n", tool_name(), l->other, l->peer, label,
                         l->o->id, l->o->message);
         }
         on_bus(l->ks, EV_READ, l); /* anything already queued */

@@ -264,6 +264,34 @@ int link_peer_uid(int fd, uid_t *ret)
         return 0;
 }
 
+/**
+ * link_peer_name() - who is at the other end, for the log: the TCP peer's
+ * address and port, or @a's path for a Unix link.
+ * @a:   where
+ * @fd:  the link
+ * @out: the text
+ * @len: its size
+ */
+void link_peer_name(const LinkAddress *a, int fd, char *out, size_t len)
+{
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        char host[INET6_ADDRSTRLEN];
+
+        snprintf(out, len, "%s", a->path ? a->path : "?");
+        if (a->path || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+                return;
+        if (ss.ss_family == AF_INET) {
+                struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+                inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+                snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
+        } else if (ss.ss_family == AF_INET6) {
+                struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+                inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+                snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+        }
+}
+
 /* Reads exactly @len bytes within @timeout_ms. */
 static int link_read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
 {

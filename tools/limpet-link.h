@@ -27,5 +27,6 @@ int link_accept(const LinkAddress *a, int lfd);
 int link_connect(const LinkAddress *a, char *why, size_t whylen);
 int link_hello(int fd, SSL *ssl, uint32_t network_id, uint32_t *other_id, int timeout_ms);
 int link_peer_uid(int fd, uid_t *ret);
+void link_peer_name(const LinkAddress *a, int fd, char *out, size_t len);
 
 #endif
