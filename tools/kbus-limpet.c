@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include "../src/proto/name.h"
@@ -49,36 +48,16 @@
 #include "kbus/limpet.h"
 #include "limpet-control.h"
 #include "limpet-link.h"
+#include "limpet-options.h"
 #include "limpet-tls.h"
 
 #define LINK_TIMEOUT_MS 60000             /* for HELO, and for opening the ksock */
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
-#define LINK_HEARTBEAT_MS 3000            /* --heartbeat's default */
 #define LINK_TLS_WAIT_MS 10000            /* for each step of a TLS handshake */
-#define LIMPET_MAX_LIST 64                /* --peer-uid and --allow, each */
 #define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
-
-typedef struct LimpetOptions {
-        LinkAddress link;
-        const char *link_arg;
-        int server;      /* -1 unset, 0 client, 1 server */
-        uint32_t id;     /* 0: 1 for a client, 2 for a server, as the original */
-        ToolBus bus;
-        const char *message;
-        const char *terminate;
-        uint32_t verbosity;
-        bool once;       /* exit when the link goes, as the original */
-        uint32_t heartbeat_ms; /* no word for this long: the link is dead (kbus peers) */
-        uid_t peer_uids[LIMPET_MAX_LIST]; /* who may be at the other end of a Unix link */
-        int npeer_uids;   /* 0: root and our own uid */
-        const char *allow[LIMPET_MAX_LIST]; /* what the far side may bind or send here */
-        int nallow;       /* 0: anything */
-        const char *tls_cert, *tls_key, *tls_ca; /* TLS on a TCP link */
-        bool insecure;    /* plain TCP (to pair with an original Limpet) */
-} LimpetOptions;
 
 typedef struct Limpet {
         const LimpetOptions *o;
@@ -100,155 +79,6 @@ typedef struct Limpet {
         bool refusal_said; /* --allow refused something on this link (said once) */
         int status;
 } Limpet;
-
-static void usage(void)
-{
-        printf("Usage: kbus-limpet (-s | -c) <host>:<port> | <path> [OPTION]...\n"
-               "Join this host's bus to another bus through a pair of Limpets.\n"
-               "The link is <host>:<port> (TCP; a server listens on <host>) or a Unix socket path.\n\n"
-               "  -s, --server          wait for the other Limpet to connect\n"
-               "  -c, --client          connect to the other Limpet\n"
-               "      --id N            this Limpet's network id, not the other's (default 1\n"
-               "                        for a client, 2 for a server)\n"
-               "  -k, --bus BUS         the bus to join: a number or socket path (default 0)\n"
-               "  -m, --message NAME    pass on messages matching NAME (default '$.*')\n"
-               "  -v, --verbose N       0 quiet, 1 errors (default), 2 every message on stdout\n"
-               "  -t, --terminate NAME  stop when a message NAME is read from the bus\n"
-               "      --heartbeat S     with a kbus Limpet, the link is dead after S seconds\n"
-               "                        without a word from it (default 3)\n"
-               "      --peer-uid USER   who may be at the other end of a Unix-socket link, a\n"
-               "                        name or uid, repeatable (default: root and you)\n"
-               "      --allow NAME      what the far side may bind or send on this bus: a\n"
-               "                        name or wildcard, repeatable (default: anything)\n"
-               "      --tls-cert FILE   over TCP: this Limpet's certificate (PEM), and\n"
-               "      --tls-key FILE    its key, and\n"
-               "      --tls-ca FILE     the CA that must have signed the other's (TLS 1.3)\n"
-               "      --insecure        over TCP, without TLS (to pair with an original Limpet)\n"
-               "      --once            exit when the link goes, instead of waiting for a\n"
-               "                        new one (as the original did)\n"
-               "  -h, --help            show this help\n"
-               "  -V, --version         show the version\n\n"
-               "The original runlimpet's words work too: -server, -client, -id, -kbus,\n"
-               "-message, -verbose.  See kbus-limpet(1).\n");
-        exit(TOOL_EXIT_OK);
-}
-
-/* The value of option @argv[*i], which must follow it. */
-static const char *option_value(int argc, char **argv, int *i)
-{
-        if (*i + 1 >= argc)
-                tool_usage_error("%s needs a value", argv[*i]);
-        return argv[++*i];
-}
-
-static bool is_option(const char *arg, const char *a, const char *b, const char *c)
-{
-        return strcmp(arg, a) == 0 || (b && strcmp(arg, b) == 0) || (c && strcmp(arg, c) == 0);
-}
-
-/* --peer-uid USER: a user name or a uid. */
-static void add_peer_uid(LimpetOptions *o, const char *arg)
-{
-        struct passwd *pw = getpwnam(arg);
-        uint32_t uid;
-
-        if (o->npeer_uids == LIMPET_MAX_LIST)
-                tool_usage_error("at most %d --peer-uid", LIMPET_MAX_LIST);
-        if (pw)
-                uid = pw->pw_uid;
-        else if (tool_parse_u32(arg, 0, UINT32_MAX - 1, &uid) < 0)
-                tool_usage_error("--peer-uid takes a user name or uid, not '%s'", arg);
-        o->peer_uids[o->npeer_uids++] = (uid_t)uid;
-}
-
-/* A TCP link needs TLS (all three files) or --insecure; a Unix link neither. */
-static void check_tls_options(const LimpetOptions *o)
-{
-        int given = !!o->tls_cert + !!o->tls_key + !!o->tls_ca;
-
-        if (given != 0 && given != 3)
-                tool_usage_error("TLS needs --tls-cert, --tls-key and --tls-ca together");
-        if (o->link.path && (given || o->insecure))
-                tool_usage_error("TLS and --insecure are for TCP links, not %s", o->link_arg);
-        if (!o->link.path && !given && !o->insecure)
-                tool_usage_error("a TCP link needs TLS (--tls-cert, --tls-key, --tls-ca) or "
-                                 "--insecure");
-        if (given && o->insecure)
-                tool_usage_error("--insecure and TLS: choose one");
-}
-
-/* The original's words, in any order, and their long forms. */
-static void parse_args(int argc, char **argv, LimpetOptions *o)
-{
-        *o = (LimpetOptions){ .server = -1, .bus = TOOL_BUS_INIT, .message = "$.*",
-                              .verbosity = 1, .heartbeat_ms = LINK_HEARTBEAT_MS };
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (is_option(a, "-h", "-help", "--help"))
-                        usage();
-                else if (is_option(a, "-V", "--version", NULL)) {
-                        tool_print_version();
-                        exit(TOOL_EXIT_OK);
-                }
-                else if (is_option(a, "-s", "-server", "--server"))
-                        o->server = 1;
-                else if (is_option(a, "-c", "-client", "--client"))
-                        o->server = 0;
-                else if (is_option(a, "-id", "--id", NULL)) {
-                        if (tool_parse_u32(option_value(argc, argv, &i), 1, UINT32_MAX, &o->id) < 0)
-                                tool_usage_error("the network id must be a number above 0");
-                } else if (is_option(a, "-k", "-kbus", NULL))
-                        tool_option_bus(option_value(argc, argv, &i), &o->bus);
-                else if (is_option(a, "--bus", "-b", NULL))
-                        tool_option_bus(option_value(argc, argv, &i), &o->bus);
-                else if (is_option(a, "-m", "-message", "--message"))
-                        o->message = option_value(argc, argv, &i);
-                else if (is_option(a, "--once", NULL, NULL))
-                        o->once = true;
-                else if (is_option(a, "--tls-cert", NULL, NULL))
-                        o->tls_cert = option_value(argc, argv, &i);
-                else if (is_option(a, "--tls-key", NULL, NULL))
-                        o->tls_key = option_value(argc, argv, &i);
-                else if (is_option(a, "--tls-ca", NULL, NULL))
-                        o->tls_ca = option_value(argc, argv, &i);
-                else if (is_option(a, "--insecure", NULL, NULL))
-                        o->insecure = true;
-                else if (is_option(a, "--peer-uid", NULL, NULL))
-                        add_peer_uid(o, option_value(argc, argv, &i));
-                else if (is_option(a, "--allow", NULL, NULL)) {
-                        const char *name = option_value(argc, argv, &i);
-                        if (o->nallow == LIMPET_MAX_LIST ||
-                            name_check(name, strlen(name), true, NULL) != 0)
-                                tool_usage_error("--allow takes a name or wildcard, not '%s'", name);
-                        o->allow[o->nallow++] = name;
-                } else if (is_option(a, "--heartbeat", NULL, NULL)) {
-                        double sec = tool_option_seconds(a, option_value(argc, argv, &i));
-                        if (sec < 0.05 || sec > 3600)
-                                tool_usage_error("--heartbeat takes 0.05 to 3600 seconds");
-                        o->heartbeat_ms = (uint32_t)(sec * 1000);
-                }
-                else if (is_option(a, "-t", "--terminate", NULL))
-                        o->terminate = option_value(argc, argv, &i);
-                else if (is_option(a, "-v", "-verbose", "--verbose")) {
-                        if (tool_parse_u32(option_value(argc, argv, &i), 0, 2, &o->verbosity) < 0)
-                                tool_usage_error("the verbosity is 0, 1 or 2");
-                } else if (a[0] == '-')
-                        tool_usage_error("unknown option %s", a);
-                else if (o->link_arg)
-                        tool_usage_error("one link only: %s or %s", o->link_arg, a);
-                else if (link_parse_address(a, &o->link) < 0)
-                        tool_usage_error("%s is neither <host>:<port> nor a socket path", a);
-                else
-                        o->link_arg = a;
-        }
-        if (!o->link_arg)
-                tool_usage_error("say where the link is: <host>:<port> or a socket path");
-        if (o->server < 0)
-                tool_usage_error("say which end this is: -s (server) or -c (client)");
-        if (o->id == 0)
-                o->id = o->server ? 2 : 1;
-        check_tls_options(o);
-}
 
 static void limpet_stop(Limpet *l, int status)
 {
@@ -597,6 +427,49 @@ static void link_refuse(Limpet *l, int fd, const char *fmt, ...)
                 link_wait(l);
 }
 
+/* The link's bufferevent, over TLS or not; false (and the Limpet stopped) without memory. */
+static bool link_bufferevent(Limpet *l, int fd, SSL *ssl)
+{
+        evutil_make_socket_nonblocking(fd);
+        l->link = ssl ? bufferevent_openssl_socket_new(l->base, fd, ssl, BUFFEREVENT_SSL_OPEN,
+                                                        BEV_OPT_CLOSE_ON_FREE)
+                      : bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!l->link) {
+                if (ssl)
+                        SSL_free(ssl);
+                close(fd);
+                limpet_stop(l, TOOL_EXIT_FAIL);
+                return false;
+        }
+        if (ssl) /* a peer that just closes is a link that went, not an attack */
+                bufferevent_openssl_set_allow_dirty_shutdown(l->link, 1);
+        bufferevent_setcb(l->link, on_link_read, on_link_drained, on_link_event, l);
+        bufferevent_setwatermark(l->link, EV_WRITE, LINK_HIGH_WATER / 2, 0);
+        return true;
+}
+
+/* The link carries messages: start reading the bus, and say so. */
+static void link_running(Limpet *l)
+{
+        l->bus_ev = event_new(l->base, l->ks, EV_READ | EV_PERSIST, on_bus, l);
+        if (!l->bus_ev || bufferevent_enable(l->link, EV_READ | EV_WRITE) < 0) {
+                limpet_stop(l, TOOL_EXIT_FAIL);
+                return;
+        }
+        event_add(l->bus_ev, NULL);
+        l->backoff_ms = LINK_BACKOFF_FIRST_MS;
+        l->refusal_said = false;
+        if (l->o->verbosity >= 1) {
+                char label[300];
+                tool_bus_label(&l->o->bus, label, sizeof(label));
+                fprintf(stderr, "%s: link up: Limpet %u at %s; %s, network id %u, passing on "
+                                "'%s'\n", tool_name(), l->other, l->peer, label,
+                        l->o->id, l->o->message);
+        }
+        on_bus(l->ks, EV_READ, l); /* anything already queued */
+}
+
+/* A connected socket: the peer's uid, TLS, HELO, the bus; the link is up, or down again. */
 static void link_up(Limpet *l, int fd)
 {
         char why[400];
@@ -614,48 +487,16 @@ static void link_up(Limpet *l, int fd)
                 return;
         }
         int r = link_hello(fd, ssl, l->o->id, &l->other, LINK_TIMEOUT_MS);
-
         if (r == 0 && l->other == l->o->id)
                 r = -EINVAL;
-        evutil_make_socket_nonblocking(fd);
-        l->link = ssl ? bufferevent_openssl_socket_new(l->base, fd, ssl, BUFFEREVENT_SSL_OPEN,
-                                                        BEV_OPT_CLOSE_ON_FREE)
-                      : bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
-        if (!l->link) {
-                if (ssl)
-                        SSL_free(ssl);
-                close(fd);
-                limpet_stop(l, TOOL_EXIT_FAIL);
+        if (!link_bufferevent(l, fd, ssl))
                 return;
-        }
-        if (ssl)
-                bufferevent_openssl_set_allow_dirty_shutdown(l->link, 1);
-        if (r < 0) {
+        if (r < 0)
                 link_down(l, "it did not say HELO with another network id: %s", strerror(-r));
-                return;
-        }
-        bufferevent_setcb(l->link, on_link_read, on_link_drained, on_link_event, l);
-        bufferevent_setwatermark(l->link, EV_WRITE, LINK_HIGH_WATER / 2, 0);
-        if (link_join_bus(l) < 0) {
+        else if (link_join_bus(l) < 0)
                 limpet_stop(l, TOOL_EXIT_FAIL); /* our own bus: nothing a new link would fix */
-                return;
-        }
-        l->bus_ev = event_new(l->base, l->ks, EV_READ | EV_PERSIST, on_bus, l);
-        if (!l->bus_ev || bufferevent_enable(l->link, EV_READ | EV_WRITE) < 0) {
-                limpet_stop(l, TOOL_EXIT_FAIL);
-                return;
-        }
-        event_add(l->bus_ev, NULL);
-        l->backoff_ms = LINK_BACKOFF_FIRST_MS;
-        l->refusal_said = false;
-        if (l->o->verbosity >= 1) {
-                char label[300];
-                tool_bus_label(&l->o->bus, label, sizeof(label));
-                fprintf(stderr, "%s: link up: Limpet %u at %s; %s, network id %u, passing on "
-                                "'%s'\n", tool_name(), l->other, l->peer, label,
-                        l->o->id, l->o->message);
-        }
-        on_bus(l->ks, EV_READ, l); /* anything already queued */
+        else
+                link_running(l);
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
@@ -768,7 +609,7 @@ int main(int argc, char **argv)
         tool_init("kbus-limpet");
         setvbuf(stdout, NULL, _IOLBF, 0); /* its lines are a log: each as it happens */
         signal(SIGPIPE, SIG_IGN);
-        parse_args(argc, argv, &o);
+        limpet_parse_args(argc, argv, &o);
         limpet_start(&l, &o);
         event_base_dispatch(l.base);
         int status = l.status;
