@@ -301,6 +301,29 @@ static void test_not_passed_on(void **state)
         kt_close(other);
 }
 
+/* What the listeners of a bus are bound to: for the far Limpet, so it sends no more. */
+static void test_listened_names(void **state)
+{
+        (void)state;
+        kbus_ksock_t a = kt_open(0, O_RDWR), b = kt_open(0, O_RDWR);
+        char **names;
+        size_t n;
+
+        assert_int_equal(kbus_ksock_bind(a, "$.Ln.B", 0), 0);
+        assert_int_equal(kbus_ksock_bind(b, "$.Ln.B", 0), 0);
+        assert_int_equal(kbus_ksock_bind(b, "$.Ln.A.*", 0), 0);
+        assert_int_equal(kbus_ksock_bind(b, "$.Ln.R", 1), 0); /* a replier: not listening */
+        assert_int_equal(kbus_limpet_listened_names(pair.side[0].ctx, &names, &n), 0);
+        assert_int_equal(n, 2); /* not Limpet 1's own $.* and bind events */
+        assert_string_equal(names[0], "$.Ln.A.*");
+        assert_string_equal(names[1], "$.Ln.B");
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        KT_CLOSE(a, b);
+        pump();
+}
+
 static void test_new_context_errors(void **state)
 {
         kbus_limpet_context_t *ctx = (kbus_limpet_context_t *)1;
@@ -432,6 +455,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_current_repliers, pair_setup,
                                                 pair_teardown),
                 cmocka_unit_test_setup_teardown(test_not_passed_on, pair_setup, pair_teardown),
+                cmocka_unit_test_setup_teardown(test_listened_names, pair_setup, pair_teardown),
                 cmocka_unit_test_setup_teardown(test_new_context_errors, pair_setup,
                                                 pair_teardown),
                 cmocka_unit_test(test_header_serialisation),

@@ -55,6 +55,7 @@
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_TLS_WAIT_MS 10000            /* for each step of a TLS handshake */
+#define LINK_INTEREST_MS 250              /* how often our bus's listeners are looked at */
 #define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
@@ -73,6 +74,11 @@ typedef struct Limpet {
         kbus_limpet_context_t *ctx;
         struct event *bus_ev;
         struct event *beat_ev;   /* our heartbeats, once the other side said Hello */
+        struct event *interest_ev; /* polls what our bus listens to, for the other side */
+        char *interest_sent;     /* the last Interest we sent (its text) */
+        char **far_interest;     /* what the far bus listens to, once it said */
+        size_t nfar;
+        bool far_known;          /* false: pass everything on, as the original */
         struct bufferevent *link;
         uint32_t other;
         char peer[80];     /* the other end, for the log */
@@ -87,8 +93,29 @@ static void limpet_stop(Limpet *l, int status)
 }
 
 static void link_wait(Limpet *l);
+static void peer_is_kbus(Limpet *l, const LimpetHello *hello);
 static void heartbeat_start(Limpet *l, uint32_t peer_ms);
+static void far_interest_set(Limpet *l, const kbus_message_t *msg);
 static void link_down(Limpet *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether the far bus may want @msg: anything but an announcement nobody there listens to. */
+static bool far_side_wants(const Limpet *l, const kbus_message_t *msg)
+{
+        const char *name = kbus_msg_name_ptr(msg);
+
+        if (!l->o->listened_only || !l->far_known || kbus_msg_is_request(msg) ||
+            kbus_msg_is_reply(msg) ||
+            (msg->name_len == sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1 &&
+             !memcmp(name, KBUS_MSG_NAME_REPLIER_BIND_EVENT, msg->name_len)))
+                return true;
+        for (size_t i = 0; i < l->nfar; i++) {
+                NameRelation rel = name_relate(name, msg->name_len, l->far_interest[i],
+                                               strlen(l->far_interest[i]));
+                if (rel == NAME_SAME || rel == NAME_INSIDE)
+                        return true;
+        }
+        return false;
+}
 
 /* A message from the bus: amend it and put it on the link. */
 static int from_bus(Limpet *l, kbus_message_t *msg)
@@ -105,6 +132,8 @@ static int from_bus(Limpet *l, kbus_message_t *msg)
         int r = kbus_limpet_amend_msg_from_kbus(l->ctx, msg);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (!far_side_wants(l, msg))
+                return 0; /* nobody there listens to it */
         r = kbus_limpet_msg_to_link(msg, &bytes, &len);
         if (r == 0) {
                 r = bufferevent_write(l->link, bytes, len) == 0 ? 0 : -ENOMEM;
@@ -254,10 +283,12 @@ static void on_link_read(struct bufferevent *bev, void *arg)
                 if (!msg)
                         break; /* the rest is on its way */
                 evbuffer_drain(in, used);
-                uint32_t beat_ms = 0;
-                LimpetControl kind = limpet_control_kind(msg, &beat_ms);
-                if (kind == LIMPET_HELLO && beat_ms)
-                        heartbeat_start(l, beat_ms);
+                LimpetHello hello;
+                LimpetControl kind = limpet_control_kind(msg, &hello);
+                if (kind == LIMPET_HELLO)
+                        peer_is_kbus(l, &hello);
+                else if (kind == LIMPET_INTEREST)
+                        far_interest_set(l, msg);
                 else if (kind == LIMPET_NOT_CONTROL)
                         to_bus(l, msg);
                 kbus_msg_delete(&msg);
@@ -277,6 +308,82 @@ static void on_beat(evutil_socket_t unused, short what, void *arg)
 
         if (limpet_control_heartbeat(&beat) == 0)
                 link_put(l, &beat);
+}
+
+static void far_interest_free(Limpet *l)
+{
+        for (size_t i = 0; i < l->nfar; i++)
+                free(l->far_interest[i]);
+        free(l->far_interest);
+        l->far_interest = NULL;
+        l->nfar = 0;
+}
+
+/* What the far bus listens to, from its Interest message. */
+static void far_interest_set(Limpet *l, const kbus_message_t *msg)
+{
+        char **names;
+        size_t n;
+
+        if (limpet_control_interest_names(msg, &names, &n) < 0) {
+                if (l->o->verbosity >= 1)
+                        fprintf(stderr, "%s: Limpet %u sent a malformed Interest: ignored\n",
+                                tool_name(), l->other);
+                return;
+        }
+        far_interest_free(l);
+        l->far_interest = names;
+        l->nfar = n;
+        l->far_known = true;
+}
+
+/* Tells the other side what our bus listens to, when that has changed. */
+static void on_interest(evutil_socket_t unused, short what, void *arg)
+{
+        Limpet *l = arg;
+        kbus_message_t *msg = NULL;
+        char **names;
+        size_t n;
+        (void)unused;
+        (void)what;
+
+        if (kbus_limpet_listened_names(l->ctx, &names, &n) < 0)
+                return; /* kbusd gone: on_bus() says so */
+        int r = limpet_control_interest(names, n, &msg);
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        if (r < 0)
+                return;
+        const char *text = msg->data_len ? kbus_msg_data_ptr(msg) : "";
+        if (l->interest_sent && strlen(l->interest_sent) == msg->data_len &&
+            memcmp(l->interest_sent, text, msg->data_len) == 0) {
+                kbus_msg_delete(&msg);
+                return;
+        }
+        free(l->interest_sent);
+        l->interest_sent = strndup(text, msg->data_len);
+        link_put(l, &msg);
+}
+
+/*
+ * The other side said Hello: it is a kbus Limpet.  Beat for it (see
+ * heartbeat_start()), and, if it asked, keep it told what our bus
+ * listens to.
+ */
+static void peer_is_kbus(Limpet *l, const LimpetHello *hello)
+{
+        struct timeval every = { 0, LINK_INTEREST_MS * 1000 };
+
+        if (hello->heartbeat_ms)
+                heartbeat_start(l, hello->heartbeat_ms);
+        if (l->interest_ev || !hello->wants_interest)
+                return;
+        l->interest_ev = event_new(l->base, -1, EV_PERSIST, on_interest, l);
+        if (!l->interest_ev)
+                return; /* then it passes everything on: the original mode */
+        event_add(l->interest_ev, &every);
+        on_interest(-1, 0, l);
 }
 
 /*
@@ -333,6 +440,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 /* What one link holds; the ksock is closed, so kbusd answers what we took and drops our proxies. */
 static void link_free(Limpet *l)
 {
+        if (l->interest_ev)
+                event_free(l->interest_ev);
+        l->interest_ev = NULL;
+        free(l->interest_sent);
+        l->interest_sent = NULL;
+        far_interest_free(l);
+        l->far_known = false;
         if (l->beat_ev)
                 event_free(l->beat_ev);
         if (l->bus_ev)
@@ -386,7 +500,8 @@ static int link_join_bus(Limpet *l)
                 return r;
         }
         kbus_message_t *hello;
-        if (limpet_control_hello(l->o->heartbeat_ms, &hello) == 0)
+        LimpetHello ours = { l->o->heartbeat_ms, l->o->listened_only };
+        if (limpet_control_hello(&ours, &hello) == 0)
                 link_put(l, &hello); /* first: the extensions, if the other side knows them */
         for (size_t i = 0; i < n; i++)
                 link_put(l, &events[i]);

@@ -4,7 +4,9 @@
  *
  * A kbus Limpet's first message on a new link is $.KBUS.Limpet.Hello, with
  * the text "heartbeat=<ms>" as data: how long it waits without hearing from
- * the other side before it takes the link for dead.  A kbus Limpet that
+ * the other side before it takes the link for dead; followed by " interest"
+ * if it passes on only what the other side's bus listens to (it then wants
+ * Interest messages).  A kbus Limpet that
  * receives it answers nothing more than its own Hello (already sent), and
  * from then on sends $.KBUS.Limpet.Heartbeat a few times in that period.
  * An original Limpet passes the Hello to its bus, where kbusd refuses it
@@ -12,8 +14,15 @@
  * kbus Limpet paired with it sends no heartbeats and sets no timeout: the
  * original mode.  Unknown control messages are ignored, so later versions
  * can add more.
+ *
+ * $.KBUS.Limpet.Interest, sent when it changes to a Limpet that asked, carries what the listeners
+ * of the sender's bus are bound to, one name or wildcard a line: the other
+ * side then passes on only announcements that match one (no flood of a bus
+ * nobody listens to).  A list longer than INTEREST_MAX is sent as "$.*".
  */
 #include "limpet-control.h"
+
+#include "../src/proto/name.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +31,8 @@
 
 #define HELLO LIMPET_CONTROL_PREFIX "Hello"
 #define HEARTBEAT LIMPET_CONTROL_PREFIX "Heartbeat"
+#define INTEREST LIMPET_CONTROL_PREFIX "Interest"
+#define INTEREST_MAX 60000 /* more than this: "everything" */
 
 static int control_message(const char *name, const char *text, kbus_message_t **ret)
 {
@@ -31,16 +42,17 @@ static int control_message(const char *name, const char *text, kbus_message_t **
 
 /**
  * limpet_control_hello() - our Hello.
- * @heartbeat_ms: how long we wait for the other side before the link is dead
- * @ret:          the message
+ * @hello: our heartbeat period, and whether we want the other's Interest
+ * @ret:   the message
  *
  * Return: 0, or a negative errno.
  */
-int limpet_control_hello(uint32_t heartbeat_ms, kbus_message_t **ret)
+int limpet_control_hello(const LimpetHello *hello, kbus_message_t **ret)
 {
-        char text[32];
+        char text[48];
 
-        snprintf(text, sizeof(text), "heartbeat=%u", (unsigned)heartbeat_ms);
+        snprintf(text, sizeof(text), "heartbeat=%u%s", (unsigned)hello->heartbeat_ms,
+                 hello->wants_interest ? " interest" : "");
         return control_message(HELLO, text, ret);
 }
 
@@ -55,48 +67,128 @@ int limpet_control_heartbeat(kbus_message_t **ret)
         return control_message(HEARTBEAT, NULL, ret);
 }
 
+/**
+ * limpet_control_interest() - the Interest message for these names.
+ * @names: what this bus listens to
+ * @count: how many
+ * @ret:   the message
+ *
+ * Return: 0, or a negative errno.
+ */
+int limpet_control_interest(char *const *names, size_t count, kbus_message_t **ret)
+{
+        size_t len = 0;
+
+        for (size_t i = 0; i < count; i++)
+                len += strlen(names[i]) + 1;
+        if (len > INTEREST_MAX)
+                return control_message(INTEREST, "$.*", ret);
+        char *text = malloc(len + 1), *p = text;
+        if (!text)
+                return -ENOMEM;
+        for (size_t i = 0; i < count; i++)
+                p += sprintf(p, "%s%s", i ? "\n" : "", names[i]);
+        *p = '\0';
+        int r = control_message(INTEREST, text, ret);
+        free(text);
+        return r;
+}
+
+/**
+ * limpet_control_interest_names() - the names an Interest message carries.
+ * @msg:   the message
+ * @names: set to a malloc'd array of malloc'd names (NULL if none)
+ * @count: set to how many
+ *
+ * Return: 0, -EBADMSG (a line that is not a valid name or wildcard), -ENOMEM.
+ */
+int limpet_control_interest_names(const kbus_message_t *msg, char ***names, size_t *count)
+{
+        const char *data = kbus_msg_data_ptr(msg);
+        size_t n = msg->data_len ? 1 : 0, k = 0;
+
+        *names = NULL;
+        *count = 0;
+        for (uint32_t i = 0; i < msg->data_len; i++)
+                n += data[i] == '\n';
+        char **list = n ? calloc(n, sizeof(*list)) : NULL;
+        if (n && !list)
+                return -ENOMEM;
+        for (uint32_t start = 0, i = 0; n && i <= msg->data_len; i++) {
+                if (i < msg->data_len && data[i] != '\n')
+                        continue;
+                int err = name_check(data + start, i - start, true, NULL) != 0 ? -EBADMSG : 0;
+                if (!err && !(list[k] = strndup(data + start, i - start)))
+                        err = -ENOMEM;
+                if (err) { /* a name kbusd would not take as a binding: untrusted input */
+                        for (size_t j = 0; j < k; j++)
+                                free(list[j]);
+                        free(list);
+                        return err;
+                }
+                k++;
+                start = i + 1;
+        }
+        *names = list;
+        *count = k;
+        return 0;
+}
+
 static bool named(const kbus_message_t *msg, const char *name)
 {
         return msg->name_len == strlen(name) &&
                memcmp(kbus_msg_name_ptr(msg), name, msg->name_len) == 0;
 }
 
-/* The heartbeat period a Hello's data gives; 0 if it gives none that makes sense. */
-static uint32_t hello_heartbeat(const kbus_message_t *msg)
+/* A heartbeat period in a Hello; 0 if it makes no sense. */
+static uint32_t hello_heartbeat(const char *digits)
 {
-        char text[32];
         unsigned long ms;
         char *end;
 
-        if (msg->data_len == 0 || msg->data_len >= sizeof(text))
-                return 0;
-        memcpy(text, kbus_msg_data_ptr(msg), msg->data_len);
-        text[msg->data_len] = '\0';
-        if (strncmp(text, "heartbeat=", 10) != 0)
-                return 0;
         errno = 0;
-        ms = strtoul(text + 10, &end, 10);
-        if (errno || *end || end == text + 10 || ms < 10 || ms > 3600000)
+        ms = strtoul(digits, &end, 10);
+        if (errno || *end || end == digits || ms < 10 || ms > 3600000)
                 return 0;
         return (uint32_t)ms;
+}
+
+/* What a Hello's data says: space-separated words; unknown ones are ignored. */
+static void hello_parse(const kbus_message_t *msg, LimpetHello *hello)
+{
+        char text[128], *save = NULL;
+
+        *hello = (LimpetHello){ 0 };
+        if (msg->data_len == 0 || msg->data_len >= sizeof(text))
+                return;
+        memcpy(text, kbus_msg_data_ptr(msg), msg->data_len);
+        text[msg->data_len] = '\0';
+        for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                if (strncmp(w, "heartbeat=", 10) == 0)
+                        hello->heartbeat_ms = hello_heartbeat(w + 10);
+                else if (strcmp(w, "interest") == 0)
+                        hello->wants_interest = true;
+        }
 }
 
 /**
  * limpet_control_kind() - whether @msg is a control message, and which.
  * @msg:          a message from the link
- * @heartbeat_ms: for a Hello, set to the other side's period (0: none given)
+ * @hello:        for a Hello, set to what it says
  *
  * Return: LIMPET_NOT_CONTROL for a message to pass to the bus.
  */
-LimpetControl limpet_control_kind(const kbus_message_t *msg, uint32_t *heartbeat_ms)
+LimpetControl limpet_control_kind(const kbus_message_t *msg, LimpetHello *hello)
 {
         size_t plen = strlen(LIMPET_CONTROL_PREFIX);
 
         if (msg->name_len <= plen || memcmp(kbus_msg_name_ptr(msg), LIMPET_CONTROL_PREFIX, plen))
                 return LIMPET_NOT_CONTROL;
         if (named(msg, HELLO)) {
-                *heartbeat_ms = hello_heartbeat(msg);
+                hello_parse(msg, hello);
                 return LIMPET_HELLO;
         }
+        if (named(msg, INTEREST))
+                return LIMPET_INTEREST;
         return named(msg, HEARTBEAT) ? LIMPET_HEARTBEAT : LIMPET_UNKNOWN;
 }

@@ -8,6 +8,7 @@
 #define KBUS_TOOLS_LIMPET_CONTROL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kbus/kbus.h"
@@ -19,11 +20,20 @@ typedef enum LimpetControl {
         LIMPET_NOT_CONTROL = 0, /* an ordinary message, for the bus */
         LIMPET_HELLO,           /* the other side knows the extensions */
         LIMPET_HEARTBEAT,       /* the other side is alive */
+        LIMPET_INTEREST,        /* what the other side's bus listens to */
         LIMPET_UNKNOWN,         /* a control message of a later version: ignored */
 } LimpetControl;
 
-int limpet_control_hello(uint32_t heartbeat_ms, kbus_message_t **ret);
+/* What a Hello says. */
+typedef struct LimpetHello {
+        uint32_t heartbeat_ms; /* its heartbeat period (0: none given) */
+        bool wants_interest;   /* it passes on only what our bus listens to */
+} LimpetHello;
+
+int limpet_control_hello(const LimpetHello *hello, kbus_message_t **ret);
 int limpet_control_heartbeat(kbus_message_t **ret);
-LimpetControl limpet_control_kind(const kbus_message_t *msg, uint32_t *heartbeat_ms);
+int limpet_control_interest(char *const *names, size_t count, kbus_message_t **ret);
+int limpet_control_interest_names(const kbus_message_t *msg, char ***names, size_t *count);
+LimpetControl limpet_control_kind(const kbus_message_t *msg, LimpetHello *hello);
 
 #endif

@@ -187,6 +187,19 @@ int kbus_limpet_current_repliers(kbus_limpet_context_t *context, kbus_message_t 
                                  size_t *count);
 
 /**
+ * kbus_limpet_listened_names() - what the listeners of this bus (other
+ * than this Limpet) are bound to, sorted, each once: what the far Limpet
+ * need pass on.  kbus extension.
+ * @context: the context
+ * @names:   set to a malloc'd array of malloc'd names (free each, then the
+ *           array), or NULL if none
+ * @count:   set to how many
+ *
+ * Return: 0, or a negative errno from asking kbusd, -ENOMEM.
+ */
+int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names, size_t *count);
+
+/**
  * kbus_limpet_msg_to_link() - the bytes the link carries for @msg: the
  * serialised header, the name padded with NULs to a multiple of 4 (at
  * least one NUL), the data padded to a multiple of 4, and an end guard, all

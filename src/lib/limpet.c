@@ -518,6 +518,51 @@ KBUS_EXPORT int kbus_limpet_current_repliers(kbus_limpet_context_t *context,
         return 0;
 }
 
+static int limpet_name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+KBUS_EXPORT int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names,
+                                           size_t *count)
+{
+        KbusBindingInfo *b;
+        size_t n, kept = 0;
+        int r = kbus_query_bindings(context->ksock, &b, &n);
+
+        *names = NULL;
+        *count = 0;
+        if (r < 0)
+                return lib_result(r);
+        char **list = n ? calloc(n, sizeof(*list)) : NULL;
+        if (n && !list)
+                r = -ENOMEM;
+        for (size_t i = 0; i < n && r == 0; i++)
+                if (!b[i].is_replier && b[i].ksock_id != context->ksock_id &&
+                    !(list[kept++] = strdup(b[i].name)))
+                        r = -ENOMEM;
+        kbus_query_bindings_free(b, n);
+        if (r < 0) {
+                for (size_t i = 0; i < kept; i++)
+                        free(list[i]);
+                free(list);
+                return lib_result(r);
+        }
+        qsort(list, kept, sizeof(*list), limpet_name_cmp);
+        size_t unique = 0;
+        for (size_t i = 0; i < kept; i++) {
+                if (unique && strcmp(list[unique - 1], list[i]) == 0)
+                        free(list[i]);
+                else
+                        list[unique++] = list[i];
+        }
+        *names = unique ? list : NULL;
+        if (!unique)
+                free(list);
+        *count = unique;
+        return 0;
+}
+
 /* ---- the link's bytes ------------------------------------------------- */
 
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4u)

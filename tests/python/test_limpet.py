@@ -244,6 +244,45 @@ class LoopTest(KbusdTestCase):
         self.assertEqual(copies, [3, 2, 2])
 
 
+def sent_on_bus(ksock):
+    """How many messages the ksocks of @ksock's bus have sent (the stats query)."""
+    from kbus import wire
+    payload = ksock._request(wire.query(wire.QUERY_STATS)).payload
+    count = struct.unpack_from('<I', payload, 0)[0]
+    records = payload[4 + 32:]  # the count, then the bus record (8 u32)
+    return sum(struct.unpack_from('<Q', records, 64 * i + 40)[0] for i in range(count - 1))
+
+
+class NoFloodTest(KbusdTestCase):
+    """--listened-only: announcements cross only to a bus where someone listens."""
+
+    buses = 2
+
+    def test_only_what_the_far_bus_listens_to(self):
+        link = os.path.join(self.kbusd.dir, 'link')
+        near = Limpet(self, '-s', link, '-k', 0, '--listened-only')
+        far = Limpet(self, '-c', link, '-k', 1)
+        near.joined(self)
+        far.joined(self)
+        sender, listener, watcher = self.open(0), self.open(1), self.open(1, 'r')
+        listener.bind('$.Nf.Heard')
+        # once the near Limpet knows, an announcement crosses
+        for _ in range(100):
+            sender.send_msg(Message('$.Nf.Heard', 'probe'))
+            if listener.wait_for_msg(0.1) is not None:
+                break
+        else:
+            self.fail('the far listener never heard')
+        while listener.wait_for_msg(0.3) is not None:
+            pass  # the other probes
+        before = sent_on_bus(watcher)
+        for _ in range(20):
+            sender.send_msg(Message('$.Nf.Nobody', 'x'))  # nobody on bus 1 listens
+        sender.send_msg(Message('$.Nf.Heard', 'marker'))
+        self.assertEqual(listener.wait_for_msg(WAIT).data, 'marker')
+        self.assertEqual(sent_on_bus(watcher) - before, 1)  # the marker, and nothing else
+
+
 class TwoKbusdTest(KbusdTestCase):
     """Two kbusd, as on two hosts: the far one dies with a request in flight."""
 
