@@ -46,6 +46,22 @@ def read_link_message(conn):
     return rest[:name_len].decode(), rest[padded:padded + data_len]
 
 
+def request_crosses(test, asker, replier, name, answer):
+    """A request from @asker reaches @replier through the Limpets, and its reply comes back."""
+    replier.bind(name, True)
+    wait_until(lambda: asker.find_replier(name) is not None)
+    asker.send_msg(Request(name, 'q'))
+    replier.send_msg(reply_to(replier.wait_for_msg(WAIT), answer))
+    test.assertEqual(asker.wait_for_msg(WAIT).data, answer)
+
+
+def joined_insecure(test, *limpets):
+    """Each of @limpets warned about --insecure, then joined."""
+    for limpet in limpets:
+        test.assertRegex(limpet.line(), r'^kbus-limpet: warning: --insecure: ')
+        limpet.joined(test)
+
+
 class Limpet:
     """One kbus-limpet process; its stderr is read line by line."""
 
@@ -364,15 +380,8 @@ class TcpTest(KbusdTestCase):
             port = probe.getsockname()[1]
         server = Limpet(self, '--server', '127.0.0.1:%d' % port, '--bus', 0, '--insecure')
         client = Limpet(self, '--client', 'localhost:%d' % port, '--bus', 1, '--insecure')
-        for limpet in (server, client):
-            self.assertRegex(limpet.line(), r'^kbus-limpet: warning: --insecure: ')
-            limpet.joined(self)
-        asker, replier = self.open(0), self.open(1)
-        replier.bind('$.Tcp.Ask', True)
-        wait_until(lambda: asker.find_replier('$.Tcp.Ask') is not None)
-        asker.send_msg(Request('$.Tcp.Ask', 'q'))
-        replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'over tcp'))
-        self.assertEqual(asker.wait_for_msg(WAIT).data, 'over tcp')
+        joined_insecure(self, server, client)
+        request_crosses(self, self.open(0), self.open(1), '$.Tcp.Ask', 'over tcp')
 
 
 def make_certificates(directory):
@@ -414,12 +423,7 @@ class TlsTest(KbusdTestCase):
         client = Limpet(self, '-c', self.address, '-k', 1, *self.tls('b'))
         server.joined(self)
         client.joined(self)
-        asker, replier = self.open(0), self.open(1)
-        replier.bind('$.Tls.Ask', True)
-        wait_until(lambda: asker.find_replier('$.Tls.Ask') is not None)
-        asker.send_msg(Request('$.Tls.Ask', 'q'))
-        replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'over tls'))
-        self.assertEqual(asker.wait_for_msg(WAIT).data, 'over tls')
+        request_crosses(self, self.open(0), self.open(1), '$.Tls.Ask', 'over tls')
 
     def test_a_certificate_from_another_ca_is_refused(self):
         server = Limpet(self, '-s', self.address, '-k', 0, *self.tls('a'))
@@ -469,15 +473,8 @@ class NetnsTest(KbusdTestCase):
                         prefix=('ip', 'netns', 'exec', self.ns[0]))
         client = Limpet(self, '-c', '10.201.0.1:5555', '-k', 1, '--insecure',
                         prefix=('ip', 'netns', 'exec', self.ns[1]))
-        for limpet in (server, client):
-            self.assertRegex(limpet.line(), r'^kbus-limpet: warning: --insecure: ')
-            limpet.joined(self)
-        asker, replier = self.open(0), self.open(1)
-        replier.bind('$.Ns.Ask', True)
-        wait_until(lambda: asker.find_replier('$.Ns.Ask') is not None)
-        asker.send_msg(Request('$.Ns.Ask', 'q'))
-        replier.send_msg(reply_to(replier.wait_for_msg(WAIT), 'across namespaces'))
-        self.assertEqual(asker.wait_for_msg(WAIT).data, 'across namespaces')
+        joined_insecure(self, server, client)
+        request_crosses(self, self.open(0), self.open(1), '$.Ns.Ask', 'across namespaces')
 
 
 class FakeLimpetTest(KbusdTestCase):
