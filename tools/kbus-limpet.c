@@ -462,6 +462,15 @@ static void link_free(Limpet *l)
         l->ks = -1;
 }
 
+/* After a link went or was refused: wait for the next one, or exit with --once. */
+static void link_next(Limpet *l)
+{
+        if (l->o->once)
+                limpet_stop(l, TOOL_EXIT_FAIL);
+        else
+                link_wait(l);
+}
+
 /* Ends the link, says why, and waits for the next one (or exits with --once). */
 static void link_down(Limpet *l, const char *fmt, ...)
 {
@@ -473,10 +482,7 @@ static void link_down(Limpet *l, const char *fmt, ...)
         va_end(ap);
         fputc('\n', stderr);
         link_free(l);
-        if (l->o->once)
-                limpet_stop(l, TOOL_EXIT_FAIL);
-        else
-                link_wait(l);
+        link_next(l);
 }
 
 /* The ksock for a new link, its context, and the repliers already bound; 0 or -errno. */
@@ -509,7 +515,6 @@ static int link_join_bus(Limpet *l)
         return 0;
 }
 
-/* A connected socket: HELO, then the bus; the link is up, or down again. */
 /* Whether the other end of a Unix link runs as a uid --peer-uid allows; TCP: yes. */
 static bool peer_allowed(const Limpet *l, int fd, uid_t *uid)
 {
@@ -536,10 +541,7 @@ static void link_refuse(Limpet *l, int fd, const char *fmt, ...)
         va_end(ap);
         fputc('\n', stderr);
         close(fd);
-        if (l->o->once)
-                limpet_stop(l, TOOL_EXIT_FAIL);
-        else
-                link_wait(l);
+        link_next(l);
 }
 
 /* The link's bufferevent, over TLS or not; false (and the Limpet stopped) without memory. */
