@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "../src/lib/ksock.h"
 #include "../src/lib/query.h"
 #include "kbus-test.h"
 
@@ -456,6 +457,75 @@ static void test_stats_set_aside(void **state)
         assert_int_equal(kbus_ksock_close(r), 0);
 }
 
+/* Reads the bindings, as a Limpet does when told they changed. */
+static void look_at_bindings(kbus_ksock_t ks)
+{
+        KbusBindingInfo *b;
+        size_t n;
+
+        assert_int_equal(kbus_query_bindings(ks, &b, &n), 0);
+        kbus_query_bindings_free(b, n);
+}
+
+static void expect_notice(kbus_ksock_t ks)
+{
+        kbus_message_t *m = kt_take(ks);
+
+        assert_non_null(m);
+        assert_string_equal(kbus_msg_name_ptr(m), KBUS_MSG_NAME_LISTENER_BINDS_CHANGED);
+        assert_int_equal(m->flags, KBUS_BIT_SYNTHETIC);
+        assert_int_equal(m->from, 0);
+        assert_int_equal(m->data_len, 0);
+        kbus_msg_delete(&m);
+}
+
+/*
+ * CTL_WATCH_LISTENERS: one $.KBUS.ListenerBindsChanged when another ksock's
+ * listener bindings change, no more until the watcher has read the
+ * bindings, and never for replier bindings or the watcher's own.
+ */
+static void test_watch_listeners(void **state)
+{
+        (void)state;
+        kbus_ksock_t w = kt_open(0, O_RDWR), a = kt_open(0, O_RDWR);
+        kbus_ksock_t elsewhere = kt_open(1, O_RDWR);
+
+        assert_int_equal(ksock_watch_listeners(w, 2), -EINVAL);
+        assert_int_equal(ksock_watch_listeners(w, 1), 0);     /* the old state */
+        assert_int_equal(ksock_watch_listeners(w, 0xFFFFFFFF), 1); /* asks */
+        assert_int_equal(kbus_ksock_bind(w, "$.Wl.Own", 0), 0);
+        assert_int_equal(kbus_ksock_bind(a, "$.Wl.R", 1), 0);
+        assert_int_equal(kbus_ksock_bind(elsewhere, "$.Wl.A", 0), 0); /* another bus */
+        kt_expect_quiet(w, 50);
+        assert_int_equal(kbus_ksock_bind(a, "$.Wl.A", 0), 0);
+        assert_int_equal(kbus_ksock_bind(a, "$.Wl.B", 0), 0);
+        assert_int_equal(kbus_ksock_unbind(a, "$.Wl.A", 0), 0);
+        expect_notice(w);
+        kt_expect_quiet(w, 50); /* one, until it looks */
+        look_at_bindings(w);
+        assert_int_equal(kbus_ksock_unbind(a, "$.Wl.B", 0), 0);
+        expect_notice(w);
+
+        /* past a full queue: the notice must not be lost */
+        kt_set_max(w, 1);
+        kt_send(a, "$.Wl.Own", "fill", 0);
+        look_at_bindings(w);
+        assert_int_equal(kbus_ksock_bind(a, "$.Wl.C", 0), 0);
+        assert_int_equal(kt_num_messages(w), 2);
+        drop_next(w);
+        expect_notice(w);
+
+        look_at_bindings(w); /* a ksock that goes takes its bindings with it */
+        kt_close(a);
+        expect_notice(w);
+        look_at_bindings(w);
+        assert_int_equal(ksock_watch_listeners(w, 0), 1);
+        a = kt_open(0, O_RDWR);
+        assert_int_equal(kbus_ksock_bind(a, "$.Wl.D", 0), 0);
+        kt_expect_quiet(w, 50);
+        KT_CLOSE(w, a, elsewhere);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, kt_teardown)
 
 int main(void)
@@ -467,6 +537,7 @@ int main(void)
                 T(test_stats_held_nonblocking),
                 T(test_stats_held_blocking_child),
                 T(test_stats_set_aside),
+                T(test_watch_listeners),
         };
 
         alarm(120);

@@ -324,6 +324,81 @@ static void test_listened_names(void **state)
         pump();
 }
 
+/* Sends @name on @from and says whether @to got it (exactly once). */
+static bool heard(kbus_ksock_t from, kbus_ksock_t to, const char *name)
+{
+        kt_send(from, name, "x", 0);
+        kt_send(from, "$.Lf.Marker", NULL, 0);
+        kbus_message_t *m = kt_wait_msg(to);
+        bool got = strcmp(kbus_msg_name_ptr(m), name) == 0;
+        if (got) {
+                kbus_msg_delete(&m);
+                m = kt_wait_msg(to);
+        }
+        assert_string_equal(kbus_msg_name_ptr(m), "$.Lf.Marker");
+        kbus_msg_delete(&m);
+        return got;
+}
+
+/* A Limpet listens to what the far bus listens to, within its message name. */
+static void test_listen_for(void **state)
+{
+        (void)state;
+        kbus_limpet_context_t *ctx = pair.side[0].ctx;
+        kbus_ksock_t lks = pair.side[0].ks, s = kt_open(0, O_RDWR);
+        char *far[] = { "$.Lf.A", "$.Lf.Sub.*", "not a name", "$.Lf.A", "$.Lf.Marker" };
+        char *marker[] = { "$.Lf.Marker" };
+
+        assert_true(heard(s, lks, "$.Lf.B")); /* the message name, $.*, as the original */
+        assert_int_equal(kbus_limpet_listen_for(ctx, far, 5), 0);
+        assert_false(heard(s, lks, "$.Lf.B"));
+        assert_true(heard(s, lks, "$.Lf.A"));
+        assert_true(heard(s, lks, "$.Lf.Sub.X"));
+        assert_int_equal(kbus_limpet_listen_for(ctx, marker, 1), 0);
+        assert_false(heard(s, lks, "$.Lf.A"));
+
+        /* within a narrower message name */
+        kbus_ksock_t nks = kt_open(0, O_RDWR);
+        kbus_limpet_context_t *narrow;
+        char *wide[] = { "$.*", "$.Other", "$.Lf.Marker" };
+        assert_int_equal(kbus_limpet_new_context(nks, 5, 6, "$.Lf.*", 0, &narrow), 0);
+        assert_int_equal(kbus_limpet_listen_for(narrow, wide, 3), 0);
+        assert_true(heard(s, nks, "$.Lf.Q"));   /* $.* narrowed to $.Lf.* */
+        assert_false(heard(s, nks, "$.Other")); /* outside $.Lf.* */
+        kbus_limpet_free_context(&narrow);
+        KT_CLOSE(s, nks);
+}
+
+/* kbusd says when the listeners changed; the notice is not for the link. */
+static void test_listeners_changed(void **state)
+{
+        (void)state;
+        kbus_limpet_context_t *ctx = pair.side[0].ctx;
+        kbus_ksock_t a = kt_open(0, O_RDWR);
+        char **names;
+        size_t n;
+
+        assert_int_equal(kbus_ksock_bind(a, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0), 0);
+        assert_int_equal(kbus_limpet_listened_names(ctx, &names, &n), 0);
+        assert_int_equal(n, 0); /* kbusd's own names are not for the far side */
+        assert_null(names);
+        assert_int_equal(kbus_ksock_bind(a, "$.Lc.A", 0), 0);
+        kbus_message_t *m = kt_wait_msg(pair.side[0].ks);
+        assert_string_equal(kbus_msg_name_ptr(m), KBUS_MSG_NAME_LISTENER_BINDS_CHANGED);
+        assert_int_equal(kbus_limpet_amend_msg_from_kbus(ctx, m), 1);
+        kbus_msg_delete(&m);
+        assert_int_equal(kbus_limpet_listened_names(ctx, &names, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(names[0], "$.Lc.A");
+        free(names[0]);
+        free(names);
+        kt_close(a);
+        m = kt_wait_msg(pair.side[0].ks);
+        assert_string_equal(kbus_msg_name_ptr(m), KBUS_MSG_NAME_LISTENER_BINDS_CHANGED);
+        kbus_msg_delete(&m);
+        pump();
+}
+
 static void test_new_context_errors(void **state)
 {
         kbus_limpet_context_t *ctx = (kbus_limpet_context_t *)1;
@@ -456,6 +531,9 @@ int main(void)
                                                 pair_teardown),
                 cmocka_unit_test_setup_teardown(test_not_passed_on, pair_setup, pair_teardown),
                 cmocka_unit_test_setup_teardown(test_listened_names, pair_setup, pair_teardown),
+                cmocka_unit_test_setup_teardown(test_listen_for, pair_setup, pair_teardown),
+                cmocka_unit_test_setup_teardown(test_listeners_changed, pair_setup,
+                                                pair_teardown),
                 cmocka_unit_test_setup_teardown(test_new_context_errors, pair_setup,
                                                 pair_teardown),
                 cmocka_unit_test(test_header_serialisation),

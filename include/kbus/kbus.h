@@ -123,6 +123,7 @@ typedef struct kbus_replier_bind_event_data {
 #define KBUS_MSG_NAME_ERROR_SENDING "$.KBUS.ErrorSending"
 #define KBUS_MSG_NAME_UNBIND_EVENTS_LOST "$.KBUS.UnbindEventsLost"
 #define KBUS_MSG_NAME_REPLIER_BIND_EVENT "$.KBUS.ReplierBindEvent"
+#define KBUS_MSG_NAME_LISTENER_BINDS_CHANGED "$.KBUS.ListenerBindsChanged" /* kbus */
 
 /* For kbus_wait_for_message(). */
 #define KBUS_KSOCK_READABLE 1

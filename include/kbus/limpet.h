@@ -188,8 +188,12 @@ int kbus_limpet_current_repliers(kbus_limpet_context_t *context, kbus_message_t 
 
 /**
  * kbus_limpet_listened_names() - what the listeners of this bus (other
- * than this Limpet) are bound to, sorted, each once: what the far Limpet
- * need pass on.  kbus extension.
+ * than this Limpet) are bound to, sorted, each once, leaving out kbusd's
+ * own $.KBUS names: what the far Limpet need pass on
+ * (kbus_limpet_listen_for()).  The first call also asks kbusd to send this
+ * ksock $.KBUS.ListenerBindsChanged whenever that may have changed since
+ * the last call; kbus_limpet_amend_msg_from_kbus() drops that message, so
+ * look for it first.  kbus extension.
  * @context: the context
  * @names:   set to a malloc'd array of malloc'd names (free each, then the
  *           array), or NULL if none
@@ -198,6 +202,23 @@ int kbus_limpet_current_repliers(kbus_limpet_context_t *context, kbus_message_t 
  * Return: 0, or a negative errno from asking kbusd, -ENOMEM.
  */
 int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names, size_t *count);
+
+/**
+ * kbus_limpet_listen_for() - listen on this bus to exactly @names (what the
+ * far bus listens to, from its kbus_limpet_listened_names()) instead of the
+ * context's message name, so that kbusd passes this Limpet only messages
+ * someone on the far bus may want.  Each name is kept within the message
+ * name: a wider one is narrowed to it, one outside it is left out, as is
+ * one that is not a valid name.  New bindings are made before old ones go,
+ * so a name wanted before and after is never unheard.  kbus extension.
+ * @context: the context
+ * @names:   the names (an empty list: listen to nothing)
+ * @count:   how many
+ *
+ * Return: 0, or the first negative errno of a bind or unbind (EPERM: the
+ * policy does not allow it); what could be done is done either way.
+ */
+int kbus_limpet_listen_for(kbus_limpet_context_t *context, char *const *names, size_t count);
 
 /**
  * kbus_limpet_msg_to_link() - the bytes the link carries for @msg: the

@@ -32,6 +32,7 @@ int bus_new(struct Core *core, unsigned number, uint32_t max_msg_size, Bus **ret
         bus->number = number;
         bus->max_msg_size = max_msg_size;
         TAILQ_INIT(&bus->clients);
+        TAILQ_INIT(&bus->watchers);
         TAILQ_INIT(&bus->held);
         TAILQ_INIT(&bus->set_aside);
         if (trie_init(&bus->trie) < 0) {

@@ -48,6 +48,7 @@ typedef struct Bus {
         uint32_t nclients;
         Trie trie;
         TAILQ_HEAD(, Client) clients;
+        TAILQ_HEAD(, Client) watchers; /* of listener changes (watch.c) */
         TAILQ_HEAD(, HeldSend) held;
         uint32_t nheld;
         TAILQ_HEAD(, SetAside) set_aside;

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "request.h"
 #include "router.h"
+#include "watch.h"
 
 /* A client with this many bindings leaves much memory scattered behind when it goes. */
 #define CLIENT_TRIM_BINDINGS 10000u
@@ -255,6 +256,7 @@ static void client_teardown(Client *c)
                         reply_slot_charge(slot, slot->replier->quser);
                 reply_slot_forget_requester(slot);
         }
+        watch_switch(c, false);
         unsigned nbindings = 0;
         while ((b = TAILQ_FIRST(&c->bindings))) {
                 request_remove_binding(c, b);

@@ -55,6 +55,8 @@ typedef struct Client {
         bool only_once;
         bool report_binds;
         bool no_echo;      /* its own sends do not reach its listener bindings */
+        bool watch_listeners; /* on bus->watchers (watch.c) */
+        bool watch_due;    /* a listener change notice is in its queue, unread */
         bool events_lost; /* owes an $.KBUS.UnbindEventsLost */
         Buf in;
         Buf out;
@@ -79,6 +81,7 @@ typedef struct Client {
         char *send_ok;       /* the last name the policy let it send */
         uint32_t send_ok_len;
         TAILQ_ENTRY(Client) bus_link;
+        TAILQ_ENTRY(Client) watch_link;
         TAILQ_ENTRY(Client) dirty_link;
         TAILQ_ENTRY(Client) closing_link;
 } Client;

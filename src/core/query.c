@@ -19,6 +19,7 @@
 #include "client.h"
 #include "inbox.h"
 #include "request.h"
+#include "watch.h"
 
 typedef struct QueryOut {
         Buf buf;
@@ -236,8 +237,10 @@ void query_answer(Client *c, const uint8_t *body, size_t len, Answer *a)
                 query_put32(&q, 0); /* the count, filled in below */
         if (what != QUERY_EXPLAIN && len != 4)
                 q.err = -EINVAL;
-        else if (what == QUERY_BINDINGS)
+        else if (what == QUERY_BINDINGS) {
                 trie_walk(&c->bus->trie, query_binding, &q);
+                watch_queried(c);
+        }
         else if (what == QUERY_STATS)
                 query_stats(&q, c->bus);
         else if (what == QUERY_POLICY)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "query.h"
 #include "router.h"
+#include "watch.h"
 
 /* The body of the frame makes no sense: an ERROR frame says what. */
 static void answer_proto_error(Answer *a, const char *what)
@@ -216,6 +217,8 @@ static void request_bind(Client *c, const FrameHdr *h, const uint8_t *body, size
                 c->bus->recheck = true; /* a held request may have a new replier */
         log_debug("bus %u: ksock %u bound %s %s", c->bus->number, c->id, replier ? "R" : "L",
                   b->name);
+        if (!replier)
+                watch_listeners_changed(c);
         a->value0 = b->id;
 }
 
@@ -249,7 +252,10 @@ void request_remove_binding(Client *c, Binding *b)
                 if (bus->nheld)
                         bus->recheck = true; /* a held request may have lost its replier */
         }
+        bool replier = b->replier;
         trie_remove(&bus->trie, b);
+        if (!replier)
+                watch_listeners_changed(c);
         quota_release(c->quser, QUOTA_BINDINGS, 1);
 }
 
@@ -385,6 +391,16 @@ static int request_ctl_report_binds(Client *c, uint32_t arg)
         return r;
 }
 
+static int request_ctl_watch(Client *c, uint32_t arg)
+{
+        bool state = c->watch_listeners;
+        int r = request_switch(arg, &state);
+
+        if (r >= 0)
+                watch_switch(c, state);
+        return r;
+}
+
 static int request_ctl_verbose(Client *c, uint32_t arg)
 {
         bool state = log_is_verbose();
@@ -430,6 +446,8 @@ static int request_ctl_value(Client *c, uint32_t op, uint32_t arg)
                 return request_ctl_max_msg_size(c, arg);
         case CTL_NO_ECHO:
                 return request_switch(arg, &c->no_echo);
+        case CTL_WATCH_LISTENERS:
+                return request_ctl_watch(c, arg);
         default:
                 return -EINVAL;
         }

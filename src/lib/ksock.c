@@ -54,6 +54,22 @@ int ksock_no_echo(kbus_ksock_t ksock, uint32_t on)
         return c ? ksock_ctl(c, CTL_NO_ECHO, on, NULL) : -EBADF;
 }
 
+/**
+ * ksock_watch_listeners() - whether kbusd sends @ksock
+ * $.KBUS.ListenerBindsChanged when the bus's listener bindings change
+ * (CTL_WATCH_LISTENERS; for the Limpet API, not exported).
+ * @ksock: the ksock
+ * @on:    1 or 0
+ *
+ * Return: the old state, or a negative errno.
+ */
+int ksock_watch_listeners(kbus_ksock_t ksock, uint32_t on)
+{
+        Conn *c = table_get(ksock);
+
+        return c ? ksock_ctl(c, CTL_WATCH_LISTENERS, on, NULL) : -EBADF;
+}
+
 static int ksock_ctl(Conn *c, uint32_t op, uint32_t arg, uint32_t *ret_value)
 {
         uint8_t body[8];

@@ -10,5 +10,6 @@
 #include "kbus/kbus.h"
 
 int ksock_no_echo(kbus_ksock_t ksock, uint32_t on);
+int ksock_watch_listeners(kbus_ksock_t ksock, uint32_t on);
 
 #endif

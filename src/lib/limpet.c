@@ -23,21 +23,10 @@
 #include "../proto/name.h"
 #include "../proto/wire.h"
 #include "export.h"
+#include "limpet-context.h"
 #include "ksock.h"
 #include "msg.h"
 #include "query.h"
-
-typedef struct Request {
-        RB_ENTRY(Request) link;
-        kbus_msg_id_t id; /* as our bus gave it (network id 0 for our own) */
-        uint32_t from;    /* the requester on our bus */
-} Request;
-
-typedef struct Proxy {
-        RB_ENTRY(Proxy) link;
-        uint32_t binder; /* the replier's ksock id on the far bus */
-        char name[];
-} Proxy;
 
 static int request_cmp(const Request *a, const Request *b)
 {
@@ -49,23 +38,10 @@ static int proxy_cmp(const Proxy *a, const Proxy *b)
         return strcmp(a->name, b->name);
 }
 
-RB_HEAD(RequestTree, Request);
-RB_HEAD(ProxyTree, Proxy);
 /* RB_GENERATE_STATIC needs an __unused that libbsd leaves undefined. */
 RB_GENERATE_INTERNAL(RequestTree, Request, link, request_cmp, static __attribute__((unused)))
 RB_GENERATE_INTERNAL(ProxyTree, Proxy, link, proxy_cmp, static __attribute__((unused)))
 
-struct kbus_limpet_context {
-        kbus_ksock_t ksock;
-        uint32_t ksock_id;
-        uint32_t network_id;
-        uint32_t other_network_id;
-        uint32_t verbosity;
-        bool loop_seen; /* a message came back round a loop (logged once) */
-        char *message_name;
-        struct RequestTree requests;
-        struct ProxyTree proxies;
-};
 
 static const char bind_event_name[] = KBUS_MSG_NAME_REPLIER_BIND_EVENT;
 
@@ -75,6 +51,15 @@ static bool limpet_is_bind_event(const kbus_message_t *msg)
 
         return name && msg->name_len == sizeof(bind_event_name) - 1 &&
                memcmp(name, bind_event_name, msg->name_len) == 0;
+}
+
+static bool limpet_is_listener_notice(const kbus_message_t *msg)
+{
+        static const char notice[] = KBUS_MSG_NAME_LISTENER_BINDS_CHANGED;
+        const char *name = kbus_msg_name_ptr(msg);
+
+        return name && msg->name_len == sizeof(notice) - 1 &&
+               memcmp(name, notice, msg->name_len) == 0;
 }
 
 /* Prints @what and @msg when the context is verbose (level 2), as the original did. */
@@ -89,8 +74,8 @@ static void limpet_trace(const kbus_limpet_context_t *ctx, const char *what,
         printf("\n");
 }
 
-static void limpet_warn(const kbus_limpet_context_t *ctx, const char *what, const char *name,
-                        int err)
+/* Says that @what failed for @name, when the context is verbose. */
+void limpet_warn(const kbus_limpet_context_t *ctx, const char *what, const char *name, int err)
 {
         if (ctx->verbosity >= 1)
                 printf("Limpet %u: %s '%s': %s\n", ctx->network_id, what, name, strerror(-err));
@@ -149,6 +134,8 @@ static int limpet_setup_ksock(kbus_limpet_context_t *ctx)
                 r = kbus_ksock_report_replier_binds(ctx->ksock, 1);
         if (r >= 0)
                 (void)ksock_no_echo(ctx->ksock, 1); /* kbus: an older kbusd just echoes */
+        if (r >= 0)
+                r = limpet_listening_init(ctx);
         return r < 0 ? r : 0;
 }
 
@@ -211,6 +198,7 @@ KBUS_EXPORT void kbus_limpet_free_context(kbus_limpet_context_t **context)
                 RB_REMOVE(ProxyTree, &ctx->proxies, p);
                 free(p);
         }
+        limpet_listening_free(ctx);
         free(ctx->message_name);
         free(ctx);
         *context = NULL;
@@ -251,6 +239,10 @@ KBUS_EXPORT int kbus_limpet_amend_msg_from_kbus(kbus_limpet_context_t *context,
 {
         kbus_limpet_context_t *ctx = context;
 
+        if (limpet_is_listener_notice(msg)) {
+                limpet_trace(ctx, ".. our bus's listeners changed: not passed on", NULL);
+                return 1;
+        }
         if (limpet_is_bind_event(msg)) {
                 uint32_t is_bind, binder;
                 char *name;
@@ -515,51 +507,6 @@ KBUS_EXPORT int kbus_limpet_current_repliers(kbus_limpet_context_t *context,
         }
         *events = list;
         *count = made;
-        return 0;
-}
-
-static int limpet_name_cmp(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-KBUS_EXPORT int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names,
-                                           size_t *count)
-{
-        KbusBindingInfo *b;
-        size_t n, kept = 0;
-        int r = kbus_query_bindings(context->ksock, &b, &n);
-
-        *names = NULL;
-        *count = 0;
-        if (r < 0)
-                return lib_result(r);
-        char **list = n ? calloc(n, sizeof(*list)) : NULL;
-        if (n && !list)
-                r = -ENOMEM;
-        for (size_t i = 0; i < n && r == 0; i++)
-                if (!b[i].is_replier && b[i].ksock_id != context->ksock_id &&
-                    !(list[kept++] = strdup(b[i].name)))
-                        r = -ENOMEM;
-        kbus_query_bindings_free(b, n);
-        if (r < 0) {
-                for (size_t i = 0; i < kept; i++)
-                        free(list[i]);
-                free(list);
-                return lib_result(r);
-        }
-        qsort(list, kept, sizeof(*list), limpet_name_cmp);
-        size_t unique = 0;
-        for (size_t i = 0; i < kept; i++) {
-                if (unique && strcmp(list[unique - 1], list[i]) == 0)
-                        free(list[i]);
-                else
-                        list[unique++] = list[i];
-        }
-        *names = unique ? list : NULL;
-        if (!unique)
-                free(list);
-        *count = unique;
         return 0;
 }
 

@@ -70,7 +70,8 @@ enum {
         CTL_NEW_BUS = 8,      /* returns the new bus number */
         CTL_MAX_MSG_SIZE = 9, /* arg 0 asks, 1 asks the absolute maximum */
         CTL_NO_ECHO = 10,     /* arg 0, 1, or CTL_ASK: not one's own sends (Limpets) */
-        CTL_OP_MAX = CTL_NO_ECHO,
+        CTL_WATCH_LISTENERS = 11, /* arg 0, 1, or CTL_ASK: $.KBUS.ListenerBindsChanged */
+        CTL_OP_MAX = CTL_WATCH_LISTENERS,
 };
 #define CTL_ASK 0xffffffffu
 
@@ -101,6 +102,7 @@ enum {
 #define KBUS_MSG_NAME_ERROR_SENDING "$.KBUS.ErrorSending"
 #define KBUS_MSG_NAME_UNBIND_EVENTS_LOST "$.KBUS.UnbindEventsLost"
 #define KBUS_MSG_NAME_REPLIER_BIND_EVENT "$.KBUS.ReplierBindEvent"
+#define KBUS_MSG_NAME_LISTENER_BINDS_CHANGED "$.KBUS.ListenerBindsChanged"
 
 /*
  * The encoded message (body of SEND, and of MSG after its 8-byte prefix).

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * limpet-interest.c - what a Limpet listens to (kbus extension).
+ *
+ * The original Limpet listened to its message pattern ($.* by default) and
+ * passed everything it heard to the far bus, whether or not anyone there
+ * listened.  A kbus Limpet can do better: the far Limpet tells it what the
+ * far bus's listeners are bound to (kbus_limpet_listened_names(), which
+ * kbusd keeps it told about with $.KBUS.ListenerBindsChanged), and it
+ * listens on its own bus to exactly those names (kbus_limpet_listen_for()).
+ * kbusd then routes to the Limpet only what someone far away may want, and
+ * the Limpet's listener bindings show, on its own bus, what crosses.  In a
+ * chain of buses each Limpet's bindings are listeners like any other, so
+ * what a bus listens to includes what the buses beyond it listen to.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/name.h"
+#include "export.h"
+#include "ksock.h"
+#include "limpet-context.h"
+#include "query.h"
+
+#define KBUS_PREFIX "$.KBUS."
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void names_free(char **names, size_t count)
+{
+        for (size_t i = 0; i < count; i++)
+                free(names[i]);
+        free(names);
+}
+
+/* Sorts @names and frees the repeats; returns how many are left. */
+static size_t names_sort_unique(char **names, size_t count)
+{
+        size_t unique = 0;
+
+        qsort(names, count, sizeof(*names), name_cmp);
+        for (size_t i = 0; i < count; i++) {
+                if (unique && strcmp(names[unique - 1], names[i]) == 0)
+                        free(names[i]);
+                else
+                        names[unique++] = names[i];
+        }
+        return unique;
+}
+
+static bool names_have(char *const *names, size_t count, const char *name)
+{
+        return bsearch(&name, names, count, sizeof(*names), name_cmp) != NULL;
+}
+
+/* Whether a listener binding @name is for the far side: not kbusd's own messages. */
+static bool name_is_for_far_side(const char *name)
+{
+        return strncmp(name, KBUS_PREFIX, sizeof(KBUS_PREFIX) - 1) != 0;
+}
+
+KBUS_EXPORT int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names,
+                                           size_t *count)
+{
+        KbusBindingInfo *b;
+        size_t n, kept = 0;
+        int r = 0;
+
+        *names = NULL;
+        *count = 0;
+        if (!context->watching) /* before the query: a change after it is never missed */
+                context->watching = ksock_watch_listeners(context->ksock, 1) >= 0;
+        r = kbus_query_bindings(context->ksock, &b, &n);
+        if (r < 0)
+                return lib_result(r);
+        char **list = n ? calloc(n, sizeof(*list)) : NULL;
+        if (n && !list)
+                r = -ENOMEM;
+        for (size_t i = 0; i < n && r == 0; i++)
+                if (!b[i].is_replier && b[i].ksock_id != context->ksock_id &&
+                    name_is_for_far_side(b[i].name) && !(list[kept++] = strdup(b[i].name)))
+                        r = -ENOMEM;
+        kbus_query_bindings_free(b, n);
+        if (r < 0) {
+                names_free(list, kept);
+                return lib_result(r);
+        }
+        *count = names_sort_unique(list, kept);
+        *names = *count ? list : NULL;
+        if (!*count)
+                free(list);
+        return 0;
+}
+
+int limpet_listening_init(kbus_limpet_context_t *ctx)
+{
+        ctx->listening = malloc(sizeof(*ctx->listening));
+        if (!ctx->listening || !(ctx->listening[0] = strdup(ctx->message_name))) {
+                free(ctx->listening);
+                ctx->listening = NULL;
+                return -ENOMEM;
+        }
+        ctx->nlistening = 1; /* the binding limpet_setup_ksock() made */
+        return 0;
+}
+
+void limpet_listening_free(kbus_limpet_context_t *ctx)
+{
+        names_free(ctx->listening, ctx->nlistening);
+        ctx->listening = NULL;
+        ctx->nlistening = 0;
+}
+
+/*
+ * What to bind for the far side's @name within our message pattern: @name
+ * itself, the pattern when @name is wider, or NULL when they share nothing
+ * (KBUS wildcards only end a name, so two names nest or are disjoint).
+ */
+static const char *limpet_narrowed(const kbus_limpet_context_t *ctx, const char *name)
+{
+        const char *pattern = ctx->message_name;
+
+        if (name_check(name, strlen(name), true, NULL) != 0)
+                return NULL;
+        switch (name_relate(name, strlen(name), pattern, strlen(pattern))) {
+        case NAME_SAME:
+        case NAME_INSIDE:
+                return name;
+        case NAME_AROUND:
+                return pattern;
+        default:
+                return NULL;
+        }
+}
+
+/* The bindings wanted for @names: malloc'd copies, sorted, each once. */
+static int limpet_wanted(const kbus_limpet_context_t *ctx, char *const *names, size_t count,
+                         char ***ret, size_t *ret_count)
+{
+        char **want = count ? calloc(count, sizeof(*want)) : NULL;
+        size_t n = 0;
+
+        if (count && !want)
+                return -ENOMEM;
+        for (size_t i = 0; i < count; i++) {
+                const char *name = limpet_narrowed(ctx, names[i]);
+                if (name && !(want[n++] = strdup(name))) {
+                        names_free(want, n - 1);
+                        return -ENOMEM;
+                }
+        }
+        *ret_count = names_sort_unique(want, n);
+        *ret = want;
+        return 0;
+}
+
+KBUS_EXPORT int kbus_limpet_listen_for(kbus_limpet_context_t *context, char *const *names,
+                                       size_t count)
+{
+        kbus_limpet_context_t *ctx = context;
+        char **want;
+        size_t nwant;
+        int r = limpet_wanted(ctx, names, count, &want, &nwant), err = 0;
+
+        if (r < 0)
+                return lib_result(r);
+        for (size_t i = 0; i < nwant; i++) { /* first the new: nothing wanted goes unheard */
+                if (names_have(ctx->listening, ctx->nlistening, want[i]))
+                        continue;
+                r = kbus_ksock_bind(ctx->ksock, want[i], 0);
+                if (r < 0) {
+                        limpet_warn(ctx, "cannot listen for the far side to", want[i], r);
+                        free(want[i]);
+                        want[i] = NULL; /* not bound: not kept */
+                        err = err ? err : r;
+                }
+        }
+        size_t kept = 0;
+        for (size_t i = 0; i < nwant; i++)
+                if (want[i])
+                        want[kept++] = want[i];
+        for (size_t i = 0; i < ctx->nlistening; i++) {
+                if (names_have(want, kept, ctx->listening[i]))
+                        continue;
+                r = kbus_ksock_unbind(ctx->ksock, ctx->listening[i], 0);
+                if (r < 0)
+                        err = err ? err : r; /* kbusd is gone, or soon will be */
+        }
+        limpet_listening_free(ctx);
+        ctx->listening = want;
+        ctx->nlistening = kept;
+        return lib_result(err);
+}
