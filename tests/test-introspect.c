@@ -469,7 +469,7 @@ static void look_at_bindings(kbus_ksock_t ks)
 
 static void expect_notice(kbus_ksock_t ks)
 {
-        kbus_message_t *m = kt_take(ks);
+        kbus_message_t *m = kt_wait_msg(ks); /* another ksock's bind: it may be on its way */
 
         assert_non_null(m);
         assert_string_equal(kbus_msg_name_ptr(m), KBUS_MSG_NAME_LISTENER_BINDS_CHANGED);
@@ -526,6 +526,27 @@ static void test_watch_listeners(void **state)
         KT_CLOSE(w, a, elsewhere);
 }
 
+/* UNBIND flag 0x4: a listener's queued messages stay; without it they go (SPEC §6). */
+static void test_unbind_keep_queued(void **state)
+{
+        (void)state;
+        kbus_ksock_t l = kt_open(0, O_RDWR), s = kt_open(0, O_RDWR);
+
+        assert_int_equal(kbus_ksock_bind(l, "$.Kq.*", 0), 0);
+        assert_int_equal(kbus_ksock_bind(l, "$.Kr.Other", 0), 0);
+        kt_send(s, "$.Kq.A", "kept", 0);
+        kt_send(s, "$.Kr.Other", "gone", 0);
+        assert_int_equal(kt_num_messages(l), 2);
+        assert_int_equal(ksock_unbind_keeping(l, "$.Kq.*"), 0);
+        assert_int_equal(kbus_ksock_unbind(l, "$.Kr.Other", 0), 0);
+        assert_int_equal(kt_num_messages(l), 1);
+        kbus_message_t *m = kt_take(l);
+        assert_string_equal(kbus_msg_name_ptr(m), "$.Kq.A");
+        kbus_msg_delete(&m);
+        assert_int_equal(ksock_unbind_keeping(l, "$.Kq.*"), -EINVAL); /* no such binding */
+        KT_CLOSE(l, s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, kt_teardown)
 
 int main(void)
@@ -538,6 +559,7 @@ int main(void)
                 T(test_stats_held_blocking_child),
                 T(test_stats_set_aside),
                 T(test_watch_listeners),
+                T(test_unbind_keep_queued),
         };
 
         alarm(120);

@@ -350,7 +350,11 @@ static void test_listen_for(void **state)
         char *marker[] = { "$.Lf.Marker" };
 
         assert_true(heard(s, lks, "$.Lf.B")); /* the message name, $.*, as the original */
+        kt_send(s, "$.Lf.A", "early", 0); /* brought by $.*: stays when $.* goes */
         assert_int_equal(kbus_limpet_listen_for(ctx, far, 5), 0);
+        kbus_message_t *early = kt_take(lks);
+        assert_string_equal(kbus_msg_name_ptr(early), "$.Lf.A");
+        kbus_msg_delete(&early);
         assert_false(heard(s, lks, "$.Lf.B"));
         assert_true(heard(s, lks, "$.Lf.A"));
         assert_true(heard(s, lks, "$.Lf.Sub.X"));

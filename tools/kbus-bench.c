@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "kbus/kbus.h"
+#include "kbus/limpet.h"
 
 #define PAYLOAD 64
 #define WARMUP 2000
@@ -521,6 +523,37 @@ static void wait_proxy(kbus_ksock_t ks)
         }
 }
 
+/* Whether someone on bus 0 listens to NAME (the Limpet, once bus 1's listener crossed). */
+static bool listened_on_bus0(void)
+{
+        kbus_ksock_t ks = bench_open();
+        kbus_limpet_context_t *ctx; /* the public way to read the bindings */
+        char **names;
+        size_t n;
+        bool found = false;
+
+        check(kbus_limpet_new_context(ks, 0xBE, 0xBF, NAME, 0, &ctx), "limpet context");
+        check(kbus_limpet_listened_names(ctx, &names, &n), "listened names");
+        for (size_t i = 0; i < n; i++) {
+                found |= strcmp(names[i], NAME) == 0;
+                free(names[i]);
+        }
+        free(names);
+        kbus_limpet_free_context(&ctx);
+        kbus_ksock_close(ks);
+        return found;
+}
+
+/* Waits until bus 1's receivers are heard from bus 0: the Limpet listens for them. */
+static void wait_listener_crossed(void)
+{
+        for (int i = 0; i < 10000; i++)
+                if (listened_on_bus0())
+                        return;
+        fprintf(stderr, "kbus-bench: the listener's binding did not cross the link\n");
+        exit(1);
+}
+
 /* Request/reply round trips from bus 0 to a replier on @bus (1: through a Limpet pair). */
 static void kbus_request_rtt_to(const Options *o, uint32_t bus, Figure *fig)
 {
@@ -602,6 +635,8 @@ static void kbus_pipelined(long n, int nrx, Figure *fig)
         close(res[1]);
         for (int i = 0; i < nrx; i++)
                 wait_ready(ready[i]);
+        if (g_rx_bus != 0)
+                wait_listener_crossed();
         kbus_ksock_t ks = bench_open();
         check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
         double cpu0 = kbusd_cpu();

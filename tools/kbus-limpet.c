@@ -55,7 +55,6 @@
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_TLS_WAIT_MS 10000            /* for each step of a TLS handshake */
-#define LINK_INTEREST_MS 250              /* how often our bus's listeners are looked at */
 #define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
@@ -74,11 +73,8 @@ typedef struct Limpet {
         kbus_limpet_context_t *ctx;
         struct event *bus_ev;
         struct event *beat_ev;   /* our heartbeats, once the other side said Hello */
-        struct event *interest_ev; /* polls what our bus listens to, for the other side */
+        bool tell_interest;      /* the other side asked what our bus listens to */
         char *interest_sent;     /* the last Interest we sent (its text) */
-        char **far_interest;     /* what the far bus listens to, once it said */
-        size_t nfar;
-        bool far_known;          /* false: pass everything on, as the original */
         struct bufferevent *link;
         uint32_t other;
         char peer[80];     /* the other end, for the log */
@@ -96,26 +92,8 @@ static void link_wait(Limpet *l);
 static void peer_is_kbus(Limpet *l, const LimpetHello *hello);
 static void heartbeat_start(Limpet *l, uint32_t peer_ms);
 static void far_interest_set(Limpet *l, const kbus_message_t *msg);
+static void interest_tell(Limpet *l);
 static void link_down(Limpet *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Whether the far bus may want @msg: anything but an announcement nobody there listens to. */
-static bool far_side_wants(const Limpet *l, const kbus_message_t *msg)
-{
-        const char *name = kbus_msg_name_ptr(msg);
-
-        if (!l->o->listened_only || !l->far_known || kbus_msg_is_request(msg) ||
-            kbus_msg_is_reply(msg) ||
-            (msg->name_len == sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1 &&
-             !memcmp(name, KBUS_MSG_NAME_REPLIER_BIND_EVENT, msg->name_len)))
-                return true;
-        for (size_t i = 0; i < l->nfar; i++) {
-                NameRelation rel = name_relate(name, msg->name_len, l->far_interest[i],
-                                               strlen(l->far_interest[i]));
-                if (rel == NAME_SAME || rel == NAME_INSIDE)
-                        return true;
-        }
-        return false;
-}
 
 /* A message from the bus: amend it and put it on the link. */
 static int from_bus(Limpet *l, kbus_message_t *msg)
@@ -129,11 +107,14 @@ static int from_bus(Limpet *l, kbus_message_t *msg)
                 limpet_stop(l, TOOL_EXIT_OK);
                 return 0;
         }
+        if (msg->name_len == sizeof(KBUS_MSG_NAME_LISTENER_BINDS_CHANGED) - 1 &&
+            !memcmp(name, KBUS_MSG_NAME_LISTENER_BINDS_CHANGED, msg->name_len)) {
+                interest_tell(l);
+                return 0;
+        }
         int r = kbus_limpet_amend_msg_from_kbus(l->ctx, msg);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (!far_side_wants(l, msg))
-                return 0; /* nobody there listens to it */
         r = kbus_limpet_msg_to_link(msg, &bytes, &len);
         if (r == 0) {
                 r = bufferevent_write(l->link, bytes, len) == 0 ? 0 : -ENOMEM;
@@ -310,16 +291,7 @@ static void on_beat(evutil_socket_t unused, short what, void *arg)
                 link_put(l, &beat);
 }
 
-static void far_interest_free(Limpet *l)
-{
-        for (size_t i = 0; i < l->nfar; i++)
-                free(l->far_interest[i]);
-        free(l->far_interest);
-        l->far_interest = NULL;
-        l->nfar = 0;
-}
-
-/* What the far bus listens to, from its Interest message. */
+/* What the far bus listens to, from its Interest message: listen to that here. */
 static void far_interest_set(Limpet *l, const kbus_message_t *msg)
 {
         char **names;
@@ -331,24 +303,23 @@ static void far_interest_set(Limpet *l, const kbus_message_t *msg)
                                 tool_name(), l->other);
                 return;
         }
-        far_interest_free(l);
-        l->far_interest = names;
-        l->nfar = n;
-        l->far_known = true;
+        int r = kbus_limpet_listen_for(l->ctx, names, n);
+        if (r < 0 && r != -EPERM) /* EPERM: the policy's word, said by the context */
+                tool_error("listening for the far side", -r, TOOL_OP_BIND);
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
 }
 
-/* Tells the other side what our bus listens to, when that has changed. */
-static void on_interest(evutil_socket_t unused, short what, void *arg)
+/* Tells the other side what our bus listens to, if it asked and that has changed. */
+static void interest_tell(Limpet *l)
 {
-        Limpet *l = arg;
         kbus_message_t *msg = NULL;
         char **names;
         size_t n;
-        (void)unused;
-        (void)what;
 
-        if (kbus_limpet_listened_names(l->ctx, &names, &n) < 0)
-                return; /* kbusd gone: on_bus() says so */
+        if (!l->tell_interest || kbus_limpet_listened_names(l->ctx, &names, &n) < 0)
+                return; /* not asked; or kbusd gone: on_bus() says so */
         int r = limpet_control_interest(names, n, &msg);
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
@@ -368,22 +339,17 @@ static void on_interest(evutil_socket_t unused, short what, void *arg)
 
 /*
  * The other side said Hello: it is a kbus Limpet.  Beat for it (see
- * heartbeat_start()), and, if it asked, keep it told what our bus
- * listens to.
+ * heartbeat_start()), and, if it asked, keep it told what our bus listens
+ * to: now, and whenever kbusd says that changed.
  */
 static void peer_is_kbus(Limpet *l, const LimpetHello *hello)
 {
-        struct timeval every = { 0, LINK_INTEREST_MS * 1000 };
-
         if (hello->heartbeat_ms)
                 heartbeat_start(l, hello->heartbeat_ms);
-        if (l->interest_ev || !hello->wants_interest)
+        if (l->tell_interest || !hello->wants_interest)
                 return;
-        l->interest_ev = event_new(l->base, -1, EV_PERSIST, on_interest, l);
-        if (!l->interest_ev)
-                return; /* then it passes everything on: the original mode */
-        event_add(l->interest_ev, &every);
-        on_interest(-1, 0, l);
+        l->tell_interest = true;
+        interest_tell(l);
 }
 
 /*
@@ -440,13 +406,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 /* What one link holds; the ksock is closed, so kbusd answers what we took and drops our proxies. */
 static void link_free(Limpet *l)
 {
-        if (l->interest_ev)
-                event_free(l->interest_ev);
-        l->interest_ev = NULL;
+        l->tell_interest = false;
         free(l->interest_sent);
         l->interest_sent = NULL;
-        far_interest_free(l);
-        l->far_known = false;
         if (l->beat_ev)
                 event_free(l->beat_ev);
         if (l->bus_ev)
@@ -506,7 +468,7 @@ static int link_join_bus(Limpet *l)
                 return r;
         }
         kbus_message_t *hello;
-        LimpetHello ours = { l->o->heartbeat_ms, l->o->listened_only };
+        LimpetHello ours = { l->o->heartbeat_ms, !l->o->flood };
         if (limpet_control_hello(&ours, &hello) == 0)
                 link_put(l, &hello); /* first: the extensions, if the other side knows them */
         for (size_t i = 0; i < n; i++)

@@ -38,8 +38,8 @@ static void usage(void)
                "      --tls-key FILE    its key, and\n"
                "      --tls-ca FILE     the CA that must have signed the other's (TLS 1.3)\n"
                "      --insecure        over TCP, without TLS (to pair with an original Limpet)\n"
-               "      --listened-only   with a kbus Limpet, pass on only announcements that\n"
-               "                        its bus listens to (it says which, 4 times a second)\n"
+               "      --flood           pass on every message NAME matches, even where nobody\n"
+               "                        on the far bus listens (as the original did)\n"
                "      --once            exit when the link goes, instead of waiting for a\n"
                "                        new one (as the original did)\n"
                "  -h, --help            show this help\n"
@@ -112,8 +112,8 @@ static bool parse_flag(const char *a, LimpetOptions *o)
                 o->once = true;
         else if (is_option(a, "--insecure", NULL, NULL))
                 o->insecure = true;
-        else if (is_option(a, "--listened-only", NULL, NULL))
-                o->listened_only = true;
+        else if (is_option(a, "--flood", NULL, NULL))
+                o->flood = true;
         else
                 return false;
         return true;

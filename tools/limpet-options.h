@@ -33,7 +33,7 @@ typedef struct LimpetOptions {
         int nallow;       /* 0: anything */
         const char *tls_cert, *tls_key, *tls_ca; /* TLS on a TCP link */
         bool insecure;    /* plain TCP (to pair with an original Limpet) */
-        bool listened_only; /* pass on only announcements the far bus listens to */
+        bool flood;       /* pass on all -m matches, not just what the far bus listens to */
 } LimpetOptions;
 
 void limpet_parse_args(int argc, char **argv, LimpetOptions *o);

@@ -210,7 +210,8 @@ int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names, si
  * someone on the far bus may want.  Each name is kept within the message
  * name: a wider one is narrowed to it, one outside it is left out, as is
  * one that is not a valid name.  New bindings are made before old ones go,
- * so a name wanted before and after is never unheard.  kbus extension.
+ * and what the old ones brought stays queued, so a message wanted before
+ * and after is never lost.  kbus extension.
  * @context: the context
  * @names:   the names (an empty list: listen to nothing)
  * @count:   how many

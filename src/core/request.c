@@ -230,18 +230,13 @@ static void request_unbound(QueueEntry *e, void *ctx)
                 router_status(c->bus, e->slot, KBUS_MSG_NAME_REPLIER_UNBOUND, c->id);
 }
 
-/**
- * request_remove_binding() - remove one binding of @c and everything it
- * queued (SPEC §6); announce it if it was a replier binding (SPEC §11).
- * @c: the client
- * @b: one of its bindings
- */
-void request_remove_binding(Client *c, Binding *b)
+/* Removes @b and, unless @keep_queued, what it queued (SPEC §6); see below. */
+static void request_drop_binding(Client *c, Binding *b, bool keep_queued)
 {
         Bus *bus = c->bus;
 
         inbox_reconcile(c);
-        if (queue_remove_binding(&c->queue, b->id, request_unbound, c) > 0) {
+        if (!keep_queued && queue_remove_binding(&c->queue, b->id, request_unbound, c) > 0) {
                 inbox_charge(c);
                 bus->recheck = true;
         }
@@ -257,6 +252,17 @@ void request_remove_binding(Client *c, Binding *b)
         if (!replier)
                 watch_listeners_changed(c);
         quota_release(c->quser, QUOTA_BINDINGS, 1);
+}
+
+/**
+ * request_remove_binding() - remove one binding of @c and everything it
+ * queued (SPEC §6); announce it if it was a replier binding (SPEC §11).
+ * @c: the client
+ * @b: one of its bindings
+ */
+void request_remove_binding(Client *c, Binding *b)
+{
+        request_drop_binding(c, b, false);
 }
 
 /**
@@ -307,7 +313,8 @@ static void request_unbind(Client *c, const FrameHdr *h, const uint8_t *body, si
         a->value0 = b->id;
         log_debug("bus %u: ksock %u unbound %s %s", c->bus->number, c->id, replier ? "R" : "L",
                   b->name);
-        request_remove_binding(c, b);
+        /* A Limpet narrowing what it listens to keeps what the wider binding brought. */
+        request_drop_binding(c, b, !replier && (h->flags & FRAME_UNBIND_KEEP_QUEUED));
 }
 
 static void request_replier(Client *c, const FrameHdr *h, const uint8_t *body, size_t len,

@@ -172,7 +172,7 @@ KBUS_EXPORT int kbus_ksock_close(kbus_ksock_t ksock)
 }
 
 static int ksock_bind_request(kbus_ksock_t ksock, uint16_t type, const char *name,
-                              uint32_t is_replier, Result *res)
+                              uint16_t flags, Result *res)
 {
         Conn *c = table_get(ksock);
 
@@ -184,20 +184,22 @@ static int ksock_bind_request(kbus_ksock_t ksock, uint16_t type, const char *nam
         int r = name_errno(name_check(name, len, true, NULL));
         if (r < 0)
                 return r;
-        return ksock_request(c, type, is_replier ? FRAME_BIND_REPLIER : 0, name, len, res);
+        return ksock_request(c, type, flags, name, len, res);
 }
 
 KBUS_EXPORT int kbus_ksock_bind(kbus_ksock_t ksock, const char *name, uint32_t is_replier)
 {
         Result res;
 
-        return lib_result(ksock_bind_request(ksock, FRAME_BIND, name, is_replier, &res));
+        return lib_result(ksock_bind_request(ksock, FRAME_BIND, name,
+                                             is_replier ? FRAME_BIND_REPLIER : 0, &res));
 }
 
 KBUS_EXPORT int kbus_ksock_unbind(kbus_ksock_t ksock, const char *name, uint32_t is_replier)
 {
         Result res;
-        int r = ksock_bind_request(ksock, FRAME_UNBIND, name, is_replier, &res);
+        int r = ksock_bind_request(ksock, FRAME_UNBIND, name, is_replier ? FRAME_BIND_REPLIER : 0,
+                                   &res);
 
         if (r == 0) {
                 Conn *c = table_get(ksock);
@@ -205,6 +207,22 @@ KBUS_EXPORT int kbus_ksock_unbind(kbus_ksock_t ksock, const char *name, uint32_t
                 conn_keep_readable(c); /* what it dropped may have been all that waited */
         }
         return lib_result(r);
+}
+
+/**
+ * ksock_unbind_keeping() - unbind the listener binding @name, leaving what it
+ * queued in the queue (FRAME_UNBIND_KEEP_QUEUED; for the Limpet API, not
+ * exported).
+ * @ksock: the ksock
+ * @name:  the binding's name
+ *
+ * Return: 0, or a negative errno.
+ */
+int ksock_unbind_keeping(kbus_ksock_t ksock, const char *name)
+{
+        Result res;
+
+        return ksock_bind_request(ksock, FRAME_UNBIND, name, FRAME_UNBIND_KEEP_QUEUED, &res);
 }
 
 KBUS_EXPORT int kbus_ksock_id(kbus_ksock_t ksock, uint32_t *ksock_id)

@@ -11,5 +11,6 @@
 
 int ksock_no_echo(kbus_ksock_t ksock, uint32_t on);
 int ksock_watch_listeners(kbus_ksock_t ksock, uint32_t on);
+int ksock_unbind_keeping(kbus_ksock_t ksock, const char *name);
 
 #endif

@@ -186,7 +186,7 @@ KBUS_EXPORT int kbus_limpet_listen_for(kbus_limpet_context_t *context, char *con
         for (size_t i = 0; i < ctx->nlistening; i++) {
                 if (names_have(want, kept, ctx->listening[i]))
                         continue;
-                r = kbus_ksock_unbind(ctx->ksock, ctx->listening[i], 0);
+                r = ksock_unbind_keeping(ctx->ksock, ctx->listening[i]);
                 if (r < 0)
                         err = err ? err : r; /* kbusd is gone, or soon will be */
         }

@@ -51,6 +51,7 @@ enum {
 #define FRAME_SEND_FLAGS 0x3u
 #define FRAME_BIND_REPLIER 0x1u
 #define FRAME_UNBIND_OR_FAIL 0x2u     /* UNBIND: EAGAIN, not set aside, if the event can't go */
+#define FRAME_UNBIND_KEEP_QUEUED 0x4u /* UNBIND, a listener: what it queued stays queued */
 #define FRAME_WAKE_SYNC 0x1u       /* answer WAKE with a NOP once the take log is read */
 #define FRAME_MSG_YOU_REPLY 0x1u  /* this copy carries WANT_YOU_TO_REPLY */
 

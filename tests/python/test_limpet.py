@@ -62,6 +62,12 @@ def joined_insecure(test, *limpets):
         limpet.joined(test)
 
 
+def listener_crossed(ksock, name, count=1):
+    """Wait until @ksock's bus has @count listener bindings for @name (a Limpet's among them)."""
+    wait_until(lambda: sum(not b.is_replier and b.name == name
+                           for b in ksock.bindings()) >= count)
+
+
 class Limpet:
     """One kbus-limpet process; its stderr is read line by line."""
 
@@ -121,6 +127,8 @@ class ChainTest(KbusdTestCase):
         sender, listener = self.open(0), self.open(2)
         listener.bind('$.Ch.Hello')
         listener.bind('$.Ch.Marker')
+        listener_crossed(sender, '$.Ch.Hello')  # bus 0's Limpet listens for bus 2 now
+        listener_crossed(sender, '$.Ch.Marker')
         sender.send_msg(Message('$.Ch.Hello', 'hi'))
         sender.send_msg(Message('$.Ch.Marker'))
         got = listener.wait_for_msg(WAIT)
@@ -131,10 +139,22 @@ class ChainTest(KbusdTestCase):
         # and nothing came back to bus 0 (it would come before a new marker)
         mirror = self.open(0)
         mirror.bind('$.Ch.*')
-        self.open(2).send_msg(Message('$.Ch.Marker'))
+        far_sender = self.open(2)
+        listener_crossed(far_sender, '$.Ch.*')
+        far_sender.send_msg(Message('$.Ch.Marker'))
         self.assertEqual(mirror.wait_for_msg(WAIT).name, '$.Ch.Marker')
         self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Ch.Marker')
         self.assertIsNone(listener.read_next_msg())
+
+    def test_listeners_cross_hop_by_hop(self):
+        near, middle, listener = self.open(0), self.open(1), self.open(2)
+        wait_until(lambda: not [b for b in near.bindings() if b.name == '$.*'])  # no flood
+        listener.bind('$.Ch.Far')
+        listener_crossed(middle, '$.Ch.Far')  # bus 1's Limpet listens for bus 2,
+        listener_crossed(near, '$.Ch.Far')    # and bus 0's for bus 1, which includes it
+        listener.close()
+        wait_until(lambda: not [b for b in near.bindings() if b.name == '$.Ch.Far'])
+        self.assertEqual([b for b in middle.bindings() if b.name == '$.Ch.Far'], [])
 
     def test_request_reply_and_stateful_through_three_buses(self):
         asker, replier = self.open(0), self.open(2)
@@ -182,6 +202,7 @@ class ChainTest(KbusdTestCase):
     def test_urgent_stays_urgent(self):
         sender, listener = self.open(0), self.open(2)
         listener.bind('$.Ch.U')
+        listener_crossed(sender, '$.Ch.U')
         message = Message('$.Ch.U', 'now')
         message.set_urgent()
         sender.send_msg(message)
@@ -221,7 +242,9 @@ class ChainTest(KbusdTestCase):
         server = Limpet(self, '-s', os.path.join(self.kbusd.dir, 'link-b'), '-k', 1, '-id', 12)
         server.joined(self)
         self.limpets[3].joined(self)
-        self.open(0).send_msg(Message('$.Ch.Back', 'again'))
+        sender = self.open(0)
+        listener_crossed(sender, '$.Ch.Back')
+        sender.send_msg(Message('$.Ch.Back', 'again'))
         self.assertEqual(listener.wait_for_msg(WAIT).data, 'again')
 
 
@@ -243,6 +266,8 @@ class LoopTest(KbusdTestCase):
         listeners = [self.open(bus, 'r') for bus in range(3)]
         for listener in listeners:
             listener.bind('$.Ring.*')
+        for listener in listeners:  # its own and both its Limpets'
+            listener_crossed(listener, '$.Ring.*', 3)
         self.open(0).send_msg(Message('$.Ring.Once', 'x'))
         # Limpet 10 sees it come back round, says so once, and drops it.
         line = ring[0].out_line()
@@ -270,33 +295,48 @@ def sent_on_bus(ksock):
 
 
 class NoFloodTest(KbusdTestCase):
-    """--listened-only: announcements cross only to a bus where someone listens."""
+    """Announcements cross only to a bus where someone listens; --flood passes on all."""
 
     buses = 2
 
-    def test_only_what_the_far_bus_listens_to(self):
+    def pair(self, *near_args):
         link = os.path.join(self.kbusd.dir, 'link')
-        near = Limpet(self, '-s', link, '-k', 0, '--listened-only')
+        near = Limpet(self, '-s', link, '-k', 0, *near_args)
         far = Limpet(self, '-c', link, '-k', 1)
         near.joined(self)
         far.joined(self)
-        sender, listener, watcher = self.open(0), self.open(1), self.open(1, 'r')
-        listener.bind('$.Nf.Heard')
-        # once the near Limpet knows, an announcement crosses
-        for _ in range(100):
-            sender.send_msg(Message('$.Nf.Heard', 'probe'))
-            if listener.wait_for_msg(0.1) is not None:
-                break
-        else:
-            self.fail('the far listener never heard')
-        while listener.wait_for_msg(0.3) is not None:
-            pass  # the other probes
+        return self.open(0), self.open(1), self.open(1, 'r')
+
+    def crossing(self, sender, watcher, names):
+        """How many messages bus 1 gets while @sender sends @names on bus 0."""
         before = sent_on_bus(watcher)
-        for _ in range(20):
-            sender.send_msg(Message('$.Nf.Nobody', 'x'))  # nobody on bus 1 listens
-        sender.send_msg(Message('$.Nf.Heard', 'marker'))
-        self.assertEqual(listener.wait_for_msg(WAIT).data, 'marker')
-        self.assertEqual(sent_on_bus(watcher) - before, 1)  # the marker, and nothing else
+        for name in names:
+            sender.send_msg(Message(name, 'x'))
+        return lambda: sent_on_bus(watcher) - before
+
+    def test_only_what_the_far_bus_listens_to(self):
+        sender, listener, watcher = self.pair()
+        listener.bind('$.Nf.Heard')
+        listener_crossed(sender, '$.Nf.Heard')  # the near Limpet listens for it now
+        crossed = self.crossing(sender, watcher, ['$.Nf.Nobody'] * 20 + ['$.Nf.Heard'])
+        self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Nf.Heard')
+        self.assertEqual(crossed(), 1)  # and nothing else
+        # the far listener goes: the near Limpet stops listening for it
+        listener.unbind('$.Nf.Heard')
+        listener.bind('$.Nf.Marker')
+        listener_crossed(sender, '$.Nf.Marker')
+        wait_until(lambda: not any(b.name == '$.Nf.Heard' for b in sender.bindings()))
+        crossed = self.crossing(sender, watcher, ['$.Nf.Heard', '$.Nf.Marker'])
+        self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Nf.Marker')
+        self.assertEqual(crossed(), 1)
+
+    def test_flood(self):
+        sender, listener, watcher = self.pair('--flood')
+        listener.bind('$.Nf.Marker')
+        crossed = self.crossing(sender, watcher, ['$.Nf.Nobody'] * 20 + ['$.Nf.Marker'])
+        self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Nf.Marker')
+        self.assertEqual(crossed(), 21)  # as the original: all of it
+        self.assertIn('$.*', [b.name for b in sender.bindings() if not b.is_replier])
 
 
 class TwoKbusdTest(KbusdTestCase):
@@ -348,6 +388,8 @@ class AccessTest(KbusdTestCase):
         listener = self.open(0)
         listener.bind('$.No.Hello')
         listener.bind('$.Ok.Hello')
+        listener_crossed(far, '$.No.Hello')
+        listener_crossed(far, '$.Ok.Hello')
         far.send_msg(Message('$.No.Hello'))
         far.send_msg(Message('$.Ok.Hello'))
         self.assertEqual(listener.wait_for_msg(WAIT).name, '$.Ok.Hello')  # only that one
@@ -535,7 +577,8 @@ class FakeLimpetTest(KbusdTestCase):
     def test_hello_and_heartbeats(self):
         limpet, conn = self.connect(2, '--heartbeat', '0.5')
         limpet.joined(self)
-        self.assertEqual(read_link_message(conn), ('$.KBUS.Limpet.Hello', b'heartbeat=500'))
+        self.assertEqual(read_link_message(conn),
+                         ('$.KBUS.Limpet.Hello', b'heartbeat=500 interest'))
         conn.sendall(link_message('$.KBUS.Limpet.Hello', b'heartbeat=300'))
         self.assertEqual(read_link_message(conn), ('$.KBUS.Limpet.Heartbeat', b''))  # every 0.1 s
         # now silent: after 0.5 s without a word the link is dead
