@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -403,6 +404,57 @@ static void test_listeners_changed(void **state)
         pump();
 }
 
+/* The ids another context's Reach says, as @ctx reads them, in one string. */
+static void expect_reach(kbus_limpet_context_t *ctx, const char *want)
+{
+        char got[128] = "";
+        uint32_t *ids;
+        size_t n;
+
+        assert_int_equal(kbus_limpet_reachable_ids(ctx, &ids, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%u", i ? " " : "",
+                         (unsigned)ids[i]);
+        free(ids);
+        assert_string_equal(got, want);
+}
+
+/* Which Limpets a bus leads to, from each Limpet's Reach bindings. */
+static void test_reach(void **state)
+{
+        (void)state;
+        kbus_limpet_context_t *ctx = pair.side[0].ctx, *other; /* ids 1 (2) and 5 (6) */
+        kbus_ksock_t ks = kt_open(0, O_RDWR);
+        const uint32_t far[] = { 8, 7, 0, 7 }, mine[] = { 3 };
+        static uint32_t many[KBUS_LIMPET_REACH_MAX + 1];
+
+        expect_reach(ctx, "");
+        assert_int_equal(kbus_limpet_new_context(ks, 5, 6, "$.*", 0, &other), 0);
+        expect_reach(ctx, ""); /* a Limpet says nothing until it has a link */
+        assert_int_equal(kbus_limpet_set_reach(other, far, 4), 0);
+        expect_reach(ctx, "5 6 7 8");
+        assert_int_equal(kbus_limpet_set_reach(ctx, mine, 1), 0);
+        expect_reach(ctx, "5 6 7 8"); /* not its own */
+        expect_reach(other, "1 2 3");
+        assert_int_equal(kbus_limpet_set_reach(other, NULL, 0), 0);
+        expect_reach(ctx, "5 6");
+        assert_int_equal(kbus_limpet_set_reach(other, many, KBUS_LIMPET_REACH_MAX + 1), -E2BIG);
+        expect_reach(ctx, "5 6");
+        kbus_limpet_free_context(&other);
+        kt_close(ks); /* its bindings go with it, once kbusd has seen the close */
+        uint32_t *ids = NULL;
+        size_t n = 1;
+        for (int i = 0; i < 2000 && n; i++) {
+                free(ids);
+                assert_int_equal(kbus_limpet_reachable_ids(ctx, &ids, &n), 0);
+                if (n)
+                        usleep(1000);
+        }
+        assert_int_equal(n, 0);
+        assert_null(ids);
+        pump();
+}
+
 static void test_new_context_errors(void **state)
 {
         kbus_limpet_context_t *ctx = (kbus_limpet_context_t *)1;
@@ -538,6 +590,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_listen_for, pair_setup, pair_teardown),
                 cmocka_unit_test_setup_teardown(test_listeners_changed, pair_setup,
                                                 pair_teardown),
+                cmocka_unit_test_setup_teardown(test_reach, pair_setup, pair_teardown),
                 cmocka_unit_test_setup_teardown(test_new_context_errors, pair_setup,
                                                 pair_teardown),
                 cmocka_unit_test(test_header_serialisation),

@@ -55,6 +55,7 @@
 #define LINK_BACKOFF_FIRST_MS 100         /* a client's first wait before connecting again */
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_TLS_WAIT_MS 10000            /* for each step of a TLS handshake */
+#define LINK_BYE_WAIT_MS 1000             /* for a Bye to be sent, at most */
 #define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
@@ -75,17 +76,27 @@ typedef struct Limpet {
         struct event *beat_ev;   /* our heartbeats, once the other side said Hello */
         bool tell_interest;      /* the other side asked what our bus listens to */
         char *interest_sent;     /* the last Interest we sent (its text) */
+        bool tell_reach;         /* the other side says which Limpets it leads to */
+        uint32_t *reach_sent;    /* the Limpets we last said our bus leads to */
+        size_t nreach_sent;
+        bool loop_said;          /* a link was refused as a loop (said once while it lasts) */
         struct bufferevent *link;
         uint32_t other;
         char peer[80];     /* the other end, for the log */
         bool refusal_said; /* --allow refused something on this link (said once) */
+        bool peer_kbus;    /* the other side said Hello: it knows Bye */
+        int lingering;     /* links ended with a Bye, still sending it */
+        bool stopping;     /* exit once they are sent */
         int status;
 } Limpet;
 
+/* Ends the loop with @status, once any Bye still lingering has been sent. */
 static void limpet_stop(Limpet *l, int status)
 {
         l->status = status;
-        event_base_loopbreak(l->base);
+        l->stopping = true;
+        if (l->lingering == 0)
+                event_base_loopbreak(l->base);
 }
 
 static void link_wait(Limpet *l);
@@ -93,7 +104,15 @@ static void peer_is_kbus(Limpet *l, const LimpetHello *hello);
 static void heartbeat_start(Limpet *l, uint32_t peer_ms);
 static void far_interest_set(Limpet *l, const kbus_message_t *msg);
 static void interest_tell(Limpet *l);
+static void reach_tell(Limpet *l);
+static void reach_set(Limpet *l, const kbus_message_t *msg);
+static bool reach_check(Limpet *l, const LimpetHello *hello);
 static void link_down(Limpet *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void link_say_up(Limpet *l);
+static void link_free(Limpet *l);
+static void link_next(Limpet *l);
+static void link_bye(Limpet *l, uint32_t loop_id);
+static void link_bye_heard(Limpet *l, const kbus_message_t *msg);
 
 /* A message from the bus: amend it and put it on the link. */
 static int from_bus(Limpet *l, kbus_message_t *msg)
@@ -110,6 +129,7 @@ static int from_bus(Limpet *l, kbus_message_t *msg)
         if (msg->name_len == sizeof(KBUS_MSG_NAME_LISTENER_BINDS_CHANGED) - 1 &&
             !memcmp(name, KBUS_MSG_NAME_LISTENER_BINDS_CHANGED, msg->name_len)) {
                 interest_tell(l);
+                reach_tell(l);
                 return 0;
         }
         int r = kbus_limpet_amend_msg_from_kbus(l->ctx, msg);
@@ -264,14 +284,19 @@ static void on_link_read(struct bufferevent *bev, void *arg)
                 if (!msg)
                         break; /* the rest is on its way */
                 evbuffer_drain(in, used);
-                LimpetHello hello;
+                LimpetHello hello = { 0 };
                 LimpetControl kind = limpet_control_kind(msg, &hello);
                 if (kind == LIMPET_HELLO)
                         peer_is_kbus(l, &hello);
                 else if (kind == LIMPET_INTEREST)
                         far_interest_set(l, msg);
+                else if (kind == LIMPET_REACH)
+                        reach_set(l, msg);
+                else if (kind == LIMPET_BYE)
+                        link_bye_heard(l, msg);
                 else if (kind == LIMPET_NOT_CONTROL)
                         to_bus(l, msg);
+                limpet_hello_free(&hello);
                 kbus_msg_delete(&msg);
         }
         int r = l->link ? kbus_ksock_flush(l->ks) : 0; /* the posted announcements, in one write */
@@ -337,13 +362,164 @@ static void interest_tell(Limpet *l)
         link_put(l, &msg);
 }
 
+static void on_bye_done(struct bufferevent *bev, void *arg)
+{
+        Limpet *l = arg;
+
+        bufferevent_free(bev);
+        if (--l->lingering == 0 && l->stopping)
+                event_base_loopbreak(l->base);
+}
+
+static void on_bye_event(struct bufferevent *bev, short what, void *arg)
+{
+        (void)what;
+        on_bye_done(bev, arg); /* sent or not, the link is over */
+}
+
 /*
- * The other side said Hello: it is a kbus Limpet.  Beat for it (see
+ * Ends the link with a Bye to a kbus Limpet (see limpet-control.c): the
+ * bufferevent lingers apart from the Limpet until the Bye is sent, or for
+ * LINK_BYE_WAIT_MS.  An original Limpet would pass a Bye to its bus: it
+ * just sees the link close.  Then link_free() the rest.
+ */
+static void link_bye(Limpet *l, uint32_t loop_id)
+{
+        struct timeval wait = { LINK_BYE_WAIT_MS / 1000, (LINK_BYE_WAIT_MS % 1000) * 1000 };
+        struct bufferevent *bev = l->link;
+        kbus_message_t *bye;
+
+        if (!bev || !l->peer_kbus || limpet_control_bye(loop_id, &bye) < 0)
+                return;
+        link_put(l, &bye);
+        l->link = NULL;
+        l->lingering++;
+        bufferevent_disable(bev, EV_READ);
+        bufferevent_setcb(bev, NULL, on_bye_done, on_bye_event, l);
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0); /* the write callback: all sent */
+        bufferevent_set_timeouts(bev, NULL, &wait);
+}
+
+static bool ids_have(const uint32_t *ids, size_t n, uint32_t id)
+{
+        for (size_t i = 0; i < n; i++)
+                if (ids[i] == id)
+                        return true;
+        return false;
+}
+
+/*
+ * The link would close a loop (we found, or the other side did): say so
+ * (once while it lasts), end it, try later.
+ */
+static void link_refuse_loop(Limpet *l, uint32_t clash, bool tell)
+{
+        if (!l->loop_said)
+                fprintf(stderr, "%s: link down: Limpet %u at %s: refused: both buses already "
+                                "lead to network id %u, so the link would close a loop (said "
+                                "once while it lasts)\n", tool_name(), l->other, l->peer, clash);
+        l->loop_said = true;
+        if (tell)
+                link_bye(l, clash);
+        link_free(l);
+        l->backoff_ms = LINK_BACKOFF_MAX_MS; /* the loop is how the buses are joined: no hurry */
+        link_next(l);
+}
+
+/* The other side ended the link with a Bye. */
+static void link_bye_heard(Limpet *l, const kbus_message_t *msg)
+{
+        uint32_t loop_id = limpet_control_bye_loop(msg);
+
+        if (loop_id)
+                link_refuse_loop(l, loop_id, false);
+        else
+                link_down(l, "it is stopping");
+}
+
+/*
+ * The Limpets the other side's bus leads to (its Hello): if our bus already
+ * leads to one of them, or to it, or another Limpet here has our id, the
+ * link closes a loop and is refused; else our bus is told we lead to them.
+ * Return: false if the link was refused (and is gone).
+ */
+static bool reach_check(Limpet *l, const LimpetHello *hello)
+{
+        uint32_t *ours, clash = 0;
+        size_t n;
+
+        if (!hello->has_reach || kbus_limpet_reachable_ids(l->ctx, &ours, &n) < 0)
+                return true; /* it does not say; or kbusd went, which on_bus() says */
+        if (ids_have(ours, n, l->other) || ids_have(ours, n, l->o->id))
+                clash = ids_have(ours, n, l->other) ? l->other : l->o->id;
+        for (size_t i = 0; !clash && i < hello->nreach; i++)
+                if (hello->reach[i] == l->o->id || ids_have(ours, n, hello->reach[i]))
+                        clash = hello->reach[i];
+        free(ours);
+        if (clash) {
+                link_refuse_loop(l, clash, true);
+                return false;
+        }
+        if (l->loop_said) { /* the loop is gone: this link is up after all */
+                l->loop_said = false;
+                link_say_up(l);
+        }
+        int r = kbus_limpet_set_reach(l->ctx, hello->reach, hello->nreach);
+        if (r < 0 && l->o->verbosity >= 1)
+                tool_error("saying which Limpets this bus leads to", -r, TOOL_OP_BIND);
+        l->tell_reach = true;
+        reach_tell(l); /* if it changed since our Hello */
+        return true;
+}
+
+/* The Limpets the other side's bus leads to, now: say on our bus that we lead there. */
+static void reach_set(Limpet *l, const kbus_message_t *msg)
+{
+        uint32_t *ids;
+        size_t n;
+
+        if (limpet_control_reach_ids(msg, &ids, &n) < 0) {
+                if (l->o->verbosity >= 1)
+                        fprintf(stderr, "%s: Limpet %u sent a malformed Reach: ignored\n",
+                                tool_name(), l->other);
+                return;
+        }
+        int r = kbus_limpet_set_reach(l->ctx, ids, n);
+        if (r < 0 && l->o->verbosity >= 1)
+                tool_error("saying which Limpets this bus leads to", -r, TOOL_OP_BIND);
+        free(ids);
+}
+
+/* Tells the other side which Limpets our bus leads to, if it listens and that changed. */
+static void reach_tell(Limpet *l)
+{
+        kbus_message_t *msg;
+        uint32_t *ids;
+        size_t n;
+
+        if (!l->tell_reach || kbus_limpet_reachable_ids(l->ctx, &ids, &n) < 0)
+                return;
+        if (n == l->nreach_sent && (n == 0 || !memcmp(ids, l->reach_sent, n * sizeof(*ids)))) {
+                free(ids);
+                return;
+        }
+        free(l->reach_sent);
+        l->reach_sent = ids;
+        l->nreach_sent = n;
+        if (limpet_control_reach(ids, n, &msg) == 0)
+                link_put(l, &msg);
+}
+
+/*
+ * The other side said Hello: it is a kbus Limpet.  Refuse a loop; beat for it (see
  * heartbeat_start()), and, if it asked, keep it told what our bus listens
  * to: now, and whenever kbusd says that changed.
  */
 static void peer_is_kbus(Limpet *l, const LimpetHello *hello)
 {
+        l->peer_kbus = true;
+        if (!reach_check(l, hello))
+                return; /* refused: the link is gone */
         if (hello->heartbeat_ms)
                 heartbeat_start(l, hello->heartbeat_ms);
         if (l->tell_interest || !hello->wants_interest)
@@ -396,11 +572,16 @@ static void on_link_event(struct bufferevent *bev, short what, void *arg)
                 link_down(l, "it closed the link");
 }
 
+/* SIGINT, SIGTERM: a Bye to a kbus Limpet, then exit once it is sent. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+        Limpet *l = arg;
         (void)sig;
         (void)what;
-        limpet_stop(arg, TOOL_EXIT_OK);
+
+        link_bye(l, 0);
+        link_free(l); /* kbusd answers what we took for the far side, at once */
+        limpet_stop(l, TOOL_EXIT_OK);
 }
 
 /* What one link holds; the ksock is closed, so kbusd answers what we took and drops our proxies. */
@@ -409,6 +590,11 @@ static void link_free(Limpet *l)
         l->tell_interest = false;
         free(l->interest_sent);
         l->interest_sent = NULL;
+        l->tell_reach = false;
+        l->peer_kbus = false;
+        free(l->reach_sent);
+        l->reach_sent = NULL;
+        l->nreach_sent = 0;
         if (l->beat_ev)
                 event_free(l->beat_ev);
         if (l->bus_ev)
@@ -443,6 +629,7 @@ static void link_down(Limpet *l, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+        l->loop_said = false;
         link_free(l);
         link_next(l);
 }
@@ -467,8 +654,17 @@ static int link_join_bus(Limpet *l)
                 tool_error("joining the bus", -r, TOOL_OP_BIND);
                 return r;
         }
+        r = kbus_limpet_set_reach(l->ctx, NULL, 0); /* we lead to ourselves and the other */
+        if (r == 0)
+                r = kbus_limpet_reachable_ids(l->ctx, &l->reach_sent, &l->nreach_sent);
+        if (r < 0) {
+                tool_error("joining the bus", -r, TOOL_OP_BIND);
+                return r;
+        }
         kbus_message_t *hello;
-        LimpetHello ours = { l->o->heartbeat_ms, !l->o->flood };
+        LimpetHello ours = { .heartbeat_ms = l->o->heartbeat_ms, .wants_interest = !l->o->flood,
+                             .has_reach = true, .reach = l->reach_sent,
+                             .nreach = l->nreach_sent };
         if (limpet_control_hello(&ours, &hello) == 0)
                 link_put(l, &hello); /* first: the extensions, if the other side knows them */
         for (size_t i = 0; i < n; i++)
@@ -527,6 +723,17 @@ static bool link_bufferevent(Limpet *l, int fd, SSL *ssl)
         return true;
 }
 
+static void link_say_up(Limpet *l)
+{
+        char label[300];
+
+        if (l->o->verbosity < 1)
+                return;
+        tool_bus_label(&l->o->bus, label, sizeof(label));
+        fprintf(stderr, "%s: link up: Limpet %u at %s; %s, network id %u, passing on '%s'\n",
+                tool_name(), l->other, l->peer, label, l->o->id, l->o->message);
+}
+
 /* The link carries messages: start reading the bus, and say so. */
 static void link_running(Limpet *l)
 {
@@ -536,14 +743,10 @@ static void link_running(Limpet *l)
                 return;
         }
         event_add(l->bus_ev, NULL);
-        l->backoff_ms = LINK_BACKOFF_FIRST_MS;
         l->refusal_said = false;
-        if (l->o->verbosity >= 1) {
-                char label[300];
-                tool_bus_label(&l->o->bus, label, sizeof(label));
-                fprintf(stderr, "%s: link up: Limpet %u at %s; %s, network id %u, passing on "
-                                "'%s'\n", tool_name(), l->other, l->peer, label,
-                        l->o->id, l->o->message);
+        if (!l->loop_said) { /* else once the other side's Hello shows the loop has gone */
+                l->backoff_ms = LINK_BACKOFF_FIRST_MS;
+                link_say_up(l);
         }
         on_bus(l->ks, EV_READ, l); /* anything already queued */
 }

@@ -21,17 +21,27 @@ typedef enum LimpetControl {
         LIMPET_HELLO,           /* the other side knows the extensions */
         LIMPET_HEARTBEAT,       /* the other side is alive */
         LIMPET_INTEREST,        /* what the other side's bus listens to */
+        LIMPET_REACH,           /* the Limpets the other side's bus leads to, now */
+        LIMPET_BYE,             /* the other side ends the link, and says why */
         LIMPET_UNKNOWN,         /* a control message of a later version: ignored */
 } LimpetControl;
 
 /* What a Hello says. */
 typedef struct LimpetHello {
         uint32_t heartbeat_ms; /* its heartbeat period (0: none given) */
-        bool wants_interest;   /* it passes on only what our bus listens to */
+        bool wants_interest;   /* it listens only to what our bus listens to */
+        bool has_reach;        /* it says which Limpets its bus leads to: */
+        uint32_t *reach;       /* their network ids (malloc'd; limpet_hello_free()) */
+        size_t nreach;
 } LimpetHello;
 
 int limpet_control_hello(const LimpetHello *hello, kbus_message_t **ret);
+void limpet_hello_free(LimpetHello *hello);
 int limpet_control_heartbeat(kbus_message_t **ret);
+int limpet_control_bye(uint32_t loop_id, kbus_message_t **ret);
+uint32_t limpet_control_bye_loop(const kbus_message_t *msg);
+int limpet_control_reach(const uint32_t *ids, size_t count, kbus_message_t **ret);
+int limpet_control_reach_ids(const kbus_message_t *msg, uint32_t **ids, size_t *count);
 int limpet_control_interest(char *const *names, size_t count, kbus_message_t **ret);
 int limpet_control_interest_names(const kbus_message_t *msg, char ***names, size_t *count);
 LimpetControl limpet_control_kind(const kbus_message_t *msg, LimpetHello *hello);

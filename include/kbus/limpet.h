@@ -56,6 +56,9 @@ typedef struct kbus_limpet_context kbus_limpet_context_t;
 #define KBUS_MSG_NOT_SAME_KSOCK "$.KBUS.Replier.NotSameKsock"
 #define KBUS_MSG_REMOTE_ERROR_PREFIX "$.KBUS.RemoteError."
 
+/* The most network ids kbus_limpet_set_reach() takes (kbus). */
+#define KBUS_LIMPET_REACH_MAX 4096
+
 /**
  * kbus_serialise_message_header() - a message header as the link carries it.
  * @msg:    the message
@@ -220,6 +223,36 @@ int kbus_limpet_listened_names(kbus_limpet_context_t *context, char ***names, si
  * policy does not allow it); what could be done is done either way.
  */
 int kbus_limpet_listen_for(kbus_limpet_context_t *context, char *const *names, size_t count);
+
+/**
+ * kbus_limpet_reachable_ids() - the network ids of the Limpets this bus
+ * leads to through other Limpets than this one, sorted, each once, as they
+ * said with kbus_limpet_set_reach().  A new link whose two buses share an
+ * id (or where one bus already leads to the other side's Limpet) would
+ * close a loop.  Like kbus_limpet_listened_names(), it asks kbusd for
+ * $.KBUS.ListenerBindsChanged when this may have changed.  kbus extension.
+ * @context: the context
+ * @ids:     set to a malloc'd array (free() it), or NULL if none
+ * @count:   set to how many
+ *
+ * Return: 0, or a negative errno from asking kbusd, -ENOMEM.
+ */
+int kbus_limpet_reachable_ids(kbus_limpet_context_t *context, uint32_t **ids, size_t *count);
+
+/**
+ * kbus_limpet_set_reach() - say on this bus which Limpets this one leads
+ * to: itself, the other Limpet, and @ids (what the far bus leads to, from
+ * the far Limpet's kbus_limpet_reachable_ids()).  They are listener
+ * bindings named $.KBUS.Limpet.Reach.<id>, which nobody can send to, so
+ * they go when this ksock does.  kbus extension.
+ * @context: the context
+ * @ids:     network ids (0s are ignored)
+ * @count:   how many, at most KBUS_LIMPET_REACH_MAX
+ *
+ * Return: 0, -E2BIG (too many), or the first negative errno of a bind or
+ * unbind.
+ */
+int kbus_limpet_set_reach(kbus_limpet_context_t *context, const uint32_t *ids, size_t count);
 
 /**
  * kbus_limpet_msg_to_link() - the bytes the link carries for @msg: the

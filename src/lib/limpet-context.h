@@ -25,6 +25,12 @@ typedef struct Proxy {
         char name[];
 } Proxy;
 
+/* Names a context listens to, sorted, each once. */
+typedef struct NameSet {
+        char **names;
+        size_t count;
+} NameSet;
+
 RB_HEAD(RequestTree, Request);
 RB_HEAD(ProxyTree, Proxy);
 
@@ -39,12 +45,12 @@ struct kbus_limpet_context {
         struct RequestTree requests;
         struct ProxyTree proxies;
         bool watching;     /* kbusd tells us when our bus's listeners change */
-        char **listening;  /* our listener bindings for the far side, sorted */
-        size_t nlistening;
+        NameSet listening; /* our listener bindings for the far side */
+        NameSet reach;     /* $.KBUS.Limpet.Reach.<id>: the Limpets we lead to */
 };
 
 void limpet_warn(const kbus_limpet_context_t *ctx, const char *what, const char *name, int err);
 int limpet_listening_init(kbus_limpet_context_t *ctx);
-void limpet_listening_free(kbus_limpet_context_t *ctx);
+void name_set_free(NameSet *set);
 
 #endif

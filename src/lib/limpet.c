@@ -198,7 +198,8 @@ KBUS_EXPORT void kbus_limpet_free_context(kbus_limpet_context_t **context)
                 RB_REMOVE(ProxyTree, &ctx->proxies, p);
                 free(p);
         }
-        limpet_listening_free(ctx);
+        name_set_free(&ctx->listening);
+        name_set_free(&ctx->reach);
         free(ctx->message_name);
         free(ctx);
         *context = NULL;

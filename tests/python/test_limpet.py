@@ -249,41 +249,77 @@ class ChainTest(KbusdTestCase):
 
 
 class LoopTest(KbusdTestCase):
-    """Three buses joined in a ring: a message must not go round for ever."""
+    """Three buses joined in a ring: the link that would close the loop is refused."""
 
     buses = 3
 
-    def test_a_ring_of_three_buses(self):
-        d = self.kbusd.dir
-        ring = [Limpet(self, '-s', d + '/a', '-k', 0, '-id', 10, '-v', 1),
-                Limpet(self, '-c', d + '/a', '-k', 1, '-id', 11),
-                Limpet(self, '-s', d + '/b', '-k', 1, '-id', 12),
-                Limpet(self, '-c', d + '/b', '-k', 2, '-id', 13),
-                Limpet(self, '-s', d + '/c', '-k', 2, '-id', 14),
-                Limpet(self, '-c', d + '/c', '-k', 0, '-id', 15)]
-        for limpet in ring:
-            limpet.joined(self)
-        listeners = [self.open(bus, 'r') for bus in range(3)]
-        for listener in listeners:
-            listener.bind('$.Ring.*')
-        for listener in listeners:  # its own and both its Limpets'
-            listener_crossed(listener, '$.Ring.*', 3)
+    def pair(self, name, server_bus, server_id, client_bus, client_id):
+        path = os.path.join(self.kbusd.dir, name)
+        return (Limpet(self, '-s', path, '-k', server_bus, '-id', server_id, '-v', 1),
+                Limpet(self, '-c', path, '-k', client_bus, '-id', client_id))
+
+    def leads_to(self, bus, network_id):
+        """Wait until @bus says (in its Limpets' bindings) it leads to @network_id."""
+        with Ksock(bus) as k:
+            name = '$.KBUS.Limpet.Reach.%d' % network_id
+            wait_until(lambda: name in [b.name for b in k.bindings()])
+
+    def copies(self, listeners):
+        """Send one message on bus 0; how many each listener gets."""
         self.open(0).send_msg(Message('$.Ring.Once', 'x'))
-        # Limpet 10 sees it come back round, says so once, and drops it.
-        line = ring[0].out_line()
-        self.assertEqual(line, "Limpet 10: '$.Ring.Once' came back round a loop of links; "
-                               "such messages are dropped (said once)")
-        # It went once each way round the ring and stopped where it began: bus 0
-        # has the original and both copies that came back, buses 1 and 2 a copy
-        # from each direction.  Then no more.
-        copies = []
+        counts = []
         for listener in listeners:
             n = 0
             while listener.wait_for_msg(0.5) is not None:
                 n += 1
-            copies.append(n)
-        self.assertEqual(copies, [3, 2, 2])
+            counts.append(n)
+        return counts
 
+    def test_a_ring_of_three_buses(self):
+        a = self.pair('a', 0, 10, 1, 11)
+        for limpet in a:
+            limpet.joined(self)
+        b = self.pair('b', 1, 12, 2, 13)
+        for limpet in b:
+            limpet.joined(self)
+        self.leads_to(0, 13)  # bus 0 -> 10 -> 11 -> bus 1 -> 12 -> 13
+        self.leads_to(2, 10)
+        c = self.pair('c', 2, 14, 0, 15)
+        for limpet in c:  # both ends see it, and say so once
+            limpet.joined(self)
+            self.assertRegex(limpet.line(), r'^kbus-limpet: link down: Limpet 1[45] at \S+: '
+                                            r'refused: both buses already lead to network id '
+                                            r'\d+, so the link would close a loop \(said once '
+                                            r'while it lasts\)$')
+        listeners = [self.open(bus, 'r') for bus in range(3)]
+        for listener in listeners:
+            listener.bind('$.Ring.*')
+        listener_crossed(listeners[0], '$.Ring.*', 2)  # its own, and Limpet 10's for bus 1
+        listener_crossed(listeners[1], '$.Ring.*', 3)
+        listener_crossed(listeners[2], '$.Ring.*', 2)
+        self.assertEqual(self.copies(listeners), [1, 1, 1])
+        self.assertIsNone(a[0].out_line(0.2))  # nothing came back round
+
+        # Link a goes: the loop is gone, and link c comes up at its next try.
+        for limpet in a:
+            limpet.kill()
+        for limpet in c:
+            self.assertRegex(limpet.line(seconds=2 * WAIT),
+                             r'^kbus-limpet: link up: Limpet 1[45] at ')
+        listener_crossed(listeners[0], '$.Ring.*', 2)  # its own, and Limpet 15's for bus 2
+        self.assertEqual(self.copies(listeners), [1, 1, 1])
+
+    def test_same_network_id_twice(self):
+        a = self.pair('a', 0, 10, 1, 11)
+        for limpet in a:
+            limpet.joined(self)
+        self.leads_to(1, 10)
+        # a Limpet on bus 2 that claims id 10 too
+        twin = self.pair('twin', 2, 10, 1, 16)
+        for limpet in twin:
+            limpet.joined(self)
+        self.assertRegex(twin[1].line(), r'^kbus-limpet: link down: Limpet 10 at \S+: refused: '
+                                         r'both buses already lead to network id 10, ')
 
 def sent_on_bus(ksock):
     """How many messages the ksocks of @ksock's bus have sent (the stats query)."""
@@ -577,14 +613,69 @@ class FakeLimpetTest(KbusdTestCase):
     def test_hello_and_heartbeats(self):
         limpet, conn = self.connect(2, '--heartbeat', '0.5')
         limpet.joined(self)
-        self.assertEqual(read_link_message(conn),
-                         ('$.KBUS.Limpet.Hello', b'heartbeat=500 interest'))
+        self.assertEqual(read_link_message(conn),  # its bus leads to no other Limpet
+                         ('$.KBUS.Limpet.Hello', b'heartbeat=500 interest reach='))
         conn.sendall(link_message('$.KBUS.Limpet.Hello', b'heartbeat=300'))
         self.assertEqual(read_link_message(conn), ('$.KBUS.Limpet.Heartbeat', b''))  # every 0.1 s
         # now silent: after 0.5 s without a word the link is dead
         self.assertEqual(limpet.wait(), 1)
         self.assertRegex(limpet.line(), r'^kbus-limpet: link down: Limpet 2 at \S+: '
                                         r'not a word from it for 0.5 s$')
+
+    def test_a_hello_that_closes_a_loop(self):
+        with Ksock(0) as other_limpet:  # says bus 0 leads to Limpet 77, as a Limpet would
+            other_limpet.bind('$.KBUS.Limpet.Reach.77')
+            limpet, conn = self.connect(2)
+            limpet.joined(self)
+            self.assertEqual(read_link_message(conn)[0], '$.KBUS.Limpet.Hello')
+            conn.sendall(link_message('$.KBUS.Limpet.Hello', b'heartbeat=3000 reach=5,77'))
+            name, data = read_link_message(conn)
+            while name == '$.KBUS.ReplierBindEvent':
+                name, data = read_link_message(conn)
+            self.assertEqual((name, data), ('$.KBUS.Limpet.Bye', b'loop=77'))
+            self.assertEqual(conn.recv(1), b'')  # and it closed the link
+            self.assertEqual(limpet.wait(), 1)
+            self.assertEqual(limpet.line(), 'kbus-limpet: link down: Limpet 2 at %s: refused: '
+                             'both buses already lead to network id 77, so the link would '
+                             'close a loop (said once while it lasts)' % conn.getsockname())
+
+    def test_reach_and_bye(self):
+        limpet, conn = self.connect(2)
+        limpet.joined(self)
+        conn.sendall(link_message('$.KBUS.Limpet.Hello', b'heartbeat=3000 reach=5'))
+        reach = ['$.KBUS.Limpet.Reach.%d' % i for i in (1, 2, 5, 6)]
+
+        def said(k):
+            return sorted(b.name for b in k.bindings() if 'Reach' in b.name)
+        with Ksock(0) as k:
+            wait_until(lambda: said(k) == reach[:3])  # itself, the other, and what it said
+            conn.sendall(link_message('$.KBUS.Limpet.Reach', b'5 6'))
+            wait_until(lambda: said(k) == reach)
+            conn.sendall(link_message('$.KBUS.Limpet.Reach', b'5 x'))
+            self.assertEqual(limpet.line(), 'kbus-limpet: Limpet 2 sent a malformed Reach: '
+                                            'ignored')
+            self.assertEqual(said(k), reach)
+        conn.sendall(link_message('$.KBUS.Limpet.Bye', b'stop'))
+        self.assertEqual(limpet.wait(), 1)
+        self.assertRegex(limpet.line(), r'^kbus-limpet: link down: Limpet 2 at \S+: '
+                                        r'it is stopping$')
+
+    def test_stopping_says_bye(self):
+        limpet, conn = self.connect(2)
+        limpet.joined(self)
+        conn.sendall(link_message('$.KBUS.Limpet.Hello', b'heartbeat=3000'))
+        self.assertEqual(read_link_message(conn)[0], '$.KBUS.Limpet.Hello')
+        wait_until(lambda: limpet.proc.poll() is None)
+        time.sleep(0.2)  # for our Hello to be read: a Bye goes only to a kbus Limpet
+        limpet.proc.terminate()
+        names = []
+        while True:
+            name, data = read_link_message(conn)
+            names.append(name)
+            if name == '$.KBUS.Limpet.Bye':
+                break
+        self.assertEqual(data, b'stop')
+        self.assertEqual(limpet.wait(), 0)
 
     def test_an_original_limpet_gets_no_timeout(self):
         limpet, conn = self.connect(2, '--heartbeat', '0.2')
