@@ -366,33 +366,50 @@ static void relay_loop(int a, int *outs, int nouts, int back)
         }
 }
 
-static void ceiling_relay_rtt(const Options *o, Figure *fig)
-{
-        int c[2], s[2];
+#define MAX_CHAIN 4 /* relays in a row: a Limpet pair's path has four (kbusd, two Limpets, kbusd) */
 
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, c) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0)
-                die("socketpair");
+/* Closes every end of @sv[0..@n] but @keep1 and @keep2. */
+static void close_chain_but(int sv[][2], int n, int keep1, int keep2)
+{
+        for (int i = 0; i <= n; i++)
+                for (int j = 0; j < 2; j++)
+                        if (sv[i][j] != keep1 && sv[i][j] != keep2)
+                                close(sv[i][j]);
+}
+
+/*
+ * Round trips through @nrelays relays in a row to an echo server: one
+ * relay is what kbusd does at best for a request and its reply; four is
+ * the path through a Limpet pair, as socket hops.
+ */
+static void ceiling_relay_rtt(const Options *o, int nrelays, Figure *fig)
+{
+        int sv[MAX_CHAIN + 1][2];
+        pid_t relay[MAX_CHAIN];
+
+        for (int i = 0; i <= nrelays; i++)
+                if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]) < 0)
+                        die("socketpair");
         fflush(NULL);
-        pid_t relay = fork();
-        if (relay == 0) {
-                close(c[0]);
-                close(s[0]);
-                relay_loop(c[1], &s[1], 1, s[1]);
+        for (int r = 0; r < nrelays; r++) { /* relay r: between sv[r][1] and sv[r + 1][0] */
+                relay[r] = fork();
+                if (relay[r] == 0) {
+                        close_chain_but(sv, nrelays, sv[r][1], sv[r + 1][0]);
+                        relay_loop(sv[r][1], &sv[r + 1][0], 1, sv[r + 1][0]);
+                }
         }
         pid_t server = fork();
         if (server == 0) {
-                close(c[0]);
-                close(c[1]);
-                close(s[1]);
-                echo_loop(s[0]);
+                close_chain_but(sv, nrelays, sv[nrelays][1], -1);
+                echo_loop(sv[nrelays][1]);
         }
-        close(c[1]);
-        close(s[0]);
-        close(s[1]);
-        ping_pong_rtt(c[0], o->rtt_n, fig);
-        close(c[0]);
-        kill(relay, SIGTERM);
-        waitpid(relay, NULL, 0);
+        close_chain_but(sv, nrelays, sv[0][0], -1);
+        ping_pong_rtt(sv[0][0], o->rtt_n, fig);
+        close(sv[0][0]);
+        for (int r = 0; r < nrelays; r++) {
+                kill(relay[r], SIGTERM);
+                waitpid(relay[r], NULL, 0);
+        }
         waitpid(server, NULL, 0);
 }
 
@@ -738,6 +755,7 @@ static int free_port(void)
 
 typedef struct LimpetFigures {
         Figure unix_rtt, tcp_rtt, unix_pipe;
+        Figure chain; /* the ceiling: as many relays in a row as a Limpet pair's path has */
 } LimpetFigures;
 
 /* The Limpet rows: round trips over a Unix and a TCP link, announcements across one. */
@@ -746,6 +764,7 @@ static void limpet_figures(const Options *o, const char *dir, LimpetFigures *lf)
         char link[600];
         LimpetPair lp;
 
+        ceiling_relay_rtt(o, MAX_CHAIN, &lf->chain);
         snprintf(link, sizeof(link), "%s/link", dir);
         limpet_pair_start(o, link, &lp);
         kbus_request_rtt_to(o, 1, &lf->unix_rtt);
@@ -792,8 +811,10 @@ static void print_rate(const char *name, const Figure *k, const Figure *ceil, co
                k->lost, k->rate / ceil->rate, ceil->rate);
 }
 
-static void print_limpet(const LimpetFigures *lf, const Figure *kr, const Figure *k1)
+static void print_limpet(const LimpetFigures *lf, const Figure *rr, const Figure *kr,
+                         const Figure *k1)
 {
+        print_latency("ceiling: 4 relays in a row", &lf->chain, rr, "one relay");
         print_latency("request/reply through a Limpet, unix", &lf->unix_rtt, kr, "direct");
         print_latency("request/reply through a Limpet, tcp", &lf->tcp_rtt, kr, "direct");
         printf("%-34s %10.0f msgs/s        lost %ld   %5.2f of direct (%.0f)\n",
@@ -801,11 +822,32 @@ static void print_limpet(const LimpetFigures *lf, const Figure *kr, const Figure
                lf->unix_pipe.rate / k1->rate, k1->rate);
 }
 
+static const char *const only_names[] = { "rtt", "send", "pipe1", "pipe10", "limpet-rtt",
+                                           "limpet-pipe", NULL };
+
+static bool only_known(const char *name)
+{
+        for (int i = 0; only_names[i]; i++)
+                if (strcmp(name, only_names[i]) == 0)
+                        return true;
+        return false;
+}
+
 /* One kbus figure alone, without the ceiling: for profilers. */
-static void run_only(const Options *o)
+static void run_only(const Options *o, const char *dir)
 {
         Figure f = { 0 };
+        LimpetPair lp;
+        char link[600];
 
+        snprintf(link, sizeof(link), "%s/link", dir);
+        if (strncmp(o->only, "limpet-", 7) == 0) {
+                if (!o->limpet) {
+                        fprintf(stderr, "kbus-bench: no kbus-limpet (--limpet PATH)\n");
+                        return;
+                }
+                limpet_pair_start(o, link, &lp);
+        }
         if (strcmp(o->only, "rtt") == 0)
                 kbus_request_rtt(o, &f);
         else if (strcmp(o->only, "send") == 0)
@@ -814,8 +856,15 @@ static void run_only(const Options *o)
                 kbus_pipelined(o->tput_n, 1, &f);
         else if (strcmp(o->only, "pipe10") == 0)
                 kbus_pipelined(o->tput_n / 5, o->fanout, &f);
-        else
-                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1 or pipe10\n");
+        else if (strcmp(o->only, "limpet-rtt") == 0)
+                kbus_request_rtt_to(o, 1, &f);
+        else {
+                g_rx_bus = 1;
+                kbus_pipelined(o->tput_n / 10, 1, &f);
+                g_rx_bus = 0;
+        }
+        if (strncmp(o->only, "limpet-", 7) == 0)
+                limpet_pair_stop(&lp);
         printf("%s: p50 %.2f us p99 %.2f us rate %.0f/s lost %ld kbusd cpu %.3f s\n", o->only,
                f.p50, f.p99, f.rate, f.lost, f.cpu_s);
 }
@@ -823,8 +872,8 @@ static void run_only(const Options *o)
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
-                   "                  [--only rtt|send|pipe1|pipe10] [--policy FILE]\n"
-                   "                  [--limpet PATH]\n"
+                   "                  [--only rtt|send|pipe1|pipe10|limpet-rtt|limpet-pipe]\n"
+                   "                  [--policy FILE] [--limpet PATH]\n"
                    "       kbus-bench --help | --version\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
 }
@@ -859,9 +908,9 @@ static void parse(int argc, char **argv, Options *o)
                 default: usage(stderr); exit(2);
                 }
         }
-        if (o->only && strcmp(o->only, "rtt") != 0 && strcmp(o->only, "send") != 0 &&
-            strcmp(o->only, "pipe1") != 0 && strcmp(o->only, "pipe10") != 0) {
-                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1 or pipe10\n");
+        if (o->only && !only_known(o->only)) {
+                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1, pipe10, limpet-rtt "
+                                "or limpet-pipe\n");
                 exit(2);
         }
         if (o->rtt_n < 100 || o->tput_n < 1000) {
@@ -886,12 +935,12 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         start_kbusd(&o, dir);
         if (o.only) {
-                run_only(&o);
+                run_only(&o, dir);
                 stop_kbusd(dir);
                 return 0;
         }
         ceiling_pingpong(&o, &pp);
-        ceiling_relay_rtt(&o, &rr);
+        ceiling_relay_rtt(&o, 1, &rr);
         ceiling_relay_tput(o.tput_n, 1, &r1);
         ceiling_relay_tput(o.tput_n / 5, o.fanout, &r10);
         kbus_request_rtt(&o, &kr);
@@ -917,7 +966,7 @@ int main(int argc, char **argv)
                k1.cpu_s / (double)(k1.count ? k1.count : 1) * 1e9,
                k10.cpu_s / (double)(k10.count ? k10.count : 1) * 1e9, o.fanout);
         if (o.limpet)
-                print_limpet(&lf, &kr, &k1);
+                print_limpet(&lf, &rr, &kr, &k1);
         else
                 printf("(no Limpet rows: kbus-limpet is not beside kbus-bench; --limpet PATH)\n");
         return 0;

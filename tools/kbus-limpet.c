@@ -56,7 +56,7 @@
 #define LINK_BACKOFF_MAX_MS 5000          /* and its longest */
 #define LINK_TLS_WAIT_MS 10000            /* for each step of a TLS handshake */
 #define LINK_BYE_WAIT_MS 1000             /* for a Bye to be sent, at most */
-#define LIMPET_QUEUE 65536                /* its ksock's queue: what a burst may leave waiting */
+#define LIMPET_QUEUE (1u << 20)           /* its ksock's queue: a burst waits there (quotas bound it) */
 #define LINK_HIGH_WATER (4u * 1024 * 1024) /* stop reading the bus above this much unsent */
 #define LINK_HDR_LEN (KBUS_SERIALISED_HDR_LEN * 4)
 
@@ -198,7 +198,7 @@ static bool name_allowed(const Limpet *l, const char *name, size_t len)
 
 /*
  * What the far side asks of this bus, checked against --allow: 0, or
- * -EPERM with @what set to what was refused.
+ * -EPERM with @what and @shown set to what was refused.
  */
 static int far_side_allowed(const Limpet *l, const kbus_message_t *msg, const char **what,
                             char shown[KBUS_MAX_NAME_LEN + 1])
@@ -206,9 +206,7 @@ static int far_side_allowed(const Limpet *l, const kbus_message_t *msg, const ch
         uint32_t is_bind, binder;
         char *name;
 
-        *what = "send";
-        snprintf(shown, KBUS_MAX_NAME_LEN + 1, "%.*s", (int)msg->name_len, kbus_msg_name_ptr(msg));
-        if (kbus_msg_is_reply(msg))
+        if (l->o->nallow == 0 || kbus_msg_is_reply(msg))
                 return 0;
         if (msg->name_len == sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1 &&
             !memcmp(kbus_msg_name_ptr(msg), KBUS_MSG_NAME_REPLIER_BIND_EVENT, msg->name_len)) {
@@ -220,7 +218,11 @@ static int far_side_allowed(const Limpet *l, const kbus_message_t *msg, const ch
                 *what = "bind as replier for";
                 return ok ? 0 : -EPERM;
         }
-        return name_allowed(l, kbus_msg_name_ptr(msg), msg->name_len) ? 0 : -EPERM;
+        if (name_allowed(l, kbus_msg_name_ptr(msg), msg->name_len))
+                return 0;
+        *what = "send";
+        snprintf(shown, KBUS_MAX_NAME_LEN + 1, "%.*s", (int)msg->name_len, kbus_msg_name_ptr(msg));
+        return -EPERM;
 }
 
 /* Whether @msg may be posted: an announcement, without ALL_OR_WAIT or ALL_OR_FAIL. */
