@@ -250,6 +250,12 @@ static void to_bus(Limpet *l, kbus_message_t *msg)
                 return;
         }
         r = kbus_limpet_amend_msg_to_kbus(l->ctx, msg, &error);
+        if (r == 0 && (msg->flags & KBUS_BIT_ALL_OR_WAIT)) {
+                /* A Limpet never waits for a listener's room: one that stopped reading
+                 * would stall the link for everyone.  Its sender's wait was on its own bus. */
+                msg->flags &= ~KBUS_BIT_ALL_OR_WAIT;
+                msg->flags |= KBUS_BIT_ALL_OR_FAIL;
+        }
         if (r == 0) {
                 int sent = -1;
                 if (can_post(msg)) /* an announcement: posted, the batch flushed at once */

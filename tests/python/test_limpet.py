@@ -27,10 +27,10 @@ LIMPET = os.environ.get('KBUS_LIMPET') or os.path.join(SOURCE_ROOT, 'build', 'to
 WAIT = 20.0
 
 
-def link_message(name, data=b'', id_net=2, serial=1):
+def link_message(name, data=b'', id_net=2, serial=1, flags=0):
     """One message as the link carries it (docs/limpet.md)."""
     name = name.encode()
-    header = struct.pack('!16I', 0x7375624B, id_net, serial, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0,
+    header = struct.pack('!16I', 0x7375624B, id_net, serial, 0, 0, 0, 5, 0, 0, 0, 0, 0, flags,
                          len(name), len(data), 0x4B627573)
     return (header + name + b'\x00' * (4 - len(name) % 4) + data +
             b'\x00' * (-len(data) % 4) + struct.pack('!I', 0x4B627573))
@@ -609,6 +609,20 @@ class FakeLimpetTest(KbusdTestCase):
         got = listener.wait_for_msg(WAIT)
         self.assertEqual((got.name, got.data, got.id.network_id, got.id.serial_num),
                          ('$.From.Link', 'ok', 2, 77))
+
+    def test_all_or_wait_from_the_link_never_stalls_it(self):
+        limpet, conn = self.connect(2)
+        limpet.joined(self)
+        full, other = self.open(0), self.open(0)
+        full.bind('$.Full.Q')
+        full.set_max_messages(1)
+        other.bind('$.Other')
+        self.open(0).send_msg(Message('$.Full.Q', 'first'))
+        conn.sendall(link_message('$.Full.Q', b'waits', serial=2, flags=0x100))  # ALL_OR_WAIT
+        conn.sendall(link_message('$.Other', b'after', serial=3))
+        self.assertEqual(other.wait_for_msg(WAIT).data, 'after')  # not stuck behind it
+        self.assertEqual(full.num_messages(), 1)  # sent as ALL_OR_FAIL: not delivered
+        self.assertEqual(full.read_next_msg().data, 'first')
 
     def test_hello_and_heartbeats(self):
         limpet, conn = self.connect(2, '--heartbeat', '0.5')
