@@ -53,7 +53,8 @@ static size_t names_sort_unique(char **names, size_t count)
 {
         size_t unique = 0;
 
-        qsort(names, count, sizeof(*names), name_cmp);
+        if (count > 1)
+                qsort(names, count, sizeof(*names), name_cmp);
         for (size_t i = 0; i < count; i++) {
                 if (unique && strcmp(names[unique - 1], names[i]) == 0)
                         free(names[i]);
@@ -65,7 +66,7 @@ static size_t names_sort_unique(char **names, size_t count)
 
 static bool names_have(char *const *names, size_t count, const char *name)
 {
-        return bsearch(&name, names, count, sizeof(*names), name_cmp) != NULL;
+        return count && bsearch(&name, names, count, sizeof(*names), name_cmp) != NULL;
 }
 
 /* Whether a listener binding @name is for the far side: not kbusd's own messages. */
@@ -264,7 +265,8 @@ KBUS_EXPORT int kbus_limpet_reachable_ids(kbus_limpet_context_t *context, uint32
         kbus_query_bindings_free(b, n);
         if (n && !list)
                 return lib_result(-ENOMEM);
-        qsort(list, kept, sizeof(*list), id_cmp);
+        if (kept > 1)
+                qsort(list, kept, sizeof(*list), id_cmp);
         size_t unique = 0;
         for (size_t i = 0; i < kept; i++)
                 if (!unique || list[unique - 1] != list[i])
