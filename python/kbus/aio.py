@@ -108,6 +108,7 @@ class AsyncKsock(protocol.ClientCore):
         self._closed = False
         self._out = bytearray()
         self._writing = False
+        self._flush_due = False
         self._pending = collections.deque()
         self._replies = {}
         self._abandoned = set()
@@ -162,11 +163,18 @@ class AsyncKsock(protocol.ClientCore):
             self._feed(data)
 
     def _write(self, data: bytes) -> None:
-        """Queue @data for kbusd and write what the socket takes now."""
+        """Queue @data for kbusd: what one pass of the loop writes goes in one send."""
         if self._dead or self._closed:
             return
         self._out += data
-        if not self._writing:
+        if not self._writing and not self._flush_due:
+            self._flush_due = True
+            self._loop.call_soon(self._flush_queued)
+
+    def _flush_queued(self) -> None:
+        """The loop's pass that queued bytes is over: write them."""
+        self._flush_due = False
+        if not self._writing and not self._closed:
             self._flush()
 
     def _flush(self) -> None:
@@ -260,8 +268,9 @@ class AsyncKsock(protocol.ClientCore):
         """A pushed message: a reply someone awaits, an abandoned reply, or the inbox's."""
         irt = held.message.in_reply_to
         if irt is not None and irt in self._replies:
-            self._take(held)
+            # the requester's task runs before the TAKE goes: its next send goes with it
             self._deliver_reply(self._replies.pop(irt), held.message)
+            self._take(held)
         elif irt is not None and irt in self._abandoned:
             self._abandoned.discard(irt)
             self._take(held)

@@ -96,6 +96,7 @@ class MessageId:
         self.network_id = _u32(network_id, 'network_id')
         self.serial_num = _u32(serial_num, 'serial_num')
 
+
     def __repr__(self):
         return 'MessageId(%u, %u)' % (self.network_id, self.serial_num)
 
@@ -137,6 +138,7 @@ class OrigFrom:
         self.network_id = _u32(network_id, 'network_id')
         self.local_id = _u32(local_id, 'local_id')
 
+
     def __repr__(self):
         return 'OrigFrom(%u, %u)' % (self.network_id, self.local_id)
 
@@ -161,6 +163,22 @@ class OrigFrom:
 
     def __iter__(self):
         return iter(self._key())
+
+
+def _message_id(network_id: int, serial_num: int) -> MessageId:
+    """A MessageId from two values known to be u32s (decoded from the wire): no checks."""
+    pair = object.__new__(MessageId)
+    pair.network_id = network_id
+    pair.serial_num = serial_num
+    return pair
+
+
+def _orig_from(network_id: int, local_id: int) -> OrigFrom:
+    """An OrigFrom from two values known to be u32s (decoded from the wire): no checks."""
+    pair = object.__new__(OrigFrom)
+    pair.network_id = network_id
+    pair.local_id = local_id
+    return pair
 
 
 def _pair(value, cls, what: str):
@@ -268,15 +286,15 @@ class Message:
         self._flags = _u32(f.get('flags') or 0, 'flags')
 
     def _set_wire(self, w: wire.WireMessage, extra_flags: int) -> None:
-        """Store the fields of a decoded wire message."""
+        """Store the fields of a decoded wire message (u32s already: no checks)."""
         self._name = w.name.decode('utf-8', 'surrogateescape')
         self._data = w.data
-        self._id = MessageId(w.id_net, w.id_serial)
-        self._in_reply_to = MessageId(w.irt_net, w.irt_serial)
+        self._id = _message_id(w.id_net, w.id_serial)
+        self._in_reply_to = _message_id(w.irt_net, w.irt_serial)
         self._to = w.to
         self._from = w.from_
-        self._orig_from = OrigFrom(w.orig_net, w.orig_local)
-        self._final_to = OrigFrom(w.final_net, w.final_local)
+        self._orig_from = _orig_from(w.orig_net, w.orig_local)
+        self._final_to = _orig_from(w.final_net, w.final_local)
         self._flags = w.flags | extra_flags
         self.extra = w.extra
 
@@ -613,8 +631,21 @@ def reply_to(original, data=None, flags=0, encoding='utf-8', errors='strict') ->
     if original.flags & both != both:
         raise ValueError('Cannot form a reply to a message that does not have WANT_A_REPLY '
                          'and WANT_YOU_TO_REPLY set: %s' % original)
-    return Reply(original.name, data=data, in_reply_to=original.id, to=original.from_,
-                 flags=flags, encoding=encoding, errors=errors)
+    # Built field by field: @original's name, id and sender were checked when it was
+    # made (or decoded), so only the new data and flags need checking (a hot path).
+    reply = Reply.__new__(Reply)
+    reply.extra = 0
+    reply._name = original.name
+    reply._data = _data_bytes(data, encoding, errors)
+    reply._id = _message_id(0, 0)
+    reply._in_reply_to = _message_id(*original.id)
+    reply._to = original.from_
+    reply._from = 0
+    reply._orig_from = _orig_from(0, 0)
+    reply._final_to = _orig_from(0, 0)
+    reply._flags = _u32(flags or 0, 'flags')
+    reply._normalise()
+    return reply
 
 
 def stateful_request(earlier_msg, name, data=None, from_=None, flags=None, id=None,

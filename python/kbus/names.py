@@ -47,3 +47,18 @@ def name_errno(name: Union[str, bytes], wildcard: bool) -> int:
             return errno.EBADMSG
         words = words[:-2]
     return 0 if _WORDS.match(words) else errno.EBADMSG
+
+
+_MESSAGE_NAMES_CHECKED = {}  # message name -> its name_errno()
+_MESSAGE_NAMES_CHECKED_MAX = 4096
+
+
+def message_name_errno(raw: bytes) -> int:
+    """name_errno(@raw, False) for a message name, remembered: names repeat."""
+    err = _MESSAGE_NAMES_CHECKED.get(raw)
+    if err is None:
+        err = name_errno(raw, False)
+        if len(_MESSAGE_NAMES_CHECKED) >= _MESSAGE_NAMES_CHECKED_MAX:
+            _MESSAGE_NAMES_CHECKED.clear()
+        _MESSAGE_NAMES_CHECKED[raw] = err
+    return err

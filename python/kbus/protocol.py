@@ -33,7 +33,7 @@ from typing import NamedTuple, Optional, Tuple
 
 from . import errors, wire
 from .messages import Message
-from .names import name_bytes, name_errno
+from .names import name_bytes, name_errno, message_name_errno
 
 
 class Held(NamedTuple):
@@ -132,7 +132,7 @@ def decode_pushed(body: bytes) -> Tuple[int, bytes, wire.WireMessage]:
     w = wire.decode_message(encoded)
     if len(encoded) > wire.MSG_SIZE_ABS_MAX:
         raise wire.ProtocolError('a message larger than any bus allows')
-    if name_errno(w.name, False):
+    if message_name_errno(w.name):
         raise wire.ProtocolError('a message with an invalid name')
     return binding_id, encoded, w
 
@@ -183,7 +183,7 @@ def encode_for_send(message: Message) -> bytes:
     if not isinstance(message, Message):
         raise TypeError('send a Message, not %s' % type(message).__name__)
     w = message._to_wire()
-    err = name_errno(w.name, False)
+    err = message_name_errno(w.name)
     if err == errno.ENAMETOOLONG:
         raise errors.kbus_error(err, 'message names are at most 1000 bytes long, not %d'
                                 % len(w.name))

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MPL-2.0
+"""kbus from Python beside a plain Unix socket, in one run (docs: README "Speed").
+
+Usage: bench/python/bench.py [--kbusd PATH] [--round-trips N] [--requests N]
+                             [--messages N] [--only NAME]
+
+Starts a private kbusd on a temporary socket directory and measures, with
+64-byte payloads:
+
+- raw: a request/reply round trip over a plain asyncio Unix socket to an
+  echo server (asyncio.Protocol on both sides): the ceiling for Python;
+- aio: the same through kbusd with kbus.aio (requester and replier);
+- ksock: the requester with the blocking kbus.Ksock instead;
+- for raw and aio also requests per second with 64 in flight, and the
+  requester's CPU per request;
+- post: pipelined announcements sent from Python (kbus.aio send() without
+  waiting for each), received by a Python process, in messages per second.
+
+Each figure runs in its own processes, one after another; the ratios are to
+the raw socket of the same run.  Machines are noisy: compare within a run.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, 'python'))
+
+import kbus  # noqa: E402
+import kbus.aio  # noqa: E402
+
+PAYLOAD = b'x' * 64
+NAME = '$.Bench.Ask'
+ANNOUNCE = '$.Bench.Data'
+IN_FLIGHT = 64
+
+
+# ---- the two servers, run as child processes -------------------------------
+
+class Echo(asyncio.Protocol):
+    """Echoes whole 64-byte requests."""
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+
+async def raw_server(path):
+    loop = asyncio.get_running_loop()
+    server = await loop.create_unix_server(Echo, path)
+    print('ready', flush=True)
+    await asyncio.Event().wait()
+    server.close()
+
+
+async def kbus_replier():
+    async with await kbus.aio.connect(0) as k:
+        await k.bind(NAME, True)
+        print('ready', flush=True)
+        async for msg in k:
+            await k.reply(msg, msg.data)
+
+
+async def kbus_receiver(count):
+    async with await kbus.aio.connect(0) as k:
+        await k.set_max_messages(1 << 20)
+        await k.bind(ANNOUNCE)
+        print('ready', flush=True)
+        got = 0
+        last = time.monotonic()
+        while got < count:
+            msg = await k.wait_for_msg(3)
+            if msg is None:
+                break
+            got += 1
+            last = time.monotonic()
+        print('got %d %.9f' % (got, last), flush=True)
+
+
+def child(role, arg):
+    if role == 'raw':
+        asyncio.run(raw_server(arg))
+    elif role == 'replier':
+        asyncio.run(kbus_replier())
+    else:
+        asyncio.run(kbus_receiver(int(arg)))
+
+
+def start_child(role, arg=''):
+    proc = subprocess.Popen([sys.executable, __file__, '--child', role, arg],
+                            stdout=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != 'ready':
+        raise RuntimeError('the %s did not start' % role)
+    return proc
+
+
+def stop_child(proc):
+    proc.send_signal(signal.SIGTERM)
+    proc.wait()
+
+
+# ---- the clients -------------------------------------------------------------
+
+class RawClient(asyncio.Protocol):
+    """Requests over a plain socket: each 64-byte answer resolves the oldest waiter."""
+
+    def __init__(self):
+        self.waiters = []
+        self.have = bytearray()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.have += data
+        while len(self.have) >= len(PAYLOAD):
+            del self.have[:len(PAYLOAD)]
+            self.waiters.pop(0).set_result(None)
+
+    def request(self):
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append(fut)
+        self.transport.write(PAYLOAD)
+        return fut
+
+
+async def raw_figures(path, rtt_n, req_n):
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_unix_connection(RawClient, path)
+    return await figures(client.request, rtt_n, req_n)
+
+
+async def aio_figures(rtt_n, req_n):
+    async with await kbus.aio.connect(0) as k:
+        return await figures(lambda: k.request(NAME, PAYLOAD), rtt_n, req_n)
+
+
+async def figures(request, rtt_n, req_n):
+    """(p50 us, p99 us, requests/s with IN_FLIGHT outstanding, requester CPU us/request)."""
+    for _ in range(100):
+        await request()
+    times = []
+    for _ in range(rtt_n):
+        t = time.perf_counter()
+        await request()
+        times.append(time.perf_counter() - t)
+    times.sort()
+
+    async def worker(n):
+        for _ in range(n):
+            await request()
+    cpu, t = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker(req_n // IN_FLIGHT) for _ in range(IN_FLIGHT)))
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+    done = req_n // IN_FLIGHT * IN_FLIGHT
+    return (times[len(times) // 2] * 1e6, times[len(times) * 99 // 100] * 1e6, done / elapsed,
+            cpu / done * 1e6)
+
+
+def ksock_rtt(rtt_n):
+    with kbus.Ksock(0) as k:
+        times = []
+        for i in range(rtt_n + 100):
+            t = time.perf_counter()
+            k.send_msg(kbus.Request(NAME, PAYLOAD))
+            k.wait_for_msg()
+            if i >= 100:
+                times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2] * 1e6, times[len(times) * 99 // 100] * 1e6
+
+
+async def post_rate(n):
+    """Announcements from Python, without waiting for each: (msgs/s, lost)."""
+    rx = start_child('receiver', str(n))
+    async with await kbus.aio.connect(0) as k:
+        t = time.monotonic()
+        pending = []
+        for _ in range(n):
+            pending.append(asyncio.ensure_future(k.send(ANNOUNCE, PAYLOAD)))
+            if len(pending) >= 1024:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+    got, last = rx.stdout.readline().split()[1:]
+    rx.wait()
+    return int(got) / (float(last) - t), n - int(got)
+
+
+# ---- the run -------------------------------------------------------------------
+
+def start_kbusd(kbusd, sockdir):
+    proc = subprocess.Popen([kbusd, '--socket-dir', sockdir, '--buses', '1'],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    while 'listening on' not in proc.stdout.readline():
+        if proc.poll() is not None:
+            raise RuntimeError('kbusd did not start')
+    os.environ['KBUS_SOCKET_DIR'] = sockdir
+    return proc
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--child':
+        child(sys.argv[2], sys.argv[3])
+        return
+    p = argparse.ArgumentParser(description='kbus from Python beside a plain Unix socket.')
+    p.add_argument('--kbusd', default=os.path.join(ROOT, 'build', 'src', 'broker', 'kbusd'))
+    p.add_argument('--round-trips', type=int, default=5000)
+    p.add_argument('--requests', type=int, default=20000)
+    p.add_argument('--messages', type=int, default=200000)
+    p.add_argument('--only', choices=['raw', 'aio', 'ksock', 'post'])
+    o = p.parse_args()
+    sockdir = tempfile.mkdtemp(prefix='kbus-pybench.')
+    kbusd = start_kbusd(o.kbusd, sockdir)
+    rows = {}
+    try:
+        if o.only in (None, 'raw'):
+            path = os.path.join(sockdir, 'echo')
+            server = start_child('raw', path)
+            rows['raw'] = asyncio.run(raw_figures(path, o.round_trips, o.requests))
+            stop_child(server)
+        if o.only in (None, 'aio', 'ksock'):
+            replier = start_child('replier')
+            if o.only in (None, 'aio'):
+                rows['aio'] = asyncio.run(aio_figures(o.round_trips, o.requests))
+            if o.only in (None, 'ksock'):
+                rows['ksock'] = ksock_rtt(o.round_trips)
+            stop_child(replier)
+        if o.only in (None, 'post'):
+            rows['post'] = asyncio.run(post_rate(o.messages))
+    finally:
+        kbusd.terminate()
+        kbusd.wait()
+        shutil.rmtree(sockdir, ignore_errors=True)
+    report(rows, o)
+
+
+def report(rows, o):
+    print('kbus %s from Python %s, 64-byte payloads, %d round trips, %d requests with %d in '
+          'flight' % (kbus.__version__, sys.version.split()[0], o.round_trips, o.requests,
+                      IN_FLIGHT))
+    raw = rows.get('raw')
+    for name, label in (('raw', 'raw asyncio Unix socket'), ('aio', 'kbus.aio + kbusd')):
+        if name in rows:
+            p50, p99, rate, cpu = rows[name]
+            ratio = '  %.2fx raw, %.2f of its rate' % (p50 / raw[0], rate / raw[2]) if raw else ''
+            print('%-24s p50 %7.1f us  p99 %7.1f us  %8.0f req/s  CPU %6.1f us/req%s'
+                  % (label, p50, p99, rate, cpu, ratio))
+    if 'ksock' in rows:
+        p50, p99 = rows['ksock']
+        ratio = '  %.2fx raw' % (p50 / raw[0]) if raw else ''
+        print('%-24s p50 %7.1f us  p99 %7.1f us%s' % ('kbus.Ksock (blocking)', p50, p99, ratio))
+    if 'post' in rows:
+        rate, lost = rows['post']
+        print('%-24s %8.0f msgs/s  lost %d' % ('announcements from aio', rate, lost))
+
+
+if __name__ == '__main__':
+    main()
