@@ -14,8 +14,8 @@ Starts a private kbusd on a temporary socket directory and measures, with
 - ksock: the requester with the blocking kbus.Ksock instead;
 - for raw and aio also requests per second with 64 in flight, and the
   requester's CPU per request;
-- post: pipelined announcements sent from Python (kbus.aio send() without
-  waiting for each), received by a Python process, in messages per second.
+- post: pipelined announcements posted from Python (kbus.aio post()),
+  received by a Python process, in messages per second.
 
 Each figure runs in its own processes, one after another; the ratios are to
 the raw socket of the same run.  Machines are noisy: compare within a run.
@@ -74,10 +74,12 @@ async def kbus_replier():
 
 
 async def kbus_receiver(count):
+    """Counts @count announcements, once told to start (until then they wait in kbusd)."""
     async with await kbus.aio.connect(0) as k:
         await k.set_max_messages(1 << 20)
         await k.bind(ANNOUNCE)
         print('ready', flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         got = 0
         last = time.monotonic()
         while got < count:
@@ -100,7 +102,7 @@ def child(role, arg):
 
 def start_child(role, arg=''):
     proc = subprocess.Popen([sys.executable, __file__, '--child', role, arg],
-                            stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if proc.stdout.readline().strip() != 'ready':
         raise RuntimeError('the %s did not start' % role)
     return proc
@@ -183,20 +185,26 @@ def ksock_rtt(rtt_n):
 
 
 async def post_rate(n):
-    """Announcements from Python, without waiting for each: (msgs/s, lost)."""
-    rx = start_child('receiver', str(n))
+    """Announcements posted from Python (kbus.aio post()): (msgs/s, lost).
+
+    The rate is the sender's: from the first post until kbusd has queued the
+    last (a sent marker's answer comes after them).  The receiver, which may
+    be slower, counts them afterwards, so that it does not share the CPU.
+    """
+    rx = start_child('receiver', str(n + 1))
     async with await kbus.aio.connect(0) as k:
-        t = time.monotonic()
-        pending = []
-        for _ in range(n):
-            pending.append(asyncio.ensure_future(k.send(ANNOUNCE, PAYLOAD)))
-            if len(pending) >= 1024:
-                await asyncio.gather(*pending)
-                pending = []
-        await asyncio.gather(*pending)
-    got, last = rx.stdout.readline().split()[1:]
+        t = time.perf_counter()
+        for i in range(n):
+            k.post(ANNOUNCE, PAYLOAD)
+            if i % 256 == 255:
+                await asyncio.sleep(0)  # let the loop write them
+        await k.send(ANNOUNCE, b'marker')
+        elapsed = time.perf_counter() - t
+    rx.stdin.write('go\n')
+    rx.stdin.flush()
+    got = int(rx.stdout.readline().split()[1])
     rx.wait()
-    return int(got) / (float(last) - t), n - int(got)
+    return n / elapsed, n + 1 - got
 
 
 # ---- the run -------------------------------------------------------------------

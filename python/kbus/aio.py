@@ -40,6 +40,7 @@ from . import errors, protocol, sockdir, transport, wire
 from .errors import (ErrorSending, ReplierDisappeared, ReplierGoneAway,  # noqa: F401
                      ReplierIgnored, ReplierUnbound, StatusError)
 from .messages import Announcement, Message, MessageId, Request, Status, reply_to
+from .names import message_name_errno, name_bytes
 
 _CHUNK = 64 * 1024
 CLOSE_WAIT = 5.0
@@ -77,6 +78,23 @@ async def connect(bus=0, mode='rw', timeout=None) -> 'AsyncKsock':
     return ksock
 
 
+_POST_NAMES = {}  # name -> (its wire bytes NUL-padded, its length): post() is a hot path
+_POST_NAMES_MAX = 4096
+
+
+def _post_name(name) -> tuple:
+    """@name (str or bytes) checked as a sent message's name, encoded, and remembered."""
+    raw = name_bytes(name)
+    err = message_name_errno(raw)
+    if err:
+        raise errors.send_error(err, raw.decode('utf-8', 'replace'))
+    padded = (raw + b'\0' * (wire.name_pad(len(raw)) - len(raw)), len(raw))
+    if len(_POST_NAMES) >= _POST_NAMES_MAX:
+        _POST_NAMES.clear()
+    _POST_NAMES[name] = padded
+    return padded
+
+
 def _retrieved(fut: asyncio.Future) -> None:
     """Mark @fut's exception as seen (its waiter, if any, still gets it)."""
     if not fut.cancelled():
@@ -109,6 +127,7 @@ class AsyncKsock(protocol.ClientCore):
         self._out = bytearray()
         self._writing = False
         self._flush_due = False
+        self._post_error = 0
         self._pending = collections.deque()
         self._replies = {}
         self._abandoned = set()
@@ -372,12 +391,16 @@ class AsyncKsock(protocol.ClientCore):
         if self._held is send:
             self._held = None
 
-    def _prepare(self, message) -> bytes:
-        """Check @message and encode it (errors are raised here, not by kbusd)."""
+    def _check_writable(self) -> None:
+        """Raise unless this ksock is usable and may send."""
         self._check_usable()
         if not self._can_write:
             raise errors.kbus_error(errno.EBADF, "the ksock was opened read-only ('r'), so it "
                                                  "cannot send")
+
+    def _prepare(self, message) -> bytes:
+        """Check @message and encode it (errors are raised here, not by kbusd)."""
+        self._check_writable()
         return protocol.encode_for_send(message)
 
     async def _await_send(self, send: _Send, fut: asyncio.Future, timeout: Optional[float]):
@@ -398,10 +421,60 @@ class AsyncKsock(protocol.ClientCore):
         """
         if not isinstance(message, Message):
             message = Announcement(message, data)
+        self._raise_post_error()
         send = _Send(self._prepare(message), result=self._loop.create_future(),
                      name=message.name)
         self._send_frame(send, bool(message.flags & Message.ALL_OR_WAIT))
         return await self._await_send(send, send.result, None)
+
+    def post(self, message, data=None) -> None:
+        """Send an announcement without waiting for kbusd: pipelined, for streams.
+
+        @message is a name (with @data, bytes or str) or an Announcement.  It
+        goes out with this pass of the loop's other writes, and kbusd answers
+        nothing when it delivers it.  One kbusd refuses (a name the policy
+        forbids, too large for the bus) makes a later post() or send() raise
+        that error, as libkbus's kbus_ksock_post_msg() does.  Requests,
+        replies and ALL_OR_WAIT / ALL_OR_FAIL messages need send().
+        """
+        self._raise_post_error()
+        if isinstance(message, Message):
+            if message.is_request() or message.is_reply() or (
+                    message.flags & (Message.ALL_OR_WAIT | Message.ALL_OR_FAIL)):
+                raise errors.kbus_error(errno.EINVAL, 'only announcements can be posted: '
+                                                      'send() the others')
+            frame = wire.frame(wire.SEND, self._prepare(message), wire.SEND_POST)
+        else:
+            if not isinstance(message, (str, bytes)):
+                message = name_bytes(message)  # a bytearray or memoryview; else TypeError
+            frame = self._posted_frame(message, data)
+        self._write(frame)
+
+    def _posted_frame(self, name, data) -> bytes:
+        """The posted SEND of announcement @name, checked as send() checks it."""
+        if self._closed or self._dead or not self._can_write:
+            self._check_writable()
+        padded = _POST_NAMES.get(name)
+        if padded is None:
+            padded = _post_name(name)
+        if data is None:
+            data = b''
+        elif data.__class__ is not bytes:
+            data = data.encode('utf-8') if isinstance(data, str) else bytes(data)
+        if len(data) > wire.MSG_SIZE_ABS_MAX - wire.MSG_FIXED_LEN - len(padded[0]):
+            raise errors.kbus_error(errno.EMSGSIZE, 'the message is larger than any bus allows '
+                                                    '(16 MiB)')
+        return wire.posted_announcement(padded[0], padded[1], data)
+
+    def _raise_post_error(self) -> None:
+        """Raise the error of a posted message kbusd refused, once."""
+        status, self._post_error = self._post_error, 0
+        if status:
+            raise errors.kbus_error(-status, 'kbusd refused a posted message')
+
+    def _on_post_error(self, status: int) -> None:
+        if not self._post_error:
+            self._post_error = status
 
     async def request(self, message, data=None, *, timeout: Optional[float] = None) -> Message:
         """Send a request and return its reply.

@@ -188,6 +188,19 @@ def encode_message(w: WireMessage) -> bytes:
     return b''.join((fixed, w.name, padding, w.data))
 
 
+_POSTED_HEAD = struct.Struct('<IHH12I2I')  # frame header, then the fixed part
+
+
+def posted_announcement(padded_name: bytes, name_len: int, data: bytes) -> bytes:
+    """The posted SEND frame (no answer on success) of an announcement.
+
+    @padded_name is the name NUL-padded as name_pad() says, @name_len its length.
+    """
+    return b''.join((_POSTED_HEAD.pack(FRAME_HDR_LEN + MSG_FIXED_LEN + len(padded_name) +
+                                       len(data), SEND, SEND_POST, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0, 0, 0, name_len, len(data)), padded_name, data))
+
+
 def decode_message(body: bytes) -> WireMessage:
     """Decode an encoded message, checking every length; ProtocolError if malformed."""
     if len(body) < MSG_FIXED_LEN:
