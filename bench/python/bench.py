@@ -66,11 +66,15 @@ async def raw_server(path):
 
 
 async def kbus_replier():
+    """Answers each request in a task of its own, as a server with many clients would."""
     async with await kbus.aio.connect(0) as k:
         await k.bind(NAME, True)
         print('ready', flush=True)
+        tasks = set()
         async for msg in k:
-            await k.reply(msg, msg.data)
+            task = asyncio.ensure_future(k.reply(msg, msg.data))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
 
 async def kbus_receiver(count):
