@@ -37,34 +37,11 @@
 
 #include "kbus/kbus.h"
 #include "kbus/limpet.h"
+#include "bench.h"
 
-#define PAYLOAD 64
-#define WARMUP 2000
-#define MAX_RX 16
-#define NAME "$.Bench.Data"
-#define RNAME "$.Bench.Ask"
+pid_t bench_kbusd_pid;
 
-typedef struct Options {
-        const char *kbusd;
-        long rtt_n;    /* round trips per latency figure */
-        long tput_n;   /* messages per throughput figure */
-        int fanout;    /* receivers for the fan-out figure */
-        const char *only; /* run just this kbus figure (for profiling), or NULL */
-        const char *policy; /* kbusd's --policy, or NULL */
-        const char *limpet; /* kbus-limpet, or NULL: no Limpet rows */
-} Options;
-
-typedef struct Figure {
-        double p50, p99; /* microseconds, for latency */
-        double rate;     /* per second, for throughput */
-        double cpu_s;    /* kbusd CPU seconds during the measurement */
-        long count;      /* round trips or deliveries measured */
-        long lost;
-} Figure;
-
-static pid_t bench_kbusd_pid;
-
-static void die(const char *what)
+void die(const char *what)
 {
         fprintf(stderr, "kbus-bench: %s: %s\n", what, strerror(errno));
         if (bench_kbusd_pid > 0)
@@ -72,7 +49,7 @@ static void die(const char *what)
         exit(1);
 }
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
         struct timespec ts;
 
@@ -87,7 +64,7 @@ static int cmp_double(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
-static void summarize(double *us, long n, Figure *f)
+void summarize(double *us, long n, Figure *f)
 {
         qsort(us, (size_t)n, sizeof(*us), cmp_double);
         f->p50 = us[n / 2];
@@ -96,7 +73,7 @@ static void summarize(double *us, long n, Figure *f)
 }
 
 /* kbusd's user+system CPU seconds so far. */
-static double kbusd_cpu(void)
+double kbusd_cpu(void)
 {
         char path[64], buf[1024];
         unsigned long ut = 0, st = 0;
@@ -119,7 +96,7 @@ static double kbusd_cpu(void)
 
 /* ---- a private kbusd ---------------------------------------------------- */
 
-static void start_kbusd(const Options *o, char *dir)
+void start_kbusd(const Options *o, char *dir)
 {
         int out[2];
         char line[512];
@@ -151,7 +128,7 @@ static void start_kbusd(const Options *o, char *dir)
         fclose(f);
 }
 
-static void stop_kbusd(const char *dir)
+void stop_kbusd(const char *dir)
 {
         char lock[512];
 
@@ -164,7 +141,7 @@ static void stop_kbusd(const char *dir)
         rmdir(dir);
 }
 
-static kbus_ksock_t bench_open_bus(uint32_t bus)
+kbus_ksock_t bench_open_bus(uint32_t bus)
 {
         kbus_ksock_t ks = kbus_ksock_open(bus, O_RDWR);
 
@@ -175,12 +152,12 @@ static kbus_ksock_t bench_open_bus(uint32_t bus)
         return ks;
 }
 
-static kbus_ksock_t bench_open(void)
+kbus_ksock_t bench_open(void)
 {
         return bench_open_bus(0);
 }
 
-static void check(int r, const char *what)
+void check(int r, const char *what)
 {
         if (r < 0) {
                 errno = -r;
@@ -191,7 +168,7 @@ static void check(int r, const char *what)
 /* ---- child processes ---------------------------------------------------- */
 
 /* Forks @fn(arg); the child writes one byte on @ready once it is set up. */
-static pid_t spawn(void (*fn)(int ready, long arg), long arg, int *ready_fd)
+pid_t spawn(void (*fn)(int ready, long arg), long arg, int *ready_fd)
 {
         int p[2];
 
@@ -212,7 +189,7 @@ static pid_t spawn(void (*fn)(int ready, long arg), long arg, int *ready_fd)
         return pid;
 }
 
-static void wait_ready(int fd)
+void wait_ready(int fd)
 {
         char c;
 
@@ -222,7 +199,7 @@ static void wait_ready(int fd)
         }
 }
 
-static void signal_ready(int fd)
+void signal_ready(int fd)
 {
         if (write(fd, "r", 1) != 1)
                 _exit(2);
@@ -243,7 +220,7 @@ static void write_all(int fd, const void *p, size_t n)
         }
 }
 
-static int read_all(int fd, void *p, size_t n)
+int read_all(int fd, void *p, size_t n)
 {
         while (n) {
                 ssize_t r = read(fd, p, n);
@@ -597,7 +574,7 @@ static void kbus_request_rtt(const Options *o, Figure *fig)
         kbus_request_rtt_to(o, 0, fig);
 }
 
-static void kbus_send_rtt(const Options *o, Figure *fig)
+void kbus_send_rtt(const Options *o, Figure *fig)
 {
         static char data[PAYLOAD];
         BenchSend b = { .ks = bench_open() };
@@ -873,7 +850,7 @@ static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
                    "                  [--only rtt|send|pipe1|pipe10|limpet-rtt|limpet-pipe]\n"
-                   "                  [--policy FILE] [--limpet PATH]\n"
+                   "                  [--policy FILE] [--limpet PATH] [--growth]\n"
                    "       kbus-bench --help | --version\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
 }
@@ -888,18 +865,20 @@ static void parse(int argc, char **argv, Options *o)
                 { "only", required_argument, NULL, 'o' },
                 { "policy", required_argument, NULL, 'p' },
                 { "limpet", required_argument, NULL, 'l' },
+                { "growth", no_argument, NULL, 'g' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { 0 },
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "k:r:m:qo:p:l:hV", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "k:r:m:qo:p:l:ghV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k': o->kbusd = optarg; break;
                 case 'r': o->rtt_n = atol(optarg); break;
                 case 'm': o->tput_n = atol(optarg); break;
-                case 'q': o->rtt_n = 5000; o->tput_n = 50000; break;
+                case 'q': o->rtt_n = 5000; o->tput_n = 50000; o->quick = true; break;
+                case 'g': o->growth = true; break;
                 case 'o': o->only = optarg; break;
                 case 'p': o->policy = optarg; break;
                 case 'l': o->limpet = optarg; break;
@@ -933,6 +912,10 @@ int main(int argc, char **argv)
         if (!o.limpet)
                 o.limpet = limpet_beside_us();
         signal(SIGPIPE, SIG_IGN);
+        if (o.growth) {
+                growth_figures(&o);
+                return 0;
+        }
         start_kbusd(&o, dir);
         if (o.only) {
                 run_only(&o, dir);

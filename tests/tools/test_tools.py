@@ -342,6 +342,18 @@ class TestCommandLine(ToolTestCase):
                 helped = self.help_options(help_text)
             self.assertEqual(helped, self.man_options(name), name)
 
+    def test_bench_growth_runs(self):
+        """kbus-bench --growth --quick prints its rows (the figures are not judged here)."""
+        out = self.run_tool('kbus-bench', '--growth', '--quick', '--kbusd', KBUSD,
+                            timeout=120).stdout.decode().splitlines()
+        rows = [line for line in out if not line.startswith('kbusd:')]
+        self.assertRegex(rows[0], r'^kbus-bench --growth \d+\.\d+\.\d+, ')
+        self.assertRegex(rows[1], r'^sync send p50 with non-matching bindings +10: .* 10000: ')
+        self.assertRegex(rows[2], r'^sync send p50 with idle ksocks +1: .* 1000: ')
+        self.assertRegex(rows[3], r'^kbusd RSS idle \d+ KiB; \d+ KiB more with 1000 idle ksocks')
+        self.assertRegex(rows[4], r'^pipelined announcements 1->100 .* lost 0 ')
+        self.assertRegex(rows[5], r'^pipelined announcements 1->1000 .* lost 0 ')
+
     def test_man_pages_render(self):
         if not shutil.which('man'):
             self.skipTest('man is not installed')
