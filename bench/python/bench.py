@@ -17,8 +17,10 @@ Starts a private kbusd on a temporary socket directory and measures, with
 - post: pipelined announcements posted from Python (kbus.aio post()),
   received by a Python process, in messages per second.
 
-Each figure runs in its own processes, one after another; the ratios are to
-the raw socket of the same run.  Machines are noisy: compare within a run.
+Each figure runs in its own processes; the round-trip figures in three
+interleaved rounds (raw, aio, ksock, raw, ...), reported as medians.  The
+ratios are to the raw socket of the same run.  Machines are noisy: compare
+within a run.
 """
 
 import argparse
@@ -43,6 +45,7 @@ PAYLOAD = b'x' * 64
 NAME = '$.Bench.Ask'
 ANNOUNCE = '$.Bench.Data'
 IN_FLIGHT = 64
+ROUNDS = 3
 
 
 # ---- the two servers, run as child processes -------------------------------
@@ -238,31 +241,45 @@ def main():
     kbusd = start_kbusd(o.kbusd, sockdir)
     rows = {}
     try:
-        if o.only in (None, 'raw'):
-            path = os.path.join(sockdir, 'echo')
-            server = start_child('raw', path)
-            rows['raw'] = asyncio.run(raw_figures(path, o.round_trips, o.requests))
-            stop_child(server)
-        if o.only in (None, 'aio', 'ksock'):
-            replier = start_child('replier')
-            if o.only in (None, 'aio'):
-                rows['aio'] = asyncio.run(aio_figures(o.round_trips, o.requests))
-            if o.only in (None, 'ksock'):
-                rows['ksock'] = ksock_rtt(o.round_trips)
-            stop_child(replier)
+        for _ in range(ROUNDS):  # interleaved: each kind sees the machine in the same moods
+            run_round(o, sockdir, rows)
         if o.only in (None, 'post'):
-            rows['post'] = asyncio.run(post_rate(o.messages))
+            rows['post'] = [asyncio.run(post_rate(o.messages))]
     finally:
         kbusd.terminate()
         kbusd.wait()
         shutil.rmtree(sockdir, ignore_errors=True)
-    report(rows, o)
+    report({name: median_row(runs) for name, runs in rows.items()}, o)
+
+
+def run_round(o, sockdir, rows):
+    """One measurement of each round-trip figure asked for, appended to @rows."""
+    n, req = o.round_trips // ROUNDS, o.requests // ROUNDS
+    if o.only in (None, 'raw'):
+        path = os.path.join(sockdir, 'echo')
+        server = start_child('raw', path)
+        rows.setdefault('raw', []).append(asyncio.run(raw_figures(path, n, req)))
+        stop_child(server)
+        os.unlink(path)
+    if o.only in (None, 'aio', 'ksock'):
+        replier = start_child('replier')
+        if o.only in (None, 'aio'):
+            rows.setdefault('aio', []).append(asyncio.run(aio_figures(n, req)))
+        if o.only in (None, 'ksock'):
+            rows.setdefault('ksock', []).append(ksock_rtt(n))
+        stop_child(replier)
+
+
+def median_row(runs):
+    """Each figure's median over the rounds."""
+    return tuple(statistics.median(values) for values in zip(*runs))
 
 
 def report(rows, o):
     print('kbus %s from Python %s, 64-byte payloads, %d round trips, %d requests with %d in '
-          'flight' % (kbus.__version__, sys.version.split()[0], o.round_trips, o.requests,
-                      IN_FLIGHT))
+          'flight, in %d interleaved rounds (medians)'
+          % (kbus.__version__, sys.version.split()[0], o.round_trips, o.requests, IN_FLIGHT,
+             ROUNDS))
     raw = rows.get('raw')
     for name, label in (('raw', 'raw asyncio Unix socket'), ('aio', 'kbus.aio + kbusd')):
         if name in rows:

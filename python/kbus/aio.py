@@ -168,7 +168,7 @@ class AsyncKsock(protocol.ClientCore):
             await transport.readiness(self._loop, self._sock)
 
     def _on_readable(self) -> None:
-        """Read everything the socket has and act on it."""
+        """Read what the socket has and act on it."""
         while not self._dead and not self._closed:
             try:
                 data = self._sock.recv(_CHUNK)
@@ -180,6 +180,8 @@ class AsyncKsock(protocol.ClientCore):
                 self._fail(errno.ECONNRESET)
                 return
             self._feed(data)
+            if len(data) < _CHUNK:
+                return  # most likely all there was: the loop calls again if not
 
     def _write(self, data: bytes) -> None:
         """Queue @data for kbusd: what one pass of the loop writes goes in one send."""

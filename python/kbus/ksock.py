@@ -454,12 +454,16 @@ class Ksock(protocol.ClientCore):
         The length is that of ``to_bytes()``; ``read_msg(length)`` returns
         the message.  A message taken but not yet read is thrown away.
         """
+        return self._next_msg(confirm_empty=True)
+
+    def _next_msg(self, confirm_empty: bool) -> int:
+        """next_msg(); without @confirm_empty, 0 may mean "nothing here yet"."""
         self._check_open()
         self._being_read = None
         if not self._dead:
             self._read_available()
         held = self._inbox.pop()
-        if held is None and not self._dead:
+        if held is None and not self._dead and confirm_empty:
             self._confirm_empty()
             held = self._inbox.pop()
         if held is None:
@@ -513,10 +517,12 @@ class Ksock(protocol.ClientCore):
         """Wait for the next message and return it; None if @timeout seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            message = self.read_next_msg()
-            if message is not None:
-                return message
             left = None if deadline is None else deadline - time.monotonic()
+            # kbusd is asked whether the queue is empty only before None is returned:
+            # while there is time to wait, waiting is the answer
+            length = self._next_msg(confirm_empty=left is not None and left <= 0)
+            if length:
+                return self.read_msg(length)
             if left is not None and left <= 0:
                 return None
             self._wait_readable(left)

@@ -184,9 +184,9 @@ def _orig_from(network_id: int, local_id: int) -> OrigFrom:
 def _pair(value, cls, what: str):
     """Accept None, a @cls instance or a 2-tuple; return a @cls."""
     if value is None:
-        return cls(0, 0)
-    if isinstance(value, cls):
-        return cls(*value._key())
+        return _message_id(0, 0) if cls is MessageId else _orig_from(0, 0)
+    if isinstance(value, cls):  # a copy: the fields of a message are its own
+        return _message_id(*value._key()) if cls is MessageId else _orig_from(*value._key())
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return cls(*value)
     raise ValueError('%s must be a %s, not %r' % (what, cls.__name__, value))
@@ -279,11 +279,11 @@ class Message:
         self._data = _data_bytes(f.get('data'), encoding, errors)
         self._id = _pair(f.get('id'), MessageId, 'id')
         self._in_reply_to = _pair(f.get('in_reply_to'), MessageId, 'in_reply_to')
-        self._to = _u32(f.get('to') or 0, 'to')
-        self._from = _u32(f.get('from_') or 0, 'from_')
+        self._to = _u32(f['to'], 'to') if f.get('to') else 0
+        self._from = _u32(f['from_'], 'from_') if f.get('from_') else 0
         self._orig_from = _pair(f.get('orig_from'), OrigFrom, 'orig_from')
         self._final_to = _pair(f.get('final_to'), OrigFrom, 'final_to')
-        self._flags = _u32(f.get('flags') or 0, 'flags')
+        self._flags = _u32(f['flags'], 'flags') if f.get('flags') else 0
 
     def _set_wire(self, w: wire.WireMessage, extra_flags: int) -> None:
         """Store the fields of a decoded wire message (u32s already: no checks)."""
