@@ -144,6 +144,49 @@ class BasicsTest(AioTestCase):
         self.run_async(scenario)
 
 
+class PostTest(AioTestCase):
+    """post(): announcements pipelined, in order with everything else sent."""
+
+    def test_posted_in_order_and_refusals(self):
+        async def scenario():
+            a, b = await self.connect(), await self.connect()
+            await b.set_max_messages(1000)
+            await b.bind('$.P.*')
+            for i in range(300):
+                a.post('$.P.Str', 'n%d' % i)
+            a.post(b'$.P.Bytes', b'raw')
+            a.post(Message('$.P.Msg', 'made'))
+            await a.send('$.P.Last')
+            got = [(await b.recv()) for _ in range(303)]
+            self.assertEqual([m.data for m in got[:300]], ['n%d' % i for i in range(300)])
+            self.assertEqual([(m.name, m.data) for m in got[300:]],
+                             [('$.P.Bytes', 'raw'), ('$.P.Msg', 'made'), ('$.P.Last', None)])
+            self.assertEqual(len({m.id for m in got}), 303)  # each its own id
+            # refused here: nothing is written
+            for bad, err in (('$.P.*', errno.EBADMSG), ('$.P..X', errno.EBADMSG),
+                             (Message('$.P.R', flags=Message.WANT_A_REPLY), errno.EINVAL),
+                             (Message('$.P.W', flags=Message.ALL_OR_WAIT), errno.EINVAL)):
+                with self.assertRaises(OSError) as cm:
+                    a.post(bad)
+                self.assertEqual(cm.exception.errno, err, bad)
+            with self.assertRaises(TypeError):
+                a.post(17)
+            reader = await self.connect('r')
+            with self.assertRaises(OSError) as cm:
+                reader.post('$.P.X')
+            self.assertEqual(cm.exception.errno, errno.EBADF)
+            # refused by kbusd ($.KBUS names are its own): said by the next post or send
+            a.post('$.KBUS.Mine')
+            await settle(a)
+            with self.assertRaises(OSError) as cm:
+                a.post('$.P.After')
+            self.assertEqual(cm.exception.errno, errno.EPERM)
+            a.post('$.P.After')  # said once
+            await a.send('$.P.End')
+            self.assertEqual([(await b.recv()).name for _ in range(2)], ['$.P.After', '$.P.End'])
+        self.run_async(scenario)
+
+
 class RequestTest(AioTestCase):
 
     def test_many_concurrent_requests(self):
