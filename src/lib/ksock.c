@@ -429,6 +429,18 @@ KBUS_EXPORT int kbus_ksock_write_data(kbus_ksock_t ksock, uint8_t *data, size_t 
         return lib_result(r);
 }
 
+/*
+ * FRAME_SEND_WAIT for an ALL_OR_WAIT message on a blocking ksock: kbusd then
+ * answers once it has delivered it.  Only such a message can be held, so
+ * only then is the descriptor's O_NONBLOCK looked at (a syscall).
+ */
+static uint16_t ksock_send_flags(const Conn *c)
+{
+        if (!(get_le32(c->written + WMSG_FLAGS) & KBUS_FLAG_ALL_OR_WAIT))
+                return 0;
+        return (fcntl(c->fd, F_GETFL) & O_NONBLOCK) ? 0 : FRAME_SEND_WAIT;
+}
+
 KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
 {
         Conn *c = table_get(ksock);
@@ -440,8 +452,8 @@ KBUS_EXPORT int kbus_ksock_send(kbus_ksock_t ksock, kbus_msg_id_t *msg_id)
                 return lib_result(-EALREADY);
         if (!c->written) /* an incomplete message written in parts is malformed */
                 return lib_result(buf_len(&c->partial) ? -EINVAL : -ENOMSG);
-        uint16_t flags = (fcntl(c->fd, F_GETFL) & O_NONBLOCK) ? 0 : FRAME_SEND_WAIT;
-        int r = ksock_request(c, FRAME_SEND, flags, c->written, c->written_len, &res);
+        int r = ksock_request(c, FRAME_SEND, ksock_send_flags(c), c->written, c->written_len,
+                              &res);
         free(c->written);
         c->written = NULL;
         if (r == -EAGAIN)
