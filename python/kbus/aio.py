@@ -104,10 +104,10 @@ def _retrieved(fut: asyncio.Future) -> None:
 class _Send:
     """One SEND in flight: who waits for its id, or for its reply."""
 
-    __slots__ = ('body', 'result', 'reply', 'name', 'abandoned')
+    __slots__ = ('frame', 'result', 'reply', 'name', 'abandoned')
 
-    def __init__(self, body: bytes, result=None, reply=None, name: str = ''):
-        self.body = body
+    def __init__(self, frame: bytes, result=None, reply=None, name: str = ''):
+        self.frame = frame  # the whole SEND frame
         self.result = result
         self.reply = reply
         self.name = name
@@ -334,7 +334,7 @@ class AsyncKsock(protocol.ClientCore):
             else:
                 self._refused(send, answer.status)
 
-        self._submit(wire.frame(wire.SEND, send.body), on_answer)
+        self._submit(send.frame, on_answer)
 
     def _sent(self, send: _Send, msg_id: MessageId, after_done: bool = False) -> None:
         """kbusd delivered @send with id @msg_id (a DONE frame said so if @after_done)."""
@@ -345,7 +345,7 @@ class AsyncKsock(protocol.ClientCore):
 
     def _refused(self, send: _Send, status: int) -> None:
         """kbusd refused @send."""
-        error = protocol.send_failure(status, send.body)
+        error = protocol.send_failure(status, send.frame[wire.FRAME_HDR_LEN:])
         for fut in (send.result, send.reply):
             if fut is not None and not fut.done():
                 fut.set_exception(error)
@@ -424,7 +424,8 @@ class AsyncKsock(protocol.ClientCore):
         if not isinstance(message, Message):
             message = Announcement(message, data)
         self._raise_post_error()
-        send = _Send(self._prepare(message), result=self._loop.create_future(),
+        send = _Send(wire.frame(wire.SEND, self._prepare(message)),
+                     result=self._loop.create_future(),
                      name=message.name)
         self._send_frame(send, bool(message.flags & Message.ALL_OR_WAIT))
         return await self._await_send(send, send.result, None)
@@ -449,11 +450,11 @@ class AsyncKsock(protocol.ClientCore):
         else:
             if not isinstance(message, (str, bytes)):
                 message = name_bytes(message)  # a bytearray or memoryview; else TypeError
-            frame = self._posted_frame(message, data)
+            frame = self._simple_frame(message, data, 0, wire.SEND_POST)
         self._write(frame)
 
-    def _posted_frame(self, name, data) -> bytes:
-        """The posted SEND of announcement @name, checked as send() checks it."""
+    def _simple_frame(self, name, data, flags: int, frame_flags: int) -> bytes:
+        """The SEND of a message @name with @data and @flags, checked as send() checks it."""
         if self._closed or self._dead or not self._can_write:
             self._check_writable()
         padded = _POST_NAMES.get(name)
@@ -466,7 +467,7 @@ class AsyncKsock(protocol.ClientCore):
         if len(data) > wire.MSG_SIZE_ABS_MAX - wire.MSG_FIXED_LEN - len(padded[0]):
             raise errors.kbus_error(errno.EMSGSIZE, 'the message is larger than any bus allows '
                                                     '(16 MiB)')
-        return wire.posted_announcement(padded[0], padded[1], data)
+        return wire.simple_send(padded[0], padded[1], data, flags, frame_flags)
 
     def _raise_post_error(self) -> None:
         """Raise the error of a posted message kbusd refused, once."""
@@ -486,12 +487,19 @@ class AsyncKsock(protocol.ClientCore):
         subclass (ReplierGoneAway, ...); no reply within @timeout seconds
         raises asyncio.TimeoutError.  Either way the connection stays usable.
         """
+        if isinstance(message, (str, bytes)):  # the common case, without a Message object
+            frame = self._simple_frame(message, data, Message.WANT_A_REPLY, 0)
+            send = _Send(frame, reply=self._loop.create_future(),
+                         name=message if isinstance(message, str) else message.decode('utf-8',
+                                                                                      'replace'))
+            self._send_frame(send, False)
+            return await self._await_send(send, send.reply, timeout)
         if not isinstance(message, Message):
             message = Request(message, data)
         elif not message.is_request():
             message = Request.from_message(message)
-        send = _Send(self._prepare(message), reply=self._loop.create_future(),
-                     name=message.name)
+        send = _Send(wire.frame(wire.SEND, self._prepare(message)),
+                     reply=self._loop.create_future(), name=message.name)
         self._send_frame(send, bool(message.flags & Message.ALL_OR_WAIT))
         return await self._await_send(send, send.reply, timeout)
 

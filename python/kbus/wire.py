@@ -188,17 +188,20 @@ def encode_message(w: WireMessage) -> bytes:
     return b''.join((fixed, w.name, padding, w.data))
 
 
-_POSTED_HEAD = struct.Struct('<IHH12I2I')  # frame header, then the fixed part
+_SIMPLE_HEAD = struct.Struct('<IHH14I')  # a SEND frame's header, then the fixed part
 
 
-def posted_announcement(padded_name: bytes, name_len: int, data: bytes) -> bytes:
-    """The posted SEND frame (no answer on success) of an announcement.
+def simple_send(padded_name: bytes, name_len: int, data: bytes, flags: int,
+                frame_flags: int = 0) -> bytes:
+    """The SEND frame of a message with only a name, data and @flags set.
 
-    @padded_name is the name NUL-padded as name_pad() says, @name_len its length.
+    @padded_name is the name NUL-padded as name_pad() says, @name_len its
+    length; @frame_flags is SEND_POST for a posted one.  (The hot path of
+    requests and posts: no WireMessage is built.)
     """
-    return b''.join((_POSTED_HEAD.pack(FRAME_HDR_LEN + MSG_FIXED_LEN + len(padded_name) +
-                                       len(data), SEND, SEND_POST, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                       0, 0, 0, name_len, len(data)), padded_name, data))
+    return b''.join((_SIMPLE_HEAD.pack(FRAME_HDR_LEN + MSG_FIXED_LEN + len(padded_name) +
+                                       len(data), SEND, frame_flags, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0, 0, flags, name_len, len(data)), padded_name, data))
 
 
 def decode_message(body: bytes) -> WireMessage:

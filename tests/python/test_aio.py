@@ -132,6 +132,13 @@ class BasicsTest(AioTestCase):
             with self.assertRaises(OSError) as cm:
                 await k.request('$.Nobody', 'x')
             self.assertEqual(cm.exception.errno, errno.EADDRNOTAVAIL)
+            for bad in ('$.Bad..Name', '$.Wild.*', b'$.Wild.%', 'NoDollar'):
+                with self.assertRaises(OSError) as cm:
+                    await k.request(bad, 'x')  # refused here, before any round trip
+                self.assertEqual(cm.exception.errno, errno.EBADMSG, bad)
+            with self.assertRaises(OSError) as cm:
+                await reader.request('$.A')
+            self.assertEqual(cm.exception.errno, errno.EBADF)
             with self.assertRaises(OSError) as cm:
                 await k.bind('$.Bad..Name')
             self.assertEqual(cm.exception.errno, errno.EBADMSG)
