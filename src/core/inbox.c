@@ -50,13 +50,23 @@ void inbox_charge(Client *c)
         c->queued_charged = now;
 }
 
+/*
+ * Whether @c's take log may hold anything: it has the page, and kbusd has
+ * pushed it a message.  Until then the page is not looked at, so an idle
+ * ksock's page is never brought into kbusd's memory.
+ */
+static bool inbox_has_log(const Client *c)
+{
+        return c->shm && c->queue.next_seq > 1;
+}
+
 /**
  * inbox_reconcile() - apply the takes @c has logged since last time.
  * @c: the client
  */
 void inbox_reconcile(Client *c)
 {
-        if (c->shm && queue_reconcile(&c->queue, c->shm, inbox_on_taken, c))
+        if (inbox_has_log(c) && queue_reconcile(&c->queue, c->shm, inbox_on_taken, c))
                 inbox_charge(c);
 }
 
@@ -67,7 +77,7 @@ void inbox_reconcile(Client *c)
  */
 void inbox_reconcile_if_due(Client *c)
 {
-        if (c->shm && __atomic_load_n(&c->shm->taken, __ATOMIC_RELAXED) - c->queue.log_seen >=
+        if (inbox_has_log(c) && __atomic_load_n(&c->shm->taken, __ATOMIC_RELAXED) - c->queue.log_seen >=
                               SHM_LOG_LEN / 2)
                 inbox_reconcile(c);
 }

@@ -22,6 +22,10 @@ void buf_deinit(Buf *b)
         *b = BUF_INIT;
 }
 
+/* A new buffer's first size: small, since most hold a frame or two (an idle
+ * ksock's WELCOME and answers); a busy one doubles to what it needs. */
+#define BUF_FIRST_CAP 256u
+
 /**
  * buf_reserve() - make room for @n more bytes after the tail.
  * @b: the buffer
@@ -44,7 +48,7 @@ int buf_reserve(Buf *b, size_t n)
         }
         if (n > SIZE_MAX / 2 - len)
                 return -ENOMEM;
-        size_t cap = b->cap ? b->cap : 4096;
+        size_t cap = b->cap ? b->cap : BUF_FIRST_CAP;
         while (cap - len < n)
                 cap *= 2;
         uint8_t *p = realloc(b->data, cap);
