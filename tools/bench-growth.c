@@ -174,10 +174,7 @@ static void fanout_receiver(int ready, long n)
 /* @msgs announcements posted to @nrx receivers: deliveries per second. */
 static void fanout(long msgs, long nrx, Figure *fig)
 {
-        static char data[PAYLOAD];
         int res[2], ready;
-        kbus_message_t *msg;
-        uint64_t got[2];
 
         if (pipe(res) < 0)
                 die("pipe");
@@ -186,22 +183,8 @@ static void fanout(long msgs, long nrx, Figure *fig)
         pid_t rx = spawn(fanout_receiver, nrx, &ready);
         close(res[1]);
         wait_ready(ready);
-        kbus_ksock_t ks = bench_open();
-        check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
-        double cpu0 = kbusd_cpu();
-        uint64_t t0 = now_ns();
-        for (long i = 0; i < msgs; i++)
-                check(kbus_ksock_post_msg(ks, msg), "post");
-        check(kbus_ksock_flush(ks), "flush");
-        if (read_all(res[0], got, sizeof(got)) < 0)
-                die("result");
-        fig->cpu_s = kbusd_cpu() - cpu0;
-        fig->count = (long)got[0];
-        fig->lost = msgs * nrx - (long)got[0];
-        fig->rate = (double)got[0] / ((double)(got[1] - t0) / 1e9);
+        post_and_count(msgs, res[0], 1, msgs * nrx, fig);
         close(res[0]);
-        kbus_msg_delete(&msg);
-        kbus_ksock_close(ks);
         waitpid(rx, NULL, 0);
 }
 

@@ -55,6 +55,7 @@ void wait_ready(int fd);
 void signal_ready(int fd);
 int read_all(int fd, void *p, size_t n);
 void kbus_send_rtt(const Options *o, Figure *fig);
+void post_and_count(long n, int res_fd, int nresults, long expect, Figure *fig);
 void growth_figures(Options *o);
 
 #endif

@@ -614,12 +614,46 @@ static void kbus_receiver(int ready, long expect)
         _exit(0);
 }
 
-static void kbus_pipelined(long n, int nrx, Figure *fig)
+/**
+ * post_and_count() - post @n announcements of NAME, then read what the
+ * receivers report, (count, last arrival) each, into @fig.
+ * @n:        messages to post
+ * @res_fd:   where the receivers report
+ * @nresults: how many reports
+ * @expect:   deliveries that should arrive (the rest are lost)
+ * @fig:      rate, count, lost and kbusd's CPU from the first post on
+ */
+void post_and_count(long n, int res_fd, int nresults, long expect, Figure *fig)
 {
         static char data[PAYLOAD];
+        kbus_ksock_t ks = bench_open();
+        kbus_message_t *msg;
+
+        check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
+        double cpu0 = kbusd_cpu();
+        uint64_t t0 = now_ns(), last = t0, total = 0;
+        for (long i = 0; i < n; i++)
+                check(kbus_ksock_post_msg(ks, msg), "post");
+        check(kbus_ksock_flush(ks), "flush");
+        for (int i = 0; i < nresults; i++) {
+                uint64_t got[2];
+                if (read_all(res_fd, got, sizeof(got)) < 0)
+                        die("result");
+                total += got[0];
+                last = got[1] > last ? got[1] : last;
+        }
+        fig->cpu_s = kbusd_cpu() - cpu0;
+        fig->count = (long)total;
+        fig->lost = expect - (long)total;
+        fig->rate = (double)total / ((double)(last - t0) / 1e9);
+        kbus_msg_delete(&msg);
+        kbus_ksock_close(ks);
+}
+
+static void kbus_pipelined(long n, int nrx, Figure *fig)
+{
         int res[2], ready[MAX_RX];
         pid_t rx[MAX_RX];
-        kbus_message_t *msg;
 
         if (pipe(res) < 0)
                 die("pipe");
@@ -631,27 +665,8 @@ static void kbus_pipelined(long n, int nrx, Figure *fig)
                 wait_ready(ready[i]);
         if (g_rx_bus != 0)
                 wait_listener_crossed();
-        kbus_ksock_t ks = bench_open();
-        check(kbus_msg_create(&msg, NAME, sizeof(NAME) - 1, data, PAYLOAD, 0), "create");
-        double cpu0 = kbusd_cpu();
-        uint64_t t0 = now_ns(), last = t0, total = 0;
-        for (long i = 0; i < n; i++)
-                check(kbus_ksock_post_msg(ks, msg), "post");
-        check(kbus_ksock_flush(ks), "flush");
-        for (int i = 0; i < nrx; i++) {
-                uint64_t got[2];
-                if (read_all(res[0], got, sizeof(got)) < 0)
-                        die("result");
-                total += got[0];
-                last = got[1] > last ? got[1] : last;
-        }
-        fig->cpu_s = kbusd_cpu() - cpu0;
-        fig->count = (long)total;
-        fig->lost = n * nrx - (long)total;
-        fig->rate = (double)total / ((double)(last - t0) / 1e9);
+        post_and_count(n, res[0], nrx, n * nrx, fig);
         close(res[0]);
-        kbus_msg_delete(&msg);
-        kbus_ksock_close(ks);
         for (int i = 0; i < nrx; i++)
                 waitpid(rx[i], NULL, 0);
 }

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -77,16 +76,8 @@ def child(role, arg):
 
 
 def start_child(role, arg):
-    proc = subprocess.Popen([sys.executable, __file__, '--child', role, arg],
-                            stdout=subprocess.PIPE, text=True)
-    if proc.stdout.readline().strip() != 'ready':
-        raise RuntimeError('the %s server did not start' % role)
-    return proc
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    proc.wait()
+    """This file's server @role, as a child process (bench.start_child())."""
+    return bench.start_child(role, arg, script=__file__)
 
 
 # ---- clients ---------------------------------------------------------------------
@@ -185,7 +176,7 @@ def main():
     finally:
         for proc in (kbusd, dbus[0] if dbus else None):
             if proc is not None:
-                stop(proc)
+                bench.stop_child(proc)
         shutil.rmtree(sockdir, ignore_errors=True)
     report(kinds, {k: tuple(map(statistics.median, zip(*v))) for k, v in runs.items()}, o)
 
@@ -198,26 +189,26 @@ def measure(kind, sockdir, dbus, n, req):
         try:
             return asyncio.run(bench.raw_figures(path, n, req))
         finally:
-            stop(server)
+            bench.stop_child(server)
             os.unlink(path)
     if kind == 'kbus':
         server = bench.start_child('replier')
         try:
             return asyncio.run(bench.aio_figures(n, req))
         finally:
-            stop(server)
+            bench.stop_child(server)
     if kind == 'zmq':
         path = os.path.join(sockdir, 'zmq')
         server = start_child('zmq', path)
         try:
             return asyncio.run(zmq_figures(path, n, req))
         finally:
-            stop(server)
+            bench.stop_child(server)
     server = start_child('dbus', dbus[1])
     try:
         return asyncio.run(dbus_figures(dbus[1], n, req))
     finally:
-        stop(server)
+        bench.stop_child(server)
 
 
 LABELS = {'raw': 'raw asyncio Unix socket', 'kbus': 'kbus.aio + kbusd',

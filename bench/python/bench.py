@@ -107,8 +107,9 @@ def child(role, arg):
         asyncio.run(kbus_receiver(int(arg)))
 
 
-def start_child(role, arg=''):
-    proc = subprocess.Popen([sys.executable, __file__, '--child', role, arg],
+def start_child(role, arg='', script=__file__):
+    """Run @script's --child @role @arg; return once it says it is ready."""
+    proc = subprocess.Popen([sys.executable, script, '--child', role, arg],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if proc.stdout.readline().strip() != 'ready':
         raise RuntimeError('the %s did not start' % role)
