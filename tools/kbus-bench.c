@@ -815,7 +815,8 @@ static void print_limpet(const LimpetFigures *lf, const Figure *rr, const Figure
 }
 
 static const char *const only_names[] = { "rtt", "send", "pipe1", "pipe10", "limpet-rtt",
-                                           "limpet-pipe", NULL };
+                                           "limpet-pipe", "relay-rtt", "relay-pipe1",
+                                           "relay-pipe10", NULL };
 
 static bool only_known(const char *name)
 {
@@ -823,6 +824,17 @@ static bool only_known(const char *name)
                 if (strcmp(name, only_names[i]) == 0)
                         return true;
         return false;
+}
+
+/* One ceiling figure alone (for bench/compare): relay-rtt, -pipe1 or -pipe10. */
+static void run_only_relay(const Options *o, Figure *f)
+{
+        if (strcmp(o->only, "relay-rtt") == 0)
+                ceiling_relay_rtt(o, 1, f);
+        else if (strcmp(o->only, "relay-pipe1") == 0)
+                ceiling_relay_tput(o->tput_n, 1, f);
+        else
+                ceiling_relay_tput(o->tput_n / 5, o->fanout, f);
 }
 
 /* One kbus figure alone, without the ceiling: for profilers. */
@@ -840,7 +852,9 @@ static void run_only(const Options *o, const char *dir)
                 }
                 limpet_pair_start(o, link, &lp);
         }
-        if (strcmp(o->only, "rtt") == 0)
+        if (strncmp(o->only, "relay-", 6) == 0)
+                run_only_relay(o, &f);
+        else if (strcmp(o->only, "rtt") == 0)
                 kbus_request_rtt(o, &f);
         else if (strcmp(o->only, "send") == 0)
                 kbus_send_rtt(o, &f);
@@ -864,7 +878,8 @@ static void run_only(const Options *o, const char *dir)
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: kbus-bench [--kbusd PATH] [--quick] [--round-trips N] [--messages N]\n"
-                   "                  [--only rtt|send|pipe1|pipe10|limpet-rtt|limpet-pipe]\n"
+                   "                  [--only rtt|send|pipe1|pipe10|limpet-rtt|limpet-pipe|\n"
+                   "                          relay-rtt|relay-pipe1|relay-pipe10]\n"
                    "                  [--policy FILE] [--limpet PATH] [--growth]\n"
                    "       kbus-bench --help | --version\n"
                    "Measure kbus against this machine's ceiling (see kbus-bench(1)).\n");
@@ -903,8 +918,8 @@ static void parse(int argc, char **argv, Options *o)
                 }
         }
         if (o->only && !only_known(o->only)) {
-                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1, pipe10, limpet-rtt "
-                                "or limpet-pipe\n");
+                fprintf(stderr, "kbus-bench: --only takes rtt, send, pipe1, pipe10, limpet-rtt, "
+                                "limpet-pipe, relay-rtt, relay-pipe1 or relay-pipe10\n");
                 exit(2);
         }
         if (o->rtt_n < 100 || o->tput_n < 1000) {
