@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MPL-2.0
-"""kbus beside its peers, from asyncio Python: one table (bench/compare/run.sh).
+"""kbus beside its peers, in C and from asyncio Python (bench/compare/run.sh).
 
-The same workload for each: a 64-byte request and its 64-byte answer
+The C table (cside.py) runs every system through its own C library.  The
+Python table runs the same workload for each: a 64-byte request and its 64-byte answer
 between two processes, one at a time (round trip p50, p99) and with 64 in
 flight (requests per second, and the requester's CPU per request):
 
@@ -32,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, 'bench', 'python'))
 
 import bench  # noqa: E402  (bench/python/bench.py: raw and kbus, and the timing)
+import cside  # noqa: E402  (the C half)
 
 ROUNDS = 3
 DBUS_NAME = 'org.kbus.Bench'
@@ -162,10 +164,44 @@ def main():
     p.add_argument('--kbusd', default=os.path.join(ROOT, 'build', 'src', 'broker', 'kbusd'))
     p.add_argument('--round-trips', type=int, default=6000)
     p.add_argument('--requests', type=int, default=15000)
+    p.add_argument('--c-peers', metavar='DIR', help='the built c/peer-* programs')
+    p.add_argument('--kbus-bench', default=os.path.join(ROOT, 'build', 'tools', 'kbus-bench'))
+    p.add_argument('--c-round-trips', type=int, default=20000)
+    p.add_argument('--only', choices=('c', 'python'))
     o = p.parse_args()
     sockdir = tempfile.mkdtemp(prefix='kbus-compare.')
+    try:
+        dbus = start_dbus(sockdir)
+        try:
+            if o.only != 'python':
+                c_table(o, sockdir, dbus)
+            if o.only != 'c':
+                python_table(o, sockdir, dbus if have('dbus_next') else None)
+        finally:
+            if dbus:
+                bench.stop_child(dbus[0])
+    finally:
+        shutil.rmtree(sockdir, ignore_errors=True)
+
+
+def c_table(o, sockdir, dbus):
+    side = cside.CSide(o.c_peers, o.kbus_bench, o.kbusd, sockdir, dbus)
+    runs = {}
+    try:
+        for _ in range(ROUNDS):
+            for workload in cside.WORKLOADS:
+                for system in side.systems:
+                    runs.setdefault((system, workload), []).append(
+                        side.measure(system, workload, o.c_round_trips))
+    finally:
+        side.stop()
+    cside.report(side.systems, {k: tuple(map(statistics.median, zip(*v)))
+                                for k, v in runs.items()}, side.missing, o.c_round_trips, ROUNDS)
+    print()
+
+
+def python_table(o, sockdir, dbus):
     kbusd = bench.start_kbusd(o.kbusd, sockdir)
-    dbus = start_dbus(sockdir) if have('dbus_next') else None
     kinds = ['raw', 'kbus'] + (['zmq'] if have('zmq') else []) + (['dbus'] if dbus else [])
     runs = {kind: [] for kind in kinds}
     n, req = o.round_trips // ROUNDS, o.requests // ROUNDS
@@ -174,10 +210,7 @@ def main():
             for kind in kinds:
                 runs[kind].append(measure(kind, sockdir, dbus, n, req))
     finally:
-        for proc in (kbusd, dbus[0] if dbus else None):
-            if proc is not None:
-                bench.stop_child(proc)
-        shutil.rmtree(sockdir, ignore_errors=True)
+        bench.stop_child(kbusd)
     report(kinds, {k: tuple(map(statistics.median, zip(*v))) for k, v in runs.items()}, o)
 
 
