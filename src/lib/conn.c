@@ -671,6 +671,8 @@ void conn_keep_readable(Conn *c)
  */
 void conn_settle_poke(Conn *c)
 {
+        if (!c->poke_pending)
+                return; /* the usual case, and every message passes here: no clock */
         int64_t deadline = handshake_now_ms() + CONN_NOP_WAIT_MS;
 
         while (c->poke_pending && c->pf_len == 0 && !c->dead) {

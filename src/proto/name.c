@@ -21,27 +21,29 @@
 
 #include "wire.h"
 
-static bool name_is_word_char(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '-';
-}
+/* What each byte may be in a name's words: a word character, a dot, or neither. */
+enum { NAME_NOT = 0, NAME_WORD = 1, NAME_DOT = 2 };
 
-/* Checks "w1.w2...wn" (no leading "$."): every word non-empty. */
+#define NAME_RANGE(a, b) [a ... b] = NAME_WORD
+static const unsigned char name_class[256] = {
+        NAME_RANGE('a', 'z'), NAME_RANGE('A', 'Z'), NAME_RANGE('0', '9'),
+        ['_'] = NAME_WORD, ['-'] = NAME_WORD, ['.'] = NAME_DOT,
+};
+
+/* Checks "w1.w2...wn" (no leading "$."): every word non-empty.  This runs on
+ * every message kbusd routes and libkbus receives, hence the table. */
 static bool name_words_ok(const char *p, size_t len)
 {
         bool word_started = false;
 
         for (size_t i = 0; i < len; i++) {
-                if (p[i] == '.') {
-                        if (!word_started)
-                                return false;
-                        word_started = false;
-                } else if (name_is_word_char(p[i])) {
+                unsigned char c = name_class[(unsigned char)p[i]];
+                if (c == NAME_WORD)
                         word_started = true;
-                } else {
+                else if (c == NAME_DOT && word_started)
+                        word_started = false;
+                else
                         return false;
-                }
         }
         return word_started;
 }
