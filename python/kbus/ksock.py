@@ -6,10 +6,12 @@ answer, keeping the messages kbusd pushes meanwhile.  Taking a message
 (``next_msg``, ``read_next_msg``, iteration, ``wait_for_msg``) first reads
 everything already in the socket, so that it sees every message kbusd has
 queued by then (kbusd writes a message to its recipients before it answers
-its sender), then tells kbusd with a TAKE frame, followed by a control
-request whose answer shows kbusd has applied it: when a read returns, the
-message has left the ksock's queue for every other ksock too, as NEXTMSG
-did with the kernel module.
+its sender), then tells kbusd: when a read returns, the message has left
+the ksock's queue for every other ksock too, as NEXTMSG did with the kernel
+module.  Where it can (shm.py: x86-64), the binding takes through the page
+kbusd shares with it, as libkbus does: two stores, no frame.  Elsewhere it
+sends a TAKE frame and a control request whose answer shows kbusd has
+applied it.
 
 ``fileno()`` is the socket, for select/poll/selectors.  Since the library
 reads ahead, messages may wait here while the socket is empty; then it
@@ -18,8 +20,9 @@ socket reads as readable while a message waits (docs/design.md, idea 6).
 A readable socket therefore means "a message may be waiting": call
 ``read_next_msg()`` until it returns None.
 
-Before saying that there is no message, it asks kbusd how many are queued
-(one round trip, only then), so a message kbusd has queued is never missed.
+Before saying that there is no message, it reads up to the newest message
+the shared page says kbusd queued, or without the page asks kbusd how many
+are queued (one round trip, only then), so a queued message is never missed.
 
 Opening is bounded: connecting and the handshake must be done within
 @timeout seconds (default HANDSHAKE_WAIT, 30 s), else OSError ETIMEDOUT.
@@ -41,7 +44,7 @@ import termios
 import time
 from typing import Optional
 
-from . import errors, protocol, sockdir, transport, wire
+from . import errors, protocol, shm, sockdir, transport, wire
 from .messages import Message, MessageId
 
 _CHUNK = 64 * 1024
@@ -141,11 +144,15 @@ class Ksock(protocol.ClientCore):
         self._answers = []
         self._asked = 0
         self._skip = 0
-        self._poke_pending = False
+        self._nops_asked = 0  # frames sent that kbusd answers with a NOP (POKE, WAKE SYNC)
+        self._nops_got = 0
         self._written = None  # a Message (write_msg) or a bytearray (write_data)
         self._send_pending = False
         self._being_read = None
         self._readiness = None  # read-only: what fileno() gives (see there)
+        self._page = None  # the shared take-log page (shm.py), if kbusd gave one
+        self._page_fd = None
+        self._page_size = 0
         if fallback is not None:
             sockdir.check_dir(fallback)
         sock = transport.connect(path, deadline, timeout)
@@ -165,7 +172,7 @@ class Ksock(protocol.ClientCore):
 
     def _handshake(self, path: str, deadline: float, timeout: float) -> None:
         """Say HELLO and wait for the WELCOME, all before @deadline."""
-        hello = memoryview(wire.hello(self._can_write))
+        hello = memoryview(wire.hello(self._can_write, shm.usable()))
         while hello:
             try:
                 hello = hello[self._sock.send(hello):]
@@ -175,8 +182,31 @@ class Ksock(protocol.ClientCore):
                         from None
             except OSError:
                 break  # kbusd may have refused us at once: its WELCOME says why
-        while not self._handshake_data(self._recv_handshake(path, deadline, timeout)):
-            pass
+        try:
+            while not self._handshake_data(self._recv_handshake(path, deadline, timeout)):
+                pass
+            self._map_page()
+        finally:
+            if self._page_fd is not None:
+                os.close(self._page_fd)
+                self._page_fd = None
+
+    def _welcomed(self, w: wire.Welcome) -> None:
+        super()._welcomed(w)
+        self._page_size = w.shm_size
+
+    def _map_page(self) -> None:
+        """Map the page the WELCOME offered; without one, takes use TAKE frames."""
+        if (self._page_fd is None) != (self._page_size == 0):
+            raise errors.kbus_error(errno.EPROTO, 'not a kbusd, or a broken one: its WELCOME '
+                                                  'has a shared page size without the page, '
+                                                  'or the page without its size')
+        if self._page_fd is not None:
+            try:
+                self._page = shm.SharedPage(self._page_fd, self._page_size)
+            except (shm.PageError, OSError) as e:
+                raise errors.kbus_error(errno.EPROTO, 'not a kbusd, or a broken one: %s'
+                                        % e) from None
 
     def _recv_handshake(self, path: str, deadline: float, timeout: float) -> bytes:
         """Wait, until @deadline, for some bytes (b'' at end of stream)."""
@@ -185,7 +215,14 @@ class Ksock(protocol.ClientCore):
             if left <= 0 or not transport.wait(self._sock, select.POLLIN, left):
                 raise transport.timeout_error(path, timeout, 'no answer to the handshake')
             try:
-                return transport.recv_closing_fds(self._sock, _CHUNK)
+                if not shm.usable():
+                    return transport.recv_closing_fds(self._sock, _CHUNK)
+                data, fd = transport.recv_keeping_fd(self._sock, _CHUNK)
+                if fd is not None and self._page_fd is not None:
+                    os.close(fd)  # only the WELCOME carries one
+                elif fd is not None:
+                    self._page_fd = fd
+                return data
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError:
@@ -269,7 +306,18 @@ class Ksock(protocol.ClientCore):
         self._answers.append(answer)
 
     def _on_nop(self) -> None:
-        self._poke_pending = False
+        self._nops_got += 1
+
+    @property
+    def _poke_pending(self) -> bool:
+        """A POKE (or WAKE SYNC) is out: its NOP will make the socket readable."""
+        return self._nops_got < self._nops_asked
+
+    def _ask_nop(self, frame: bytes) -> int:
+        """Write @frame, which kbusd answers with a NOP; return that NOP's number."""
+        self._nops_asked += 1
+        self._write(frame)
+        return self._nops_asked
 
     def _keep_readable(self) -> None:
         """POKE kbusd if messages wait here while the socket is empty (see above)."""
@@ -282,9 +330,10 @@ class Ksock(protocol.ClientCore):
             unread = 0
         if unread > 0:
             return
-        self._poke_pending = True
+        if self._page is not None and self._page.pushed() > self._inbox.received:
+            return  # more is on its way: the socket will be readable
         try:
-            self._write(wire.frame(wire.POKE))
+            self._ask_nop(wire.frame(wire.POKE))
         except OSError:
             return
         # Until the NOP is in, a select() right after this call would miss the
@@ -292,17 +341,45 @@ class Ksock(protocol.ClientCore):
         self._wait_readable(CLOSE_WAIT)
 
     def _take(self, held) -> None:
-        """Tell kbusd the application took @held, and wait until kbusd has applied it.
+        """Tell kbusd the application took @held, so that it counts at once.
 
-        The TAKE frame gets no answer, so a CTL round trip follows it: when
-        next_msg() returns, the message has left the queue for everyone on
-        the bus (room for other senders, GoneAway vs Ignored), as NEXTMSG
-        did in the kernel module and the shared page does for libkbus.
+        When next_msg() returns, the message has left the queue for everyone
+        on the bus (room for other senders, GoneAway vs Ignored), as NEXTMSG
+        did in the kernel module.  With the shared page kbusd reads our log
+        whenever its answer depends on it.  Without it, the TAKE frame gets
+        no answer, so a CTL round trip follows it.
         """
         try:
-            self._request(wire.take(held.seq) + wire.ctl(wire.CTL_NUM_MESSAGES, 0))
+            if self._page is None:
+                self._request(wire.take(held.seq) + wire.ctl(wire.CTL_NUM_MESSAGES, 0))
+            elif self._take_logged(held.seq):
+                # Someone waits for room here (a held send, a set-aside event):
+                # wait until kbusd has acted, as it had for NEXTMSG.
+                self._wait_nop(self._ask_nop(wire.frame(wire.WAKE, flags=wire.WAKE_SYNC)))
         except OSError:
             pass  # kbusd has gone; the message is still ours
+
+    def _take_logged(self, seq: int) -> bool:
+        """Log the take in the page, first making room; True if kbusd wants a WAKE."""
+        try:
+            if self._page.log_full():
+                self._wait_nop(self._ask_nop(wire.frame(wire.WAKE, flags=wire.WAKE_SYNC)))
+                if self._page.log_full() and not self._dead:
+                    raise shm.PageError('kbusd did not read the take log')
+            return self._page.take(seq)
+        except shm.PageError:
+            self._fail(errno.EPROTO)
+            raise errors.kbus_error(errno.EPROTO) from None
+
+    def _wait_nop(self, number: int) -> None:
+        """Read until the @number-th NOP has arrived."""
+        while not self._dead and self._nops_got < number:
+            self._wait_input()
+
+    def _catch_up(self, target: int) -> None:
+        """Read until we hold every message up to sequence number @target."""
+        while not self._dead and self._inbox.received < target:
+            self._wait_input()
 
     def _confirm_empty(self) -> None:
         """Before saying "no message", ask kbusd how many it has queued for us.
@@ -311,9 +388,13 @@ class Ksock(protocol.ClientCore):
         connection, so once it is in, every message kbusd counted is held
         here.  (Reading the socket alone is not enough: a held ALL_OR_WAIT
         send completed by our own TAKE can be reported to its sender before
-        our copy is written to us.)  One round trip, only when nothing is held.
+        our copy is written to us.)  One round trip, only when nothing is held; none with the shared page,
+        which says how many kbusd has queued.
         """
-        self._ctl(wire.CTL_NUM_MESSAGES)
+        if self._page is not None:
+            self._catch_up(self._page.pushed())
+        else:
+            self._ctl(wire.CTL_NUM_MESSAGES)
 
     def _settle_poke(self) -> None:
         """Nothing is held but a POKE is out: wait for its NOP.
@@ -378,6 +459,9 @@ class Ksock(protocol.ClientCore):
         self._inbox.clear()
         self._being_read = None
         self._written = None
+        if getattr(self, '_page', None) is not None:
+            self._page.close()
+            self._page = None
 
     def __str__(self):
         if self._sock is None:
@@ -460,8 +544,10 @@ class Ksock(protocol.ClientCore):
         """next_msg(); without @confirm_empty, 0 may mean "nothing here yet"."""
         self._check_open()
         self._being_read = None
-        if not self._dead:
+        if not self._dead and (self._page is None or not self._inbox):
             self._read_available()
+        if self._page is not None:
+            self._catch_up(self._page.urgent())  # an URGENT one goes first
         held = self._inbox.pop()
         if held is None and not self._dead and confirm_empty:
             self._confirm_empty()

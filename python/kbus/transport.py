@@ -14,7 +14,7 @@ import os
 import select
 import socket
 import time
-from typing import Optional
+from typing import Optional, Tuple
 
 from . import errors
 
@@ -156,19 +156,31 @@ async def readiness(loop, sock: socket.socket, writable: bool = False) -> None:
 def recv_closing_fds(sock: socket.socket, size: int) -> bytes:
     """recv() for the handshake: any descriptor that comes with the bytes is closed.
 
-    This binding does not ask for kbusd's shared page (it sends TAKE frames),
-    so a WELCOME that carries a descriptor all the same must not leak it.
+    For a client that did not ask for kbusd's shared page (it sends TAKE
+    frames): a WELCOME that carries a descriptor all the same must not leak it.
     """
+    data, fd = recv_keeping_fd(sock, size)
+    if fd is not None:
+        os.close(fd)
+    return data
+
+
+def recv_keeping_fd(sock: socket.socket, size: int) -> Tuple[bytes, Optional[int]]:
+    """recv() for the handshake: keep the first descriptor that came, close any other."""
     data, ancdata, _, _ = sock.recvmsg(size, _FDS_SPACE)
+    kept = None
     for level, kind, payload in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             usable = len(payload) - len(payload) % 4
             for fd in memoryview(payload)[:usable].cast('i'):
+                if kept is None:
+                    kept = fd
+                    continue
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-    return data
+    return data, kept
 
 
 def close_and_wait(sock: socket.socket, seconds: float, owner_pid: int) -> None:

@@ -45,6 +45,7 @@ SEND_POST = 0x2
 BIND_REPLIER = 0x1
 UNBIND_OR_FAIL = 0x2
 MSG_YOU_REPLY = 0x1
+WAKE_SYNC = 0x1      # WAKE: read the take log now, and answer with a NOP
 
 MODE_READ = 0x1
 MODE_WRITE = 0x2
@@ -142,10 +143,14 @@ def frame(ftype: int, body: bytes = b'', flags: int = 0) -> bytes:
     return FRAME_HDR.pack(FRAME_HDR_LEN + len(body), ftype, flags) + body
 
 
-def hello(read_write: bool) -> bytes:
-    """The HELLO frame; no shared page is asked for (takes use TAKE frames)."""
+HELLO_OPT_SHM = 0x1  # the client wants the shared take-log page (shm.py)
+
+
+def hello(read_write: bool, shared_page: bool = False) -> bytes:
+    """The HELLO frame; with @shared_page, asking for the take-log page."""
     mode = MODE_READ | (MODE_WRITE if read_write else 0)
-    return frame(HELLO, _HELLO.pack(PROTO_MAGIC, PROTO_VERSION, mode, 0, 0))
+    options = HELLO_OPT_SHM if shared_page else 0
+    return frame(HELLO, _HELLO.pack(PROTO_MAGIC, PROTO_VERSION, mode, options, 0))
 
 
 def take(seq: int) -> bytes:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import shutil
 import signal
@@ -33,7 +34,7 @@ import unittest
 
 from kbusd_harness import Kbusd
 import kbus.aio
-from kbus import Ksock
+from kbus import Ksock, shm
 
 OTHER_UID = 1234
 PROMPT = 2.0           # seconds: "well under 2 s" for a 0.3 s bound
@@ -253,17 +254,53 @@ class WelcomeTest(DistrustCase):
         """The fake is good enough for a right WELCOME to be taken."""
         self.open_against(welcome())
 
-    def test_descriptor_is_closed(self):
-        """This binding asks for no shared page; one sent all the same is closed."""
-        memfd = os.memfd_create('fake-page')
-        os.ftruncate(memfd, PAGE_BYTES)
-        self.addCleanup(os.close, memfd)
-        server = self.fake(welcome(shm_size=PAGE_BYTES), [memfd])
+    def fd_count_after_open(self, answer, fds, err=None):
+        """Open against a fake that sends @answer with @fds; the fds we hold after."""
+        server = self.fake(answer, fds)
         before = len(os.listdir('/proc/self/fd'))
         with watchdog():
-            Ksock(server.path, 'rw', 5).close()
+            if err is None:
+                Ksock(server.path, 'rw', 5).close()
+            else:
+                self.assertErrno(err, Ksock, server.path, 'rw', 5)
         server.thread.join(WATCHDOG)  # its end of the connection is closed too
-        self.assertEqual(len(os.listdir('/proc/self/fd')), before)
+        return before, len(os.listdir('/proc/self/fd'))
+
+    def memfd(self, sealed):
+        fd = os.memfd_create('fake-page', os.MFD_ALLOW_SEALING)
+        os.ftruncate(fd, PAGE_BYTES)
+        if sealed:
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
+        self.addCleanup(os.close, fd)
+        return fd
+
+    def test_page_descriptor_is_closed(self):
+        """A good shared page is mapped (shm.usable()) or not asked for; either way
+        its descriptor is closed after the handshake, and the mapping on close()."""
+        before, after = self.fd_count_after_open(welcome(shm_size=PAGE_BYTES),
+                                                 [self.memfd(sealed=True)])
+        self.assertEqual(after, before)
+
+    def test_page_that_can_shrink(self):
+        """An unsealed page could shrink under the binding: refused, when it maps
+        pages at all, and the descriptor is closed in any case."""
+        err = errno.EPROTO if shm.usable() else None
+        before, after = self.fd_count_after_open(welcome(shm_size=PAGE_BYTES),
+                                                 [self.memfd(sealed=False)], err)
+        self.assertEqual(after, before)
+
+    def test_page_size_without_page(self):
+        """A WELCOME with a page size and no descriptor is not one kbusd sends."""
+        if not shm.usable():
+            self.skipTest('this machine takes with TAKE frames: the size is not looked at')
+        self.fd_count_after_open(welcome(shm_size=PAGE_BYTES), [], errno.EPROTO)
+
+    def test_page_too_small(self):
+        """A page smaller than the layout needs is refused."""
+        if not shm.usable():
+            self.skipTest('this machine takes with TAKE frames: the page is not looked at')
+        self.fd_count_after_open(welcome(shm_size=4096), [self.memfd(sealed=True)],
+                                 errno.EPROTO)
 
 
 class BadFrameTest(DistrustCase):

@@ -7,6 +7,7 @@ import threading
 import unittest
 
 from kbusd_harness import KbusdTestCase, held_sends, wait_until
+from kbus import shm
 from kbus import Ksock, Message, MessageId, Request, reply_to, split_replier_bind_event_data
 
 
@@ -231,6 +232,37 @@ class AllOrWaitTest(KbusdTestCase):
         self.assertEqual(sender.send_msg(Message('$.A', flags=Message.ALL_OR_FAIL)),
                          MessageId(0, 1))
         self.assertEqual(listener.read_next_msg().flags, Message.ALL_OR_FAIL)
+
+
+class SharedPageTest(KbusdTestCase):
+    """Takes through the page kbusd shares (kbus.shm), where this machine can."""
+
+    def test_page_is_used_where_it_can_be(self):
+        self.assertEqual(self.open()._page is not None, shm.usable())
+
+    def test_take_is_counted_at_once(self):
+        """When read_next_msg() returns, kbusd counts the take: no round trip needed."""
+        sender, listener = self.open(), self.open()
+        listener.set_max_messages(1)
+        listener.bind('$.A')
+        for i in range(50):
+            sender.send_msg(Message('$.A', str(i), flags=Message.ALL_OR_FAIL))
+            self.assertEqual(listener.read_next_msg().data, str(i))
+        self.assertEqual(listener.num_messages(), 0)
+
+    def test_takes_past_the_log(self):
+        """More takes than the log holds: the binding makes kbusd read it (WAKE SYNC)."""
+        sender, listener = self.open(), self.open()
+        listener.set_max_messages(3000)
+        listener.bind('$.A')
+        for i in range(2500):
+            sender.send_msg(Message('$.A', b'%d' % i))
+        for i in range(2500):
+            self.assertEqual(listener.read_next_msg().data, b'%d' % i)
+        self.assertEqual(listener.num_messages(), 0)
+        self.assertIsNone(listener.read_next_msg())
+        sender.send_msg(Message('$.A', b'last'))
+        self.assertEqual(listener.num_messages(), 1)
 
 
 class ControlsTest(KbusdTestCase):
