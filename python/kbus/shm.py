@@ -31,10 +31,10 @@ import threading
 
 LOG_LEN = 1024
 SIZE = 8192           # SHM_SIZE: KbusShm rounded up to pages
-_PUSHED, _URGENT, _CONSUMED = 0, 1, 2   # u64 indexes
-_NOTIFY = 6                             # u32 index (byte 24)
-_TAKEN = 8                              # u64 index (byte 64)
-_LOG = 32                               # u32 index (byte 128)
+_PUSHED, _URGENT, _CONSUMED = 0, 8, 9   # u64 indexes (bytes 0, 64, 72)
+_NOTIFY = 20                            # u32 index (byte 80)
+_TAKEN = 16                             # u64 index (byte 128)
+_LOG = 48                               # u32 index (byte 192)
 
 _fence_lock = threading.Lock()
 

@@ -524,6 +524,19 @@ static uint64_t conn_shm_load(const uint64_t *p)
         return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Whether kbusd has queued messages we have not received.  pushed only
+ * grows, so a value read before that says so still does: its cache line,
+ * which kbusd writes with every message, is read only when it does not.
+ */
+static bool conn_more_pushed(Conn *c)
+{
+        if (c->pushed_seen > c->received)
+                return true;
+        c->pushed_seen = conn_shm_load(&c->shm->pushed);
+        return c->pushed_seen > c->received;
+}
+
 /* Reads until we hold every message kbusd has queued up to @target. */
 static int conn_catch_up(Conn *c, uint64_t target)
 {
@@ -633,7 +646,7 @@ int conn_pending(Conn *c)
         if (c->pf_len)
                 return 1;
         conn_drain(c);
-        if (c->pf_len || (c->shm && !c->dead && conn_shm_load(&c->shm->pushed) > c->received))
+        if (c->pf_len || (c->shm && !c->dead && conn_more_pushed(c)))
                 return 1;
         return c->dead;
 }
@@ -650,7 +663,7 @@ void conn_keep_readable(Conn *c)
         conn_settle_poke(c);
         if (c->dead || c->pf_len == 0 || c->poke_pending)
                 return;
-        if (c->shm && conn_shm_load(&c->shm->pushed) > c->received)
+        if (c->shm && conn_more_pushed(c))
                 return; /* more is coming: the socket will be readable */
         if (ioctl(c->fd, FIONREAD, &avail) == 0 && avail > 0)
                 return;

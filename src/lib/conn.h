@@ -36,6 +36,7 @@ typedef struct Conn {
         int post_error;        /* kbusd rejected a posted message: report once */
         KbusShm *shm;          /* NULL: takes are sent as FRAME_TAKE */
         uint64_t received;     /* MSG frames parsed: the newest seq */
+        uint64_t pushed_seen;  /* the page's pushed, when we last read it */
         uint64_t taken;        /* take-log entries written (our count, not the page's) */
         uint64_t skip;         /* bytes still to drop of a frame of unknown type */
         Result answer;

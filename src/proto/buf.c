@@ -4,7 +4,11 @@
  *
  * Bytes are appended at the tail and consumed from the head.  Consumed space
  * is reclaimed by moving the live bytes down only when room is needed, so a
- * buffer that is drained as fast as it fills never moves anything.
+ * buffer that is drained as fast as it fills never moves anything; and only
+ * when the consumed head is at least as long as what would move, so that a
+ * buffer drained a little at a time (a slow reader's output) does not move
+ * all it holds for every few bytes it gains: each byte moves at most once
+ * for every byte consumed before it.
  */
 #include "buf.h"
 
@@ -39,17 +43,18 @@ int buf_reserve(Buf *b, size_t n)
 
         if (b->cap - b->tail >= n)
                 return 0;
-        if (b->head > 0) {
+        if (b->head > 0 && b->head >= len) {
                 memmove(b->data, b->data + b->head, len);
                 b->head = 0;
                 b->tail = len;
                 if (b->cap - b->tail >= n)
                         return 0;
         }
-        if (n > SIZE_MAX / 2 - len)
+        size_t used = b->tail; /* the head may still hold consumed bytes */
+        if (n > SIZE_MAX / 2 - used)
                 return -ENOMEM;
         size_t cap = b->cap ? b->cap : BUF_FIRST_CAP;
-        while (cap - len < n)
+        while (cap - used < n)
                 cap *= 2;
         uint8_t *p = realloc(b->data, cap);
         if (!p)

@@ -21,18 +21,28 @@
 
 #define SHM_LOG_LEN 1024u /* power of two */
 
+/*
+ * One cache line for each pace of writing: kbusd writes pushed with every
+ * message, the second line seldom, the client writes taken with every take.
+ * The library reads urgent_seq and consumed for every message it hands out;
+ * kept off pushed's line, those reads hit its cache instead of missing it.
+ */
 typedef struct KbusShm {
-        /* Written by kbusd. */
+        /* Written by kbusd, with every message. */
         uint64_t pushed;     /* MSG frames queued for the client so far (its newest seq) */
+        uint8_t pad0[64 - 8];
+        /* Written by kbusd, seldom. */
         uint64_t urgent_seq; /* seq of the newest URGENT message queued */
         uint64_t consumed;   /* take-log entries kbusd has read */
-        uint32_t notify;     /* kbusd sets 1: send FRAME_WAKE after the next take */
-        uint8_t pad0[64 - 28];
+        uint32_t notify;     /* kbusd sets 1 (the client 0): send FRAME_WAKE after the next take */
+        uint8_t pad1[64 - 20];
         /* Written by the client. */
         uint64_t taken;      /* take-log entries written so far */
-        uint8_t pad1[64 - 8];
+        uint8_t pad2[64 - 8];
         uint32_t log[SHM_LOG_LEN]; /* log[i % SHM_LOG_LEN] = seq of the i-th take */
 } KbusShm;
+
+_Static_assert(sizeof(KbusShm) == 192 + 4 * SHM_LOG_LEN, "docs/protocol.md's layout");
 
 #define SHM_SIZE ((sizeof(KbusShm) + 4095u) & ~(size_t)4095u)
 
