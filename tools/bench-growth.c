@@ -32,12 +32,12 @@
 typedef struct Growth {
         long bindings[GROWTH_ROWS], ksocks[GROWTH_ROWS], fanout[FANOUT_ROWS];
         Figure by_bindings[GROWTH_ROWS], by_ksocks[GROWTH_ROWS], by_fanout[FANOUT_ROWS];
-        long rss_idle_kib;                 /* kbusd just started */
+        long rss_idle_kib, anon_idle_kib;  /* kbusd just started: all, and its own */
         long rss_before_kib, rss_ksocks_kib; /* before and with the most idle ksocks */
 } Growth;
 
-/* kbusd's resident memory in KiB (VmRSS), or 0. */
-static long kbusd_rss_kib(void)
+/* A line of kbusd's /proc status in KiB ("VmRSS: %ld kB"), or 0. */
+static long kbusd_status_kib(const char *format)
 {
         char path[64], line[256];
         long kib = 0;
@@ -47,10 +47,16 @@ static long kbusd_rss_kib(void)
         if (!f)
                 return 0;
         while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+                if (sscanf(line, format, &kib) == 1)
                         break;
         fclose(f);
         return kib;
+}
+
+/* kbusd's resident memory in KiB: all of it, shared library pages included. */
+static long kbusd_rss_kib(void)
+{
+        return kbusd_status_kib("VmRSS: %ld kB");
 }
 
 /* A policy file that lets one uid hold what the rows need; @path is its mkstemp() template. */
@@ -205,8 +211,9 @@ static void print_figures(const Options *o, const Growth *g)
                o->quick ? " (--quick: a tenth of each)" : "");
         print_growth("non-matching bindings", g->bindings, g->by_bindings);
         print_growth("idle ksocks", g->ksocks, g->by_ksocks);
-        printf("kbusd RSS idle %ld KiB; %ld KiB more with %ld idle ksocks: %ld bytes per ksock\n",
-               g->rss_idle_kib, g->rss_ksocks_kib - g->rss_before_kib,
+        printf("kbusd RSS idle %ld KiB (its own memory %ld KiB, the rest shared library pages); "
+               "%ld KiB more with %ld idle ksocks: %ld bytes per ksock\n",
+               g->rss_idle_kib, g->anon_idle_kib, g->rss_ksocks_kib - g->rss_before_kib,
                g->ksocks[GROWTH_ROWS - 1], per_ksock);
         for (int i = 0; i < FANOUT_ROWS; i++)
                 printf("pipelined announcements 1->%-5ld %10.0f deliveries/s  lost %ld  kbusd CPU "
@@ -234,6 +241,7 @@ void growth_figures(Options *o)
                 o->policy = limits;
         start_kbusd(o, dir);
         g.rss_idle_kib = kbusd_rss_kib();
+        g.anon_idle_kib = kbusd_status_kib("RssAnon: %ld kB");
         by_ksocks(o, &g); /* first: the bindings row leaves freed memory that a trim returns later */
         by_bindings(o, &g);
         for (int i = 0; i < FANOUT_ROWS; i++)

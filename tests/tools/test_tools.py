@@ -350,7 +350,8 @@ class TestCommandLine(ToolTestCase):
         self.assertRegex(rows[0], r'^kbus-bench --growth \d+\.\d+\.\d+, ')
         self.assertRegex(rows[1], r'^sync send p50 with non-matching bindings +10: .* 10000: ')
         self.assertRegex(rows[2], r'^sync send p50 with idle ksocks +1: .* 1000: ')
-        self.assertRegex(rows[3], r'^kbusd RSS idle \d+ KiB; \d+ KiB more with 1000 idle ksocks')
+        self.assertRegex(rows[3], r'^kbusd RSS idle \d+ KiB \(its own memory \d+ KiB, the rest '
+                                  r'shared library pages\); \d+ KiB more with 1000 idle ksocks')
         self.assertRegex(rows[4], r'^pipelined announcements 1->100 .* lost 0 ')
         self.assertRegex(rows[5], r'^pipelined announcements 1->1000 .* lost 0 ')
 
