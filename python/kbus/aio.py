@@ -39,7 +39,8 @@ from typing import Optional
 from . import errors, protocol, sockdir, transport, wire
 from .errors import (ErrorSending, ReplierDisappeared, ReplierGoneAway,  # noqa: F401
                      ReplierIgnored, ReplierUnbound, StatusError)
-from .messages import Announcement, Message, MessageId, Request, Status, reply_to
+from .messages import (Announcement, Message, MessageId, Request, Status,
+                       check_can_reply, reply_to)
 from .names import message_name_errno, name_bytes
 
 _CHUNK = 64 * 1024
@@ -453,8 +454,10 @@ class AsyncKsock(protocol.ClientCore):
             frame = self._simple_frame(message, data, 0, wire.SEND_POST)
         self._write(frame)
 
-    def _simple_frame(self, name, data, flags: int, frame_flags: int) -> bytes:
-        """The SEND of a message @name with @data and @flags, checked as send() checks it."""
+    def _simple_frame(self, name, data, flags: int, frame_flags: int, irt_net: int = 0,
+                      irt_serial: int = 0, to: int = 0) -> bytes:
+        """The SEND of a message @name with @data and @flags (and, for a reply,
+        @irt_net, @irt_serial and @to), checked as send() checks it."""
         if self._closed or self._dead or not self._can_write:
             self._check_writable()
         padded = _POST_NAMES.get(name)
@@ -467,7 +470,8 @@ class AsyncKsock(protocol.ClientCore):
         if len(data) > wire.MSG_SIZE_ABS_MAX - wire.MSG_FIXED_LEN - len(padded[0]):
             raise errors.kbus_error(errno.EMSGSIZE, 'the message is larger than any bus allows '
                                                     '(16 MiB)')
-        return wire.simple_send(padded[0], padded[1], data, flags, frame_flags)
+        return wire.simple_send(padded[0], padded[1], data, flags, frame_flags, irt_net,
+                                irt_serial, to)
 
     def _raise_post_error(self) -> None:
         """Raise the error of a posted message kbusd refused, once."""
@@ -505,7 +509,15 @@ class AsyncKsock(protocol.ClientCore):
 
     async def reply(self, request: Message, data=None, flags: int = 0) -> MessageId:
         """Answer @request (which must want us to reply) with @data."""
-        return await self.send(reply_to(request, data, flags))
+        if flags:
+            return await self.send(reply_to(request, data, flags))
+        check_can_reply(request)  # the common case, without a Reply object
+        irt = request.id
+        send = _Send(self._simple_frame(request.name, data, 0, 0, irt.network_id, irt.serial_num,
+                                        request.from_),
+                     result=self._loop.create_future(), name=request.name)
+        self._send_frame(send, False)
+        return await self._await_send(send, send.result, None)
 
     # ---- receiving ------------------------------------------------------
 

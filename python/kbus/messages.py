@@ -622,15 +622,20 @@ def _decode(data: bytes) -> wire.WireMessage:
         raise ValueError('not an encoded message: %s' % e) from None
 
 
+def check_can_reply(original) -> None:
+    """ValueError unless @original is a request we are to answer."""
+    both = Message.WANT_A_REPLY | Message.WANT_YOU_TO_REPLY
+    if original.flags & both != both:
+        raise ValueError('Cannot form a reply to a message that does not have WANT_A_REPLY '
+                         'and WANT_YOU_TO_REPLY set: %s' % original)
+
+
 def reply_to(original, data=None, flags=0, encoding='utf-8', errors='strict') -> Reply:
     """The Reply to @original, which must be a request we are to answer.
 
     The reply has the request's name, goes to its sender and answers its id.
     """
-    both = Message.WANT_A_REPLY | Message.WANT_YOU_TO_REPLY
-    if original.flags & both != both:
-        raise ValueError('Cannot form a reply to a message that does not have WANT_A_REPLY '
-                         'and WANT_YOU_TO_REPLY set: %s' % original)
+    check_can_reply(original)
     # Built field by field: @original's name, id and sender were checked when it was
     # made (or decoded), so only the new data and flags need checking (a hot path).
     reply = Reply.__new__(Reply)

@@ -197,16 +197,19 @@ _SIMPLE_HEAD = struct.Struct('<IHH14I')  # a SEND frame's header, then the fixed
 
 
 def simple_send(padded_name: bytes, name_len: int, data: bytes, flags: int,
-                frame_flags: int = 0) -> bytes:
-    """The SEND frame of a message with only a name, data and @flags set.
+                frame_flags: int = 0, irt_net: int = 0, irt_serial: int = 0,
+                to: int = 0) -> bytes:
+    """The SEND frame of a message with only a name, data, @flags and, for a
+    reply, the id it answers and its recipient set.
 
     @padded_name is the name NUL-padded as name_pad() says, @name_len its
     length; @frame_flags is SEND_POST for a posted one.  (The hot path of
-    requests and posts: no WireMessage is built.)
+    requests, replies and posts: no WireMessage is built.)
     """
     return b''.join((_SIMPLE_HEAD.pack(FRAME_HDR_LEN + MSG_FIXED_LEN + len(padded_name) +
-                                       len(data), SEND, frame_flags, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                       0, 0, flags, name_len, len(data)), padded_name, data))
+                                       len(data), SEND, frame_flags, 0, 0, irt_net, irt_serial,
+                                       to, 0, 0, 0, 0, 0, 0, flags, name_len, len(data)),
+                     padded_name, data))
 
 
 def decode_message(body: bytes) -> WireMessage:

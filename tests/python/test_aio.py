@@ -12,6 +12,7 @@ import unittest
 
 from kbusd_harness import KbusdTestCase
 from kbus import Message, MessageId, reply_to
+import kbus
 import kbus.aio
 
 LIMIT = 30.0
@@ -217,6 +218,42 @@ class RequestTest(AioTestCase):
             self.assertEqual(len(set(ids)), 200)
             self.assertTrue(all(r.from_ == replier.ksock_id() for r in replies))
             self.assertEqual(await settle(asker), 0)
+        self.run_async(scenario)
+
+    def test_reply_fields(self):
+        """reply() builds the reply's frame itself: every field is what reply_to() makes."""
+        async def scenario():
+            replier = await self.connect()
+            await replier.bind('$.Ask', True)
+            with kbus.Ksock(0) as asker:
+                for data, flags, want in ((b'\x00bytes', 0, b'\x00bytes'), ('text', 0, b'text'),
+                                          (None, 0, b''), (b'urgent', Message.URGENT, b'urgent')):
+                    request_id = asker.send_msg(kbus.Request('$.Ask', b'q'))
+                    request = await replier.recv()
+                    reply_id = await replier.reply(request, data, flags)
+                    got = asker.wait_for_msg(LIMIT)
+                    self.assertEqual((got.name, bytes(got.data or b''), got.id, got.in_reply_to,
+                                      got.to, got.from_, got.orig_from, got.final_to, got.flags),
+                                     ('$.Ask', want, reply_id, request_id, asker.ksock_id(),
+                                      replier.ksock_id(), None, None,
+                                      flags))
+        self.run_async(scenario)
+
+    def test_reply_to_what_is_not_ours_to_answer(self):
+        """reply() to an announcement, or to a request someone else answers, is ValueError."""
+        async def scenario():
+            replier, listener = await self.connect(), await self.connect()
+            await replier.bind('$.Ask', True)
+            await listener.bind('$.Ask')
+            await listener.bind('$.Told')
+            sender = await self.connect()
+            await sender.send('$.Told', b'x')
+            with self.assertRaises(ValueError):
+                await listener.reply(await listener.recv(), b'no')
+            await sender.send(Message('$.Ask', b'q', flags=Message.WANT_A_REPLY))
+            with self.assertRaises(ValueError):
+                await listener.reply(await listener.recv(), b'no')  # a listener's copy
+            await replier.reply(await replier.recv(), b'yes')
         self.run_async(scenario)
 
     def test_too_many_outstanding_requests_enolck(self):
