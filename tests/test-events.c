@@ -262,6 +262,37 @@ static void test_unbinds_set_aside(void **state)
         kbus_ksock_close(w);
 }
 
+/*
+ * The set-aside events are in the queue by the next read after the take that
+ * made room, without waiting, as with the kernel module's NEXTMSG: the take
+ * that frees a place a set-aside event waits for makes the library wait for
+ * kbusd to act (a WAKE with SYNC), not just tell it.
+ */
+static void test_set_aside_ready_at_next_read(void **state)
+{
+        (void)state;
+        kbus_ksock_t w = event_listener(), s = kt_open_rw();
+        const char *name = "$.Ev.Next";
+
+        assert_int_equal(kbus_ksock_bind(w, "$.Ev.Fill", 0), 0);
+        kt_set_max(w, 1);
+        for (int round = 0; round < 50; round++) {
+                kbus_ksock_t r = kt_open_rw();
+                uint32_t rid = kt_id(r);
+                assert_int_equal(kbus_ksock_bind(r, name, 1), 0);
+                take_event(w, 1, rid, name);
+                kt_send(s, "$.Ev.Fill", "x", 0);
+                assert_int_equal(kbus_ksock_unbind(r, name, 1), 0); /* set aside: w is full */
+                kbus_message_t *m = kt_take(w);
+                assert_string_equal(kbus_msg_name_ptr(m), "$.Ev.Fill");
+                kbus_msg_delete(&m);
+                take_event(w, 0, rid, name); /* at once: no waiting */
+                kbus_ksock_close(r);
+        }
+        kbus_ksock_close(s);
+        kbus_ksock_close(w);
+}
+
 #define LOTS 1005
 #define SET_ASIDE_MAX 1000
 
@@ -457,6 +488,7 @@ int main(void)
                 KT_TEST(test_listener_binds_silent),
                 KT_TEST(test_bind_refused_when_full),
                 KT_TEST(test_unbinds_set_aside),
+                KT_TEST(test_set_aside_ready_at_next_read),
                 KT_TEST(test_events_lost),
                 KT_TEST(test_events_lost_on_close),
                 KT_TEST(test_switch_off_stops),

@@ -498,6 +498,12 @@ static void request_wake(Client *c, const FrameHdr *h, const uint8_t *body, size
         inbox_reconcile(c);
         if (bus_waits_for_room(c->bus))
                 c->bus->recheck = true;
+        /* With SYNC the library waits for the NOP before its next read: the
+         * unbind events set aside for want of room (SPEC §11) must be in the
+         * queue by then, as the kernel module moved them in on NEXTMSG.  Held
+         * sends are retried after this event, as their senders' wake-ups were. */
+        if ((h->flags & FRAME_WAKE_SYNC) && (c->bus->nset_aside || c->bus->nlost))
+                router_deliver_set_aside(c->bus);
         a->kind = h->flags & FRAME_WAKE_SYNC ? ANSWER_NOP : ANSWER_NONE;
 }
 

@@ -215,7 +215,8 @@ static void conn_on_frame(Conn *c, const FrameHdr *h, const uint8_t *body)
                 conn_on_error(c, body, len);
                 break;
         case FRAME_NOP:
-                c->poke_pending = false;
+                if (c->nops_got < c->nops_asked)
+                        c->nops_got++;
                 break;
         default:
                 break; /* newer kbusd: frames we do not know are skipped */
@@ -467,11 +468,38 @@ int conn_post_end(Conn *c)
 }
 
 /* A posted frame without body. */
-static int conn_post_empty(Conn *c, uint16_t type)
+static int conn_post_empty(Conn *c, uint16_t type, uint16_t flags)
 {
-        if (!conn_post_begin(c, type, 0, 0))
+        if (!conn_post_begin(c, type, flags, 0))
                 return c->dead ? c->dead : -ENOMEM;
         return conn_flush(c);
+}
+
+/* A POKE or WAKE SYNC is out and its NOP not read yet. */
+static bool conn_poke_pending(const Conn *c)
+{
+        return c->nops_got < c->nops_asked;
+}
+
+/* Writes a frame kbusd answers with a NOP (POKE, WAKE with SYNC): 0 or an errno. */
+static int conn_ask_nop(Conn *c, uint16_t type, uint16_t flags)
+{
+        int r = conn_post_empty(c, type, flags);
+
+        if (r == 0)
+                c->nops_asked++;
+        return r;
+}
+
+/* Asks kbusd to act on our take log now, and waits until it has. */
+static int conn_wake_sync(Conn *c)
+{
+        int r = conn_ask_nop(c, FRAME_WAKE, FRAME_WAKE_SYNC);
+        uint64_t nop = c->nops_asked;
+
+        while (r == 0 && c->nops_got < nop)
+                r = conn_wait_input(c);
+        return r ? r : c->dead;
 }
 
 /**
@@ -597,9 +625,7 @@ static int conn_log_room(Conn *c, uint64_t taken)
         }
         if (taken - consumed < SHM_LOG_LEN)
                 return 0;
-        if (!conn_post_begin(c, FRAME_WAKE, FRAME_WAKE_SYNC, 0))
-                return c->dead ? c->dead : -ENOMEM;
-        r = conn_flush(c);
+        r = conn_ask_nop(c, FRAME_WAKE, FRAME_WAKE_SYNC);
         while (r == 0 && (consumed = conn_shm_load(&c->shm->consumed)) <= taken &&
                taken - consumed >= SHM_LOG_LEN)
                 r = conn_wait_input(c);
@@ -631,7 +657,10 @@ int conn_take(Conn *c, const Prefetched *p)
         __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with inbox_room_or_watch() */
         if (__atomic_load_n(&s->notify, __ATOMIC_RELAXED) &&
             __atomic_exchange_n(&s->notify, 0, __ATOMIC_ACQ_REL))
-                return conn_post_empty(c, FRAME_WAKE);
+                /* Something waits for room here (a held send, a set-aside
+                 * event): wait until kbusd has acted, so that what it queues
+                 * for us is there at our next read, as NEXTMSG had it. */
+                return conn_wake_sync(c);
         return 0;
 }
 
@@ -661,14 +690,13 @@ void conn_keep_readable(Conn *c)
         int avail = 0;
 
         conn_settle_poke(c);
-        if (c->dead || c->pf_len == 0 || c->poke_pending)
+        if (c->dead || c->pf_len == 0 || conn_poke_pending(c))
                 return;
         if (c->shm && conn_more_pushed(c))
                 return; /* more is coming: the socket will be readable */
         if (ioctl(c->fd, FIONREAD, &avail) == 0 && avail > 0)
                 return;
-        if (conn_post_empty(c, FRAME_POKE) == 0) {
-                c->poke_pending = true;
+        if (conn_ask_nop(c, FRAME_POKE, 0) == 0) {
                 /* Until the NOP is in, a poll() right after this call would miss it. */
                 conn_wait_readable(c, CONN_NOP_WAIT_MS);
         }
@@ -684,11 +712,11 @@ void conn_keep_readable(Conn *c)
  */
 void conn_settle_poke(Conn *c)
 {
-        if (!c->poke_pending)
+        if (!conn_poke_pending(c))
                 return; /* the usual case, and every message passes here: no clock */
         int64_t deadline = handshake_now_ms() + CONN_NOP_WAIT_MS;
 
-        while (c->poke_pending && c->pf_len == 0 && !c->dead) {
+        while (conn_poke_pending(c) && c->pf_len == 0 && !c->dead) {
                 int64_t left = deadline - handshake_now_ms();
                 if (left <= 0 || !conn_wait_readable(c, (int)left))
                         return;

@@ -29,7 +29,8 @@ typedef struct Conn {
         uint32_t max_msg_size; /* as last heard from kbusd */
         bool can_write;
         bool held;             /* an ALL_OR_WAIT send is waiting in kbusd */
-        bool poke_pending;     /* a POKE is out; its NOP not yet read */
+        uint64_t nops_asked;   /* frames sent that kbusd answers with a NOP (POKE, WAKE SYNC) */
+        uint64_t nops_got;     /* NOPs read; a POKE is pending while they differ */
         bool have_answer;
         bool awaiting;         /* a request is out; its answer not yet read */
         int dead;              /* 0, or why kbusd can no longer be used */
