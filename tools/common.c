@@ -172,6 +172,48 @@ static void tool_bus_path(const ToolBus *bus, char *out, size_t outlen)
                 snprintf(out, outlen, "(a path too long for a socket)");
 }
 
+/* Why the socket directory is the one it is, in the words of the rule that chose it. */
+static const char *tool_sockdir_reason(SockdirSource source)
+{
+        switch (source) {
+        case SOCKDIR_ENV: return "from $KBUS_SOCKET_DIR";
+        case SOCKDIR_RUN: return "the system's socket directory; $KBUS_SOCKET_DIR is not set";
+        case SOCKDIR_XDG: return "$KBUS_SOCKET_DIR is not set and /run/kbus is not usable";
+        default:
+                return "$KBUS_SOCKET_DIR and $XDG_RUNTIME_DIR are not set, and /run/kbus is "
+                       "not usable";
+        }
+}
+
+/*
+ * After "kbusd is not running at PATH": where the tool looked (the socket
+ * directories in order: $KBUS_SOCKET_DIR, /run/kbus, $XDG_RUNTIME_DIR/kbus,
+ * /tmp/kbus-UID), and how to start a kbusd there.  A path given with --bus
+ * was looked at alone.
+ */
+static void tool_hint_no_kbusd(const ToolBus *bus)
+{
+        char dir[PATH_MAX];
+        SockdirSource source;
+
+        fflush(stdout);
+        if (bus->path) {
+                fprintf(stderr, "%s: nothing listens on that socket; 'kbusd --socket-dir DIR' "
+                                "serves DIR/kbus0\n", tool_name());
+                return;
+        }
+        if (sockdir_resolve_source(NULL, dir, sizeof(dir), &source) < 0)
+                return;
+        fprintf(stderr, "%s: looked in %s (%s)\n", tool_name(), dir,
+                tool_sockdir_reason(source));
+        if (source == SOCKDIR_RUN)
+                fprintf(stderr, "%s: start kbusd with 'systemctl start kbusd.socket', or run "
+                                "'kbusd' in a terminal\n", tool_name());
+        else
+                fprintf(stderr, "%s: start kbusd there by running 'kbusd --socket-dir %s' in a "
+                                "terminal\n", tool_name(), dir);
+}
+
 /*
  * Connects a probe socket to @path, once and without waiting, for the uid
  * of the server (SO_PEERCRED) that libkbus refused.
@@ -281,8 +323,10 @@ int tool_open(const ToolBus *bus, int flags, int timeout_ms, kbus_ksock_t *ret)
         }
         tool_bus_label(bus, label, sizeof(label));
         tool_bus_path(bus, path, sizeof(path));
-        if (ks == -ENOENT)
+        if (ks == -ENOENT) {
                 tool_fail(label, "ENOENT", "no such bus: kbusd is not running at %s", path);
+                tool_hint_no_kbusd(bus);
+        }
         else if (ks == -ETIMEDOUT)
                 tool_fail(label, "ETIMEDOUT", "no kbusd answered at %s within %g s (connect and "
                           "handshake)", path, ms / 1000.0);

@@ -65,6 +65,31 @@ def socket_dir_source() -> Tuple[str, str]:
     return '/tmp/kbus-%u' % os.getuid(), SOURCE_TMP
 
 
+_REASONS = {
+    SOURCE_ENV: 'from $KBUS_SOCKET_DIR',
+    SOURCE_RUN: "the system's socket directory; $KBUS_SOCKET_DIR is not set",
+    SOURCE_XDG: '$KBUS_SOCKET_DIR is not set and /run/kbus is not usable',
+    SOURCE_TMP: '$KBUS_SOCKET_DIR and $XDG_RUNTIME_DIR are not set, and /run/kbus is not '
+                'usable',
+}
+
+
+def no_kbusd_hint(path: str) -> str:
+    """After "no kbusd is listening on @path": where we looked, and how to start one.
+
+    The socket directories, in order: $KBUS_SOCKET_DIR, /run/kbus,
+    $XDG_RUNTIME_DIR/kbus, /tmp/kbus-UID.  (The tools say the same.)
+    """
+    directory, source = socket_dir_source()
+    if os.path.dirname(path) != directory:
+        return "nothing listens on that socket; 'kbusd --socket-dir DIR' serves DIR/kbus0"
+    if source == SOURCE_RUN:
+        start = "start kbusd with 'systemctl start kbusd.socket', or run 'kbusd' in a terminal"
+    else:
+        start = "start kbusd there by running 'kbusd --socket-dir %s' in a terminal" % directory
+    return 'looked in %s (%s); %s' % (directory, _REASONS[source], start)
+
+
 def socket_dir() -> str:
     """The socket directory this process should use."""
     return socket_dir_source()[0]

@@ -16,7 +16,7 @@ import socket
 import time
 from typing import Optional, Tuple
 
-from . import errors
+from . import errors, sockdir
 
 # While a full backlog refuses the connection, retry after 1, 2, 4 ... 50 ms.
 _PAUSE_FIRST = 0.001
@@ -39,8 +39,8 @@ def check_timeout(timeout, default: float) -> float:
 def connect_error(err: OSError, path: str) -> OSError:
     """The OSError for a failed connect(): no socket, or nobody listening, is ENOENT."""
     if err.errno in (errno.ECONNREFUSED, errno.ENOENT, errno.ENOTDIR):
-        return errors.kbus_error(errno.ENOENT, 'no such bus: no kbusd is listening on %s'
-                                 % path)
+        return errors.kbus_error(errno.ENOENT, 'no such bus: no kbusd is listening on %s; %s'
+                                 % (path, sockdir.no_kbusd_hint(path)))
     return err
 
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <kbus/version.h>
+
 #include "../proto/buf.h"
 #include "../proto/codec.h"
 #include "../proto/name.h"
@@ -249,7 +251,10 @@ void query_answer(Client *c, const uint8_t *body, size_t len, Answer *a)
                 query_explain(&q, c, body, len);
         else if (what == QUERY_USERS)
                 query_users(&q, c);
-        else
+        else if (what == QUERY_VERSION) {
+                if (buf_append(&q.buf, KBUS_VERSION, sizeof(KBUS_VERSION) - 1) < 0)
+                        q.err = -ENOMEM;
+        } else
                 q.err = -EINVAL;
         if (q.err == 0 && (what == QUERY_BINDINGS || what == QUERY_STATS))
                 put_le32(buf_head(&q.buf), q.count);

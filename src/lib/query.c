@@ -231,6 +231,22 @@ int kbus_query_policy(kbus_ksock_t ksock, char **ret)
 }
 
 /**
+ * kbus_query_version() - the version of the kbusd serving the ksock.
+ * @ksock: the ksock
+ * @ret:   a malloc()ed string such as "0.1.0"
+ *
+ * Return: 0, or -EINVAL (a kbusd older than this query), -EBADF, -EPROTO,
+ * -ENOMEM, -ECONNRESET.
+ */
+int kbus_query_version(kbus_ksock_t ksock, char **ret)
+{
+        Reader rd;
+        int r = query_fetch(ksock, QUERY_VERSION, &rd);
+
+        return r < 0 ? r : query_text(&rd, ret);
+}
+
+/**
  * kbus_query_explain() - what the policy decides for someone.
  * @ksock:    the ksock (the question is about its bus)
  * @q:        who, which action and which name

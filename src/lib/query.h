@@ -59,6 +59,7 @@ void kbus_query_bindings_free(KbusBindingInfo *b, size_t count);
 int kbus_query_stats(kbus_ksock_t ksock, KbusBusStats *ret);
 void kbus_query_stats_free(KbusBusStats *s);
 int kbus_query_policy(kbus_ksock_t ksock, char **ret);
+int kbus_query_version(kbus_ksock_t ksock, char **ret);
 int kbus_query_explain(kbus_ksock_t ksock, const KbusExplain *q, uint32_t *ret_deny,
                        char **ret_text);
 int kbus_query_users(kbus_ksock_t ksock, KbusQuotaStats *ret);

@@ -83,6 +83,7 @@ enum {
         QUERY_POLICY = 3,  /* the policy in force, as text */
         QUERY_EXPLAIN = 4, /* body goes on: action, uid, gid, ngroups, groups, name */
         QUERY_USERS = 5,   /* the quota books of every uid */
+        QUERY_VERSION = 6, /* kbusd's version, as text ("0.1.0") */
 };
 #define QUERY_EXPLAIN_FIXED_LEN 20u /* what, action, uid, gid, ngroups */
 #define QUERY_EXPLAIN_GROUPS_MAX 1024u

@@ -124,7 +124,12 @@ class ErrnoTest(KbusdTestCase):
 
     def test_enoent(self):
         e = self.assertRaisesErrno(errno.ENOENT, Ksock, 3)
-        self.assertIn('no kbusd is listening on %s/kbus3' % self.kbusd.dir, str(e))
+        self.assertIn('no kbusd is listening on %s/kbus3; looked in %s (from $KBUS_SOCKET_DIR); '
+                      "start kbusd there by running 'kbusd --socket-dir %s' in a terminal"
+                      % (self.kbusd.dir, self.kbusd.dir, self.kbusd.dir), str(e))
+        e = self.assertRaisesErrno(errno.ENOENT, Ksock, '/nonexistent/kbus0')
+        self.assertIn("nothing listens on that socket; 'kbusd --socket-dir DIR' serves "
+                      'DIR/kbus0', str(e))
         self.assertRaisesErrno(errno.ENOENT, Ksock, '/dev/kbus9')
         self.assertRaisesErrno(errno.ENOENT, Ksock, os.path.join(self.kbusd.dir, 'nothere'))
         not_a_socket = os.path.join(self.kbusd.dir, 'file')

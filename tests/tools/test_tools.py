@@ -264,7 +264,8 @@ class KbusdTestCase(ToolTestCase):
 # ---- without kbusd ----------------------------------------------------------
 
 class TestNoKbusd(ToolTestCase):
-    """kbusd not running: one clear line, exit status 1, at once."""
+    """kbusd not running: a clear error line, where the tool looked and how to start
+    kbusd; exit status 1, at once."""
 
     def setUp(self):
         super().setUp()
@@ -272,16 +273,35 @@ class TestNoKbusd(ToolTestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
         os.environ['KBUS_SOCKET_DIR'] = self.dir
 
-    def check_not_running(self, label, path, bus_args=()):
+    def check_not_running(self, label, path, bus_args=(), explicit=False):
+        """The error line, then where the tool looked and how to start a kbusd there."""
         for name, args in (('kbus-send', ['$.Foo', 'x']), ('kbus-send', ['--request', '$.Foo']),
                            ('kbus-listen', ['$.*']), ('kbus-listen', ['--replier', '$.Foo']),
                            ('kbus-ctl', ['stats']), ('kbus-ctl', ['new-bus'])):
             start = time.monotonic()
-            out, err = self.fails(name, *(list(bus_args) + args))
+            r = self.run_tool(name, *(list(bus_args) + args))
             self.assertLess(time.monotonic() - start, 5.0)
-            self.assertEqual(out, [])
-            self.assertEqual(err, '%s: %s: ENOENT: no such bus: kbusd is not running at %s'
-                             % (name, label, path))
+            self.assertEqual((r.returncode, r.stdout), (1, b''))
+            hint = (["%s: nothing listens on that socket; 'kbusd --socket-dir DIR' serves "
+                     "DIR/kbus0" % name] if explicit else
+                    ['%s: looked in %s (from $KBUS_SOCKET_DIR)' % (name, self.dir),
+                     "%s: start kbusd there by running 'kbusd --socket-dir %s' in a terminal"
+                     % (name, self.dir)])
+            self.assertEqual(r.stderr.decode().splitlines(),
+                             ['%s: %s: ENOENT: no such bus: kbusd is not running at %s'
+                              % (name, label, path)] + hint)
+
+    def test_system_directory_hint(self):
+        """Without $KBUS_SOCKET_DIR, and /run/kbus usable, the hint is systemd's way."""
+        del os.environ['KBUS_SOCKET_DIR']
+        if os.path.exists('/run/kbus/kbus0') or not os.access('/run', os.W_OK):
+            self.skipTest('a system kbusd runs here, or /run is not usable')
+        r = self.run_tool('kbus-send', '$.Foo', 'x')
+        self.assertEqual(r.stderr.decode().splitlines()[1:],
+                         ["kbus-send: looked in /run/kbus (the system's socket directory; "
+                          "$KBUS_SOCKET_DIR is not set)",
+                          "kbus-send: start kbusd with 'systemctl start kbusd.socket', or run "
+                          "'kbusd' in a terminal"])
 
     def test_no_socket(self):
         self.check_not_running('bus 0', os.path.join(self.dir, 'kbus0'))
@@ -294,7 +314,7 @@ class TestNoKbusd(ToolTestCase):
 
     def test_socket_path(self):
         path = os.path.join(self.dir, 'elsewhere')
-        self.check_not_running('bus ' + path, path, ['--bus', path])
+        self.check_not_running('bus ' + path, path, ['--bus', path], explicit=True)
 
     def test_stale_socket(self):
         """A socket left by a dead kbusd: nobody listens, no hang."""
