@@ -8,7 +8,9 @@
  * object).  kbus-ctl is a client of the bus while it asks, so its own ksock
  * appears in `stats` (the JSON "self" field and the summary line say
  * which).  `policy` prints the policy kbusd enforces and `explain` asks it
- * what that policy decides for a uid, and which rule decides.  It links
+ * what that policy decides for a uid, and which rule decides.  `version`
+ * prints kbusd's version; `doctor` checks the machine (ctl-doctor.c) and
+ * runs even when no kbusd does.  It links
  * libkbus's internal library for the queries, which the shared libkbus does
  * not export.
  */
@@ -22,8 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/broker/policy-load.h"
 #include "../src/lib/query.h"
 #include "common.h"
+#include "ctl-doctor.h"
 #include "errors.h"
 #include "format.h"
 #include "table.h"
@@ -34,6 +38,7 @@ typedef struct CtlOptions {
         ToolBus bus;
         bool json;
         const char *uid;                   /* explain --uid */
+        const char *policy;                /* doctor --policy, or NULL: the default file */
         const char *gids[CTL_GROUPS_MAX];  /* explain --gid, the first is the primary */
         int ngids;
         const char *command;
@@ -46,43 +51,37 @@ typedef struct CtlCommand {
         const char *name;
         int min_args, max_args;
         void (*check)(const CtlOptions *o); /* usage checks before opening, or NULL */
-        int (*run)(const CtlOptions *o, kbus_ksock_t ks);
+        int (*run)(const CtlOptions *o, kbus_ksock_t ks); /* ks is -1 for doctor */
+        bool no_ksock;                      /* runs without opening the bus */
 } CtlCommand;
 
 static void ctl_usage(FILE *f)
 {
         fprintf(f,
                 "Usage: kbus-ctl [--bus N] [--json] COMMAND\n"
-                "Look at and adjust a live KBUS bus.\n"
+                "Look at and adjust a live KBUS bus, or check this machine (doctor).\n"
                 "\n"
-                "Commands:\n"
-                "  bindings               every binding: bus, ksock, pid, uid, R(eplier) or\n"
-                "                         L(istener), name\n"
-                "  stats                  the bus's counters, and each ksock's queue, limits,\n"
-                "                         requests and messages sent, received and missed\n"
-                "  replier NAME           the ksock id of the replier for messages named NAME\n"
-                "                         (exit status 1 if there is none)\n"
-                "  new-bus                open a new bus; print its number\n"
-                "  max-message-size [N]   print the bus's maximum message size, after setting\n"
-                "                         it to N bytes if given\n"
-                "  policy                 the policy kbusd enforces: its rules, in order, and\n"
-                "                         the quota limits\n"
-                "  explain [--uid U] [--gid G]... ACTION [NAME]\n"
-                "                         what the policy decides for uid U (default: you) in\n"
-                "                         groups G (default: U's), and the rule that decides;\n"
-                "                         ACTION is connect, listen, own (or bind), send, set\n"
-                "                         or newbus (exit status 1 if denied)\n"
-                "\n"
-                "Options:\n"
-                "  -b, --bus N            bus number, /dev/kbusN, or socket path (default 0)\n"
-                "  -j, --json             print one JSON object instead of text\n"
-                "  -u, --uid USER         explain: a user name or uid\n"
-                "  -g, --gid GROUP        explain: a group name or gid (repeatable)\n"
-                "  -h, --help             show this help and exit\n"
-                "  -V, --version          show the version and exit\n"
-                "\n"
-                "Exit status: 0 success, 1 failure, 2 usage error. KBUS_SOCKET_DIR overrides\n"
-                "the socket directory. See kbus-ctl(1).\n");
+                "  bindings              every binding: bus, ksock, pid, uid, R/L, name\n"
+                "  stats                 the bus's counters; each ksock's queue and traffic\n"
+                "  replier NAME          the ksock id of NAME's replier (status 1 if none)\n"
+                "  new-bus               open a new bus and print its number\n"
+                "  max-message-size [N]  the bus's maximum message size, set to N if given\n"
+                "  policy                the policy kbusd enforces, and the quota limits\n"
+                "  explain ACTION [NAME] what the policy decides for --uid in --gid groups,\n"
+                "                        and why (connect, listen, own, send, set, newbus)\n"
+                "  version               the version of the kbusd serving the bus\n"
+                "  doctor                check the socket directory, kbusd, the policy and\n"
+                "                        systemd; say how to fix what is wrong\n"
+                "  -b, --bus N           bus number, /dev/kbusN, or socket path (default 0)\n"
+                "  -j, --json            print one JSON object instead of text\n"
+                "  -u, --uid USER        explain: a user name or uid (default: you)\n"
+                "  -g, --gid GROUP       explain: a group, repeatable (default: USER's)\n"
+                "  -p, --policy FILE     doctor: the policy file (default %s)\n"
+                "  -h, --help            show this help and exit\n"
+                "  -V, --version         show the version and exit\n"
+                "Exit status: 0 success, 1 failure (denied, no replier, a check failed), 2\n"
+                "usage error. KBUS_SOCKET_DIR overrides the socket directory. See kbus-ctl(1).\n",
+                KBUS_POLICY_DEFAULT);
 }
 
 static void ctl_parse(int argc, char **argv, CtlOptions *o)
@@ -92,6 +91,7 @@ static void ctl_parse(int argc, char **argv, CtlOptions *o)
                 { "json", no_argument, NULL, 'j' },
                 { "uid", required_argument, NULL, 'u' },
                 { "gid", required_argument, NULL, 'g' },
+                { "policy", required_argument, NULL, 'p' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { 0 },
@@ -99,13 +99,14 @@ static void ctl_parse(int argc, char **argv, CtlOptions *o)
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":b:ju:g:hV", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":b:ju:g:p:hV", opts, NULL)) != -1) {
                 switch (c) {
                 case 'b':
                         tool_option_bus(optarg, &o->bus);
                         break;
                 case 'j': o->json = true; break;
                 case 'u': o->uid = optarg; break;
+                case 'p': o->policy = optarg; break;
                 case 'g':
                         if (o->ngids == CTL_GROUPS_MAX)
                                 tool_usage_error("more than %d --gid options", CTL_GROUPS_MAX);
@@ -583,14 +584,40 @@ static int ctl_explain(const CtlOptions *o, kbus_ksock_t ks)
         return deny ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
 }
 
+static int ctl_version(const CtlOptions *o, kbus_ksock_t ks)
+{
+        char *version = NULL;
+        int r = kbus_query_version(ks, &version);
+
+        if (r < 0)
+                return ctl_fail(o, r);
+        if (o->json) {
+                printf("{\"kbusd\":");
+                fmt_json_string(stdout, version, strlen(version));
+                printf(",\"tools\":\"%s\"}\n", kbus_version());
+        } else {
+                printf("kbusd %s\n", version);
+        }
+        free(version);
+        return TOOL_EXIT_OK;
+}
+
+static int ctl_doctor_run(const CtlOptions *o, kbus_ksock_t ks)
+{
+        (void)ks;
+        return ctl_doctor(&o->bus, o->policy, o->json);
+}
+
 static const CtlCommand ctl_commands[] = {
-        { "bindings", 0, 0, NULL, ctl_bindings },
-        { "stats", 0, 0, NULL, ctl_stats },
-        { "replier", 1, 1, NULL, ctl_replier },
-        { "new-bus", 0, 0, NULL, ctl_new_bus },
-        { "max-message-size", 0, 1, ctl_max_message_size_check, ctl_max_message_size },
-        { "policy", 0, 0, NULL, ctl_policy },
-        { "explain", 1, 2, ctl_explain_check, ctl_explain },
+        { "bindings", 0, 0, NULL, ctl_bindings, false },
+        { "stats", 0, 0, NULL, ctl_stats, false },
+        { "replier", 1, 1, NULL, ctl_replier, false },
+        { "new-bus", 0, 0, NULL, ctl_new_bus, false },
+        { "max-message-size", 0, 1, ctl_max_message_size_check, ctl_max_message_size, false },
+        { "policy", 0, 0, NULL, ctl_policy, false },
+        { "explain", 1, 2, ctl_explain_check, ctl_explain, false },
+        { "version", 0, 0, NULL, ctl_version, false },
+        { "doctor", 0, 0, NULL, ctl_doctor_run, true },
 };
 
 static const CtlCommand *ctl_find(const CtlOptions *o)
@@ -618,6 +645,8 @@ int main(int argc, char **argv)
         tool_init("kbus-ctl");
         ctl_parse(argc, argv, &o);
         const CtlCommand *cmd = ctl_find(&o);
+        if (cmd->no_ksock)
+                return cmd->run(&o, -1);
         if (tool_open(&o.bus, O_RDONLY, 0, &ks) < 0)
                 return TOOL_EXIT_FAIL;
         int status = cmd->run(&o, ks);

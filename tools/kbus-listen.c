@@ -71,11 +71,10 @@ static void listen_usage(FILE *f)
                 "  -r, --replier        bind as replier and answer each request: with --reply\n"
                 "                       DATA, with the output of --exec CMD, or with no data\n"
                 "      --reply DATA     the reply's data (needs --replier)\n"
-                "  -e, --exec CMD       run '/bin/sh -c CMD' per request, the request's data on\n"
-                "                       its stdin, and reply with what it prints on stdout, even\n"
-                "                       if it fails (then exit status 1 at the end); it sees\n"
-                "                       KBUS_MSG_NAME, KBUS_MSG_ID and KBUS_MSG_FROM (needs\n"
-                "                       --replier)\n"
+                "  -e, --exec CMD       run '/bin/sh -c CMD' per request, its data on stdin,\n"
+                "                       and reply with what it prints, even if it fails (then\n"
+                "                       exit status 1 at the end); it sees KBUS_MSG_NAME,\n"
+                "                       KBUS_MSG_ID and KBUS_MSG_FROM (needs --replier)\n"
                 "  -c, --count N        stop after N messages\n"
                 "  -t, --timeout S      stop after S seconds (status 1 if --count N was given\n"
                 "                       and fewer than N messages came); connecting to kbusd\n"
@@ -85,9 +84,8 @@ static void listen_usage(FILE *f)
                 "  -h, --help           show this help and exit\n"
                 "  -V, --version        show the version and exit\n"
                 "\n"
-                "Exit status: 0 done (count reached, timeout, SIGINT/SIGTERM/SIGHUP), 1 failure,\n"
-                "2 usage error. KBUS_SOCKET_DIR overrides the socket directory. See\n"
-                "kbus-listen(1).\n");
+                "Exit status: 0 done (count, timeout, SIGINT/TERM/HUP), 1 failure, 2 usage\n"
+                "error. KBUS_SOCKET_DIR overrides the socket directory. See kbus-listen(1).\n");
 }
 
 static void listen_option(int c, ListenOptions *o)

@@ -76,9 +76,8 @@ static void send_usage(FILE *f)
                 "  -h, --help           show this help and exit\n"
                 "  -V, --version        show the version and exit\n"
                 "\n"
-                "Prints each message sent and each reply, one line each. Exit status: 0 sent\n"
-                "(and answered), 1 failed (error, status reply, timeout), 2 usage error.\n"
-                "KBUS_SOCKET_DIR overrides the socket directory. See kbus-send(1).\n");
+                "Prints each message and reply. Exit status: 0 sent (and answered), 1 failed,\n"
+                "2 usage error. KBUS_SOCKET_DIR overrides the socket directory. See kbus-send(1).\n");
 }
 
 static uint32_t send_number(const char *opt, const char *arg, uint32_t min)

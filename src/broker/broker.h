@@ -32,7 +32,6 @@ typedef struct BrokerConfig {
         unsigned limits_set[QUOTA_NKINDS]; /* bit 0 per uid, bit 1 total */
 } BrokerConfig;
 
-#define KBUS_POLICY_DEFAULT "/etc/kbus/policy.conf"
 
 typedef struct Broker {
         struct Core *core;     /* everything about buses, ksocks and messages */

@@ -18,6 +18,7 @@
 #include "broker.h"
 #include "listener.h"
 #include "log-stream.h"
+#include "policy-load.h"
 #include "service.h"
 #include "kbus/version.h"
 
@@ -26,20 +27,23 @@ static void main_usage(FILE *f)
         fprintf(f,
                 "Usage: kbusd [OPTION]...\n"
                 "Run the kbus message broker in the foreground.\n\n"
-                "  -d, --socket-dir DIR          put bus sockets in DIR (else $KBUS_SOCKET_DIR,\n"
-                "                                /run/kbus, $XDG_RUNTIME_DIR/kbus, /tmp/kbus-UID)\n"
-                "      --socket-mode MODE        octal mode of the bus sockets (default 0666)\n"
-                "      --socket-group GROUP      group of the bus sockets (a name or a number)\n"
-                "  -b, --buses N                 open buses 0..N-1 (default 1, at most %u)\n"
-                "  -s, --max-message-size BYTES  largest message per bus (default %u, %u..%u)\n"
-                "  -m, --max-messages N          default queue length of a ksock (default %u)\n"
-                "  -p, --policy FILE             who may do what (default %s, if it exists;\n"
-                "                                SIGHUP reloads it); see kbus-policy(5)\n"
-                "  -l, --limit NAME=VALUE        a quota, e.g. bindings-per-uid=1000 (repeatable;\n"
-                "                                overrides the policy file's limit lines)\n"
-                "  -v, --verbose                 log every bind, unbind, open and close\n"
-                "  -h, --help                    show this help\n"
-                "  -V, --version                 show the version\n",
+                "  -d, --socket-dir DIR        bus sockets go in DIR (else $KBUS_SOCKET_DIR,\n"
+                "                              /run/kbus, $XDG_RUNTIME_DIR/kbus, /tmp/kbus-UID)\n"
+                "      --socket-mode MODE      octal mode of the bus sockets (default 0666)\n"
+                "      --socket-group GROUP    group of the bus sockets (a name or number)\n"
+                "  -b, --buses N               open buses 0..N-1 (default 1, at most %u)\n"
+                "  -s, --max-message-size B    largest message per bus, in bytes\n"
+                "                              (default %u, %u..%u)\n"
+                "  -m, --max-messages N        default queue length of a ksock (default %u)\n"
+                "  -p, --policy FILE           who may do what (default %s,\n"
+                "                              if it exists; SIGHUP reloads it)\n"
+                "  -l, --limit NAME=VALUE      a quota, e.g. bindings-per-uid=1000\n"
+                "                              (repeatable; overrides the policy file's)\n"
+                "  -v, --verbose               log every bind, unbind, open and close\n"
+                "  -h, --help                  show this help\n"
+                "  -V, --version               show the version\n"
+                "\n"
+                "Check a machine with 'kbus-ctl doctor'. See kbusd(8) and kbus-policy(5).\n",
                 KBUS_BUSES_MAX, KBUS_MSG_SIZE_DEFAULT, KBUS_MSG_SIZE_MIN, KBUS_MSG_SIZE_ABS_MAX,
                 KBUS_QUEUE_LEN_DEFAULT, KBUS_POLICY_DEFAULT);
 }

@@ -10,6 +10,8 @@
 
 #include "../core/policy.h"
 
+#define KBUS_POLICY_DEFAULT "/etc/kbus/policy.conf"
+
 extern const PolicyNames policy_system_names;
 
 int policy_load(const char *path, uid_t admin_uid, Policy **ret, char *err, size_t errlen);

@@ -341,6 +341,18 @@ class TestCommandLine(ToolTestCase):
                 out = self.ok(name, opt)
                 self.assertTrue(out[0].startswith('Usage: %s ' % name), out[0])
 
+    def test_help_fits_one_screen(self):
+        """Every program's --help fits 80x24 and ends with the man page to read."""
+        runs = [(name, tool_argv(name, '--help')) for name in TOOLS + ('kbus-bench',)]
+        runs.append(('kbusd', [KBUSD, '--help']))
+        for name, argv in runs:
+            r = subprocess.run(argv, capture_output=True, timeout=WAIT)
+            lines = r.stdout.decode().splitlines()
+            self.assertEqual(r.returncode, 0, name)
+            self.assertLessEqual(len(lines), 24, name)
+            self.assertLessEqual(max(len(line) for line in lines), 80, name)
+            self.assertRegex(lines[-1], r'\b%s\([158]\)' % re.escape(name), name)
+
     @staticmethod
     def man_options(name):
         with open(os.path.join(MAN_DIR, name + '.1')) as f:
@@ -815,6 +827,13 @@ class TestCtl(KbusdTestCase):
             {'bus': 0, 'ksock': k, 'pid': p, 'uid': uid, 'replier': kind == 'R', 'name': n}
             for n, k, p, kind in rows]})
 
+    def test_version(self):
+        """kbusd's version, as kbusd reports it, is the tools' version."""
+        version = self.ok('kbus-ctl', '--version')[0].split()[1]
+        self.assertEqual(self.ok('kbus-ctl', 'version'), ['kbusd ' + version])
+        self.assertEqual(json.loads(self.ok('kbus-ctl', '--json', 'version')[0]),
+                         {'kbusd': version, 'tools': version})
+
     def test_bindings_empty(self):
         self.assertEqual(self.ok('kbus-ctl', 'bindings'), ['BUS  KSOCK  PID  UID  R/L  NAME'])
         self.assertEqual(self.ok('kbus-ctl', '--json', 'bindings'), ['{"bindings":[]}'])
@@ -900,6 +919,94 @@ class TestCtl(KbusdTestCase):
                                               "number from 100 to 16777216, not '%s'" % bad))
         self.assertEqual(self.stats()['max_message_size'], 1000)
         self.assertEqual(self.ok('kbus-ctl', 'max-message-size', '16777216'), ['16777216'])
+
+
+class TestDoctor(ToolTestCase):
+    """kbus-ctl doctor: each check's verdict, what it found and how to fix it."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix='kbus-doctor-')
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        os.environ['KBUS_SOCKET_DIR'] = self.dir
+
+    def doctor(self, *args, status):
+        """Run doctor as text and as JSON; return the JSON's checks by name."""
+        r = self.run_tool('kbus-ctl', *args, 'doctor')
+        self.assertEqual(r.returncode, status, r)
+        text = r.stdout.decode().splitlines()
+        r = self.run_tool('kbus-ctl', '--json', *args, 'doctor')
+        self.assertEqual(r.returncode, status, r)
+        j = json.loads(r.stdout)
+        self.assertEqual(j['ok'], status == 0)
+        checks = {c['check']: c for c in j['checks']}
+        self.assertEqual([c['check'] for c in j['checks']],
+                         ['socket-directory', 'bus-socket', 'kbusd', 'policy', 'systemd'])
+        for c in j['checks']:  # the text says the same, a line each (and one for a fix)
+            self.assertIn('%-4s  %-16s  %s' % (c['status'], c['check'], c['detail']), text)
+            self.assertEqual(c['fix'] is None, c['status'] == 'ok')
+            if c['fix']:
+                self.assertIn('%s  fix: %s' % (' ' * 22, c['fix']), text)
+        return checks, text
+
+    def test_no_kbusd(self):
+        checks, text = self.doctor(status=1)
+        self.assertEqual(checks['socket-directory']['status'], 'ok')
+        self.assertEqual(checks['socket-directory']['detail'],
+                         '%s (from $KBUS_SOCKET_DIR): a directory, owner uid %d, mode 0700'
+                         % (self.dir, os.getuid()))
+        start = "run 'kbusd --socket-dir %s' in a terminal" % self.dir
+        for name in ('bus-socket', 'kbusd'):
+            self.assertEqual((checks[name]['status'], checks[name]['fix']), ('fail', start))
+        self.assertEqual(text[-1], '2 problems, 0 warnings')
+
+    def test_all_well(self):
+        kbusd = Kbusd(buses=1)
+        self.addCleanup(kbusd.stop)
+        self.dir = os.environ['KBUS_SOCKET_DIR'] = kbusd.dir
+        checks, text = self.doctor(status=0)
+        version = self.ok('kbus-ctl', '--version')[0].split()[1]
+        self.assertRegex(checks['kbusd']['detail'],
+                         r'^kbusd %s answers on %s/kbus0 \(pid \d+, uid %d\); these tools are '
+                         r'%s$' % (re.escape(version), re.escape(self.dir), os.getuid(),
+                                   re.escape(version)))
+        self.assertEqual(checks['bus-socket']['status'], 'ok')
+        self.assertEqual(text[-1], 'all is well')
+
+    def test_unsafe_directory(self):
+        os.chmod(self.dir, 0o777)
+        checks, _ = self.doctor(status=1)
+        c = checks['socket-directory']
+        self.assertEqual(c['status'], 'fail')
+        self.assertIn('mode 0777', c['detail'])
+        self.assertIn('chmod go-w %s' % self.dir, c['fix'])
+
+    def test_missing_directory(self):
+        os.environ['KBUS_SOCKET_DIR'] = os.path.join(self.dir, 'none')
+        checks, _ = self.doctor(status=1)
+        self.assertEqual(checks['socket-directory']['status'], 'fail')
+        self.assertIn('No such file or directory', checks['socket-directory']['detail'])
+
+    def test_policy(self):
+        good = os.path.join(self.dir, 'good.conf')
+        with open(good, 'w') as f:
+            f.write('deny user:root send $.Secret.*\n')
+        bad = os.path.join(self.dir, 'bad.conf')
+        with open(bad, 'w') as f:
+            f.write('only user:no-such-user-here listen $.A.*\n')
+        os.chmod(good, 0o644)
+        os.chmod(bad, 0o644)
+        checks, _ = self.doctor('--policy', good, status=1)  # no kbusd: still fails
+        self.assertEqual((checks['policy']['status'], checks['policy']['detail']),
+                         ('ok', '%s: valid' % good))
+        checks, _ = self.doctor('--policy', bad, status=1)
+        self.assertEqual((checks['policy']['status'], checks['policy']['detail']),
+                         ('fail', "%s:1: no user named 'no-such-user-here'" % bad))
+        self.assertIn('kbus-policy(5)', checks['policy']['fix'])
+        os.chmod(good, 0o666)
+        checks, _ = self.doctor('--policy', good, status=1)
+        self.assertEqual(checks['policy']['detail'],
+                         '%s: group or others may write to it (chmod go-w)' % good)
 
 
 class TestPolicy(ToolTestCase):
