@@ -62,7 +62,7 @@ typedef struct Peer {
         bool blocked;        /* in a blocking ALL_OR_WAIT send */
         bool policy_touched; /* a policy change may have removed bindings behind its back */
         bool done_owed, done_request;
-        bool only_once;      /* it asked for one copy of each message (SPEC §10) */
+        bool only_once;      /* it asked for one copy of each message (semantics §10) */
         Pending pend[SCRIPT_PENDING_MAX];
         size_t npend;
         Recv *recv;
@@ -232,7 +232,7 @@ static void peer_remember(Script *s, Peer *pe, const WireMsg *m, uint32_t bindin
                 memcpy(r->name, m->name, m->name_len);
 }
 
-/* SPEC §7 and §8: copies before the sender hears; each ksock in serial order. */
+/* semantics §7 and §8: copies before the sender hears; each ksock in serial order. */
 static void check_msg_order(Script *s, WorldConn *wc, Peer *pe, const WireMsg *m)
 {
         static const char event[] = KBUS_MSG_NAME_REPLIER_BIND_EVENT;
@@ -469,7 +469,7 @@ static void check_answered(Script *s)
         }
 }
 
-/* SPEC §9: a request is answered once its replier has gone, if not before. */
+/* semantics §9: a request is answered once its replier has gone, if not before. */
 static void check_requests(Script *s)
 {
         for (unsigned b = 0; b < SCRIPT_BUSES && !s->failed; b++) {

@@ -20,10 +20,10 @@
  *  - every frame that must be answered gets exactly one answer, in order,
  *    and nothing is answered that was not asked;
  *  - each request gets at most one reply or status, and one exactly once
- *    the ksock that received it as replier has gone (SPEC §9);
+ *    the ksock that received it as replier has gone (semantics §9);
  *  - no recipient's copy of a message is written after its sender was
- *    told it was sent (SPEC §7), and each ksock sees messages in serial
- *    order (SPEC §8);
+ *    told it was sent (semantics §7), and each ksock sees messages in serial
+ *    order (semantics §8);
  *  - no queue holds more than its limit (live messages plus places
  *    reserved for replies), and kbusd's count of each queue is the
  *    client's;

@@ -6,7 +6,7 @@
  * event, as the shell does.  Each connection has a "wire": the bytes kbusd
  * wrote to it, which the test reads as the client would.  The order in
  * which the core asks for clients to be written is recorded, so tests can
- * check SPEC §7's "in every recipient's socket before the sender hears".
+ * check semantics §7's "in every recipient's socket before the sender hears".
  *
  * Used by the cmocka tests (core-test.h) and by the script runner of the
  * stateful fuzzer and the in-process random test (core-script.h); nothing

@@ -207,7 +207,7 @@ uint32_t kt_replier_of(kbus_ksock_t ks, const char *name)
  * @name: a name whose replier has closed
  *
  * Once a closed ksock's replier binding has gone, kbusd has finished with
- * its close (SPEC §1: it acts on it at once, statuses and events included).
+ * its close (semantics §1: it acts on it at once, statuses and events included).
  */
 void kt_wait_replier_gone(kbus_ksock_t ks, const char *name)
 {

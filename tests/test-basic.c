@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test-basic.c - the first things a KBUS user does, against a real kbusd:
- * open, bind, send, read, request and reply (SPEC §5-§7).
+ * open, bind, send, read, request and reply (semantics §5-§7).
  */
 #include <errno.h>
 #include <setjmp.h>

@@ -2,13 +2,13 @@
 /*
  * test-buses.c - buses and the kbusd process itself.
  *
- * Buses are goldfish bowls (SPEC §2): nothing sent on one reaches another,
+ * Buses are goldfish bowls (semantics §2): nothing sent on one reaches another,
  * and each numbers its own ksocks and serials.  A bus is named by number,
  * by "/dev/kbus<N>" or by socket path, and a client may ask for a new one.
- * kbusd's life (SPEC §16, §17): it replaces a stale socket left by a dead
+ * kbusd's life (semantics §16, §17): it replaces a stale socket left by a dead
  * kbusd, refuses to start over a live one, shuts down cleanly on SIGTERM and
  * SIGINT, and has a small, strict command line.  Where the socket directory
- * comes from (SPEC §2) is checked by running kbusd without --socket-dir.
+ * comes from (semantics §2) is checked by running kbusd without --socket-dir.
  *
  * Each test starts the kbusd(s) it needs; command-line tests run kbusd
  * directly and always give it a temporary socket directory, so that a kbusd
@@ -226,7 +226,7 @@ static void make_tmpdir(char *buf, size_t len)
         assert_non_null(mkdtemp(buf));
 }
 
-/* ---- buses (SPEC §2) ------------------------------------------------------- */
+/* ---- buses (semantics §2) ------------------------------------------------------- */
 
 static void test_three_buses_apart(void **state)
 {
@@ -382,7 +382,7 @@ static void test_new_bus(void **state)
         remove_sockdir(dir);
 }
 
-/* ---- kbusd's life (SPEC §16, §17) ------------------------------------------ */
+/* ---- kbusd's life (semantics §16, §17) ------------------------------------------ */
 
 static void test_stale_socket(void **state)
 {
@@ -466,7 +466,7 @@ static void test_sigint(void **state)
         assert_int_equal(kbus_ksock_close(a), 0);
 }
 
-/* ---- command line (SPEC §17) ----------------------------------------------- */
+/* ---- command line (semantics §17) ----------------------------------------------- */
 
 static void test_help_version(void **state)
 {

@@ -2,7 +2,7 @@
 /*
  * test-core-random.c - random scripts against kbusd's core in the test
  * process (core-script.h): the invariants of test-random.c ("a reply for
- * every request", SPEC §9) and the others core-script.h lists, checked
+ * every request", semantics §9) and the others core-script.h lists, checked
  * after every step of thousands of seeded scenarios.  The same seed gives
  * the same scenario on every machine, so a failure names the seed that
  * reproduces it: KBUS_CORE_SEED=<seed> runs that one alone.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-distrust.c - libkbus distrusts the server (SPEC §18; docs/protocol.md
+ * test-distrust.c - libkbus distrusts the server (semantics §18; docs/protocol.md
  * "What a client checks").
  *
  * Fake servers written here - a listening socket in a private mkdtemp()

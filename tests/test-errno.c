@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-errno.c - every row of SPEC §15, triggered through libkbus against a
+ * test-errno.c - every row of semantics §15, triggered through libkbus against a
  * real kbusd, with the exact negative errno asserted.
  *
  * Each test also checks what must NOT have happened when a call fails: that
- * nothing was delivered to anyone, whether an id was used (SPEC §7: only a
+ * nothing was delivered to anyone, whether an id was used (semantics §7: only a
  * request refused because the replier's queue is full uses one), and that
  * the ksock is still usable afterwards.  Tests share one kbusd but use their
  * own names and close every ksock they open, so they do not see each other's
  * messages.  A ksock whose close must be known to kbusd before the test goes
  * on is closed with close_synced(), which waits for the GoneAway status its
- * close makes (SPEC §9) instead of sleeping.  The ECONNRESET test starts a
+ * close makes (semantics §9) instead of sleeping.  The ECONNRESET test starts a
  * second, private kbusd and SIGKILLs it; the quota tests start one with low
  * limits.  EPERM and the quota errnos are tested as other users would meet
  * them in test-security.c and test-quotas.c.
@@ -58,7 +58,7 @@ static kbus_message_t *read_named(kbus_ksock_t ks, const char *name)
 /*
  * Closes @ks and returns once kbusd has acted on the close: @ks becomes a
  * replier, gets a request it never reads, and the close answers that with
- * $.KBUS.Replier.GoneAway (SPEC §9), which the watcher waits for.
+ * $.KBUS.Replier.GoneAway (semantics §9), which the watcher waits for.
  */
 static void close_synced(kbus_ksock_t ks)
 {
@@ -195,7 +195,7 @@ static void test_ebadf_read_only(void **state)
         kbus_ksock_t ro = kt_open(0, O_RDONLY), w = kt_open_rw();
         kbus_message_t *msg, *got;
 
-        /* a read-only ksock may bind and read (SPEC §5) */
+        /* a read-only ksock may bind and read (semantics §5) */
         assert_int_equal(kbus_ksock_bind(ro, "$.Errno.ReadOnly", 0), 0);
         assert_int_equal(kbus_msg_create(&msg, "$.Errno.ReadOnly", 16, "ro", 2, 0), 0);
         assert_int_equal(kbus_ksock_send_msg(ro, msg, NULL), -EBADF);
@@ -211,7 +211,7 @@ static void test_ebadf_read_only(void **state)
         assert_int_equal(got->id.serial_num, id.serial_num);
         assert_int_equal(got->from, kt_id(w));
         kbus_msg_delete(&got);
-        /* kbus_ksock_send on a read-only ksock is EBADF too: SPEC §5 "sending
+        /* kbus_ksock_send on a read-only ksock is EBADF too: semantics §5 "sending
          * on it fails with EBADF", and read-only is the first check (§7) */
         assert_int_equal(kbus_ksock_send(ro, NULL), -EBADF);
         KT_CLOSE(ro, w);
@@ -296,7 +296,7 @@ static void test_ebadmsg_names(void **state)
                                          -EBADMSG);
                 }
         }
-        /* a wildcard is fine in a binding, never in a sent name (SPEC §3) */
+        /* a wildcard is fine in a binding, never in a sent name (semantics §3) */
         assert_int_equal(kbus_ksock_bind(ks, "$.Errno.Wild.*", 1), 0);
         assert_int_equal(kbus_ksock_bind(ks, "$.Errno.Wild.%", 0), 0);
         assert_int_equal(kt_try_send(ks, "$.Errno.Wild.*", "x", 0, NULL), -EBADMSG);
@@ -339,7 +339,7 @@ static void test_ebusy_replier_full(void **state)
         assert_int_equal(kt_num_messages(r), 1);
         assert_int_equal(kt_num_messages(l), 1);
         assert_int_equal(kt_num_messages(q), 0);
-        /* but an id was used (SPEC §7): the next send skips one */
+        /* but an id was used (semantics §7): the next send skips one */
         kbus_msg_id_t next = kt_send(q, "$.Errno.Busy.Next", "", 0);
         assert_int_equal(next.serial_num, first.serial_num + 2);
 
@@ -471,7 +471,7 @@ static void test_einval(void **state)
         kbus_msg_id_t after = kt_send(ks, "$.Errno.Other", "", 0);
         assert_int_equal(after.serial_num, before.serial_num + 1);
 
-        /* unbind must match a binding exactly (SPEC §6) */
+        /* unbind must match a binding exactly (semantics §6) */
         assert_int_equal(kbus_ksock_unbind(ks, "$.Errno.Inval.Never", 0), -EINVAL);
         assert_int_equal(kbus_ksock_unbind(ks, "$.Errno.Inval.Never", 1), -EINVAL);
         assert_int_equal(kbus_ksock_bind(ks, "$.Errno.Inval.L", 0), 0);
@@ -653,7 +653,7 @@ static void test_enolck(void **state)
 
         kbus_msg_id_t id1, id2;
 
-        /* SPEC §7: room for every reply owed plus this one; with a queue of
+        /* semantics §7: room for every reply owed plus this one; with a queue of
          * 2 and nothing in it, two requests may be outstanding */
         kt_set_max(q, 2);
         assert_int_equal(kbus_ksock_bind(r, "$.Errno.Lock", 1), 0);

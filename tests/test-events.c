@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-events.c - replier bind events (SPEC §11), against a real kbusd.
+ * test-events.c - replier bind events (semantics §11), against a real kbusd.
  *
  * While at least one ksock has switched reporting on, every replier bind and
  * unbind (explicit, or implied by the replier's close) is announced as a
@@ -107,7 +107,7 @@ static void test_off_by_default(void **state)
         kbus_ksock_close(w);
 }
 
-/* The switch returns the state before; asking changes nothing (SPEC §5). */
+/* The switch returns the state before; asking changes nothing (semantics §5). */
 static void test_switch(void **state)
 {
         (void)state;
@@ -148,7 +148,7 @@ static void test_bind_unbind_close(void **state)
         }
         assert_int_equal(kbus_ksock_close(r), 0);
         for (int i = 0; i < 5; i++) {
-                /* SPEC says nothing of the order within one close. */
+                /* semantics §11 promises no order within one close. */
                 kbus_message_t *m = kt_wait_msg(w);
                 uint32_t b, who;
                 char *name;
@@ -461,7 +461,7 @@ static void test_state_per_ksock(void **state)
         assert_int_equal(kbus_ksock_bind(y, "$.Ev.YMark", 1), 0);
         take_event(w, 1, yid, "$.Ev.YMark");
         assert_int_equal(kbus_ksock_close(y), 0);
-        kt_wait_replier_gone(w, "$.Ev.YMark"); /* announced or not: SPEC leaves it open */
+        kt_wait_replier_gone(w, "$.Ev.YMark"); /* announced or not: semantics §11 leaves it open */
         kbus_message_t *m = NULL;
         assert_int_equal(kbus_ksock_read_next_msg(w, &m), 0);
         if (m)

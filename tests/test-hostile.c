@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test-hostile.c - clients that misbehave on the wire, against a real kbusd
- * (SPEC §16, docs/protocol.md "Errors in the stream").
+ * (semantics §16, docs/protocol.md "Errors in the stream").
  *
  * Raw Unix-socket clients write garbage, wrong handshakes, impossible frame
  * lengths, truncated and oversized frames, unknown frame types and
@@ -134,7 +134,7 @@ static void raw_expect_error(int fd, int32_t status, uint16_t about_type, uint16
 
 /*
  * kbusd must close the connection; before that it may send at most one
- * ERROR frame (a "clear error frame", SPEC §16) and nothing else.
+ * ERROR frame (a "clear error frame", semantics §16) and nothing else.
  */
 static void raw_expect_closed(int fd)
 {
@@ -242,7 +242,7 @@ static void assert_kbusd_alive(void)
         assert_int_equal(kill(kt_kbusd.pid, 0), 0);
 }
 
-/* SPEC §16: whatever the others did, a good client still gets service. */
+/* semantics §16: whatever the others did, a good client still gets service. */
 static void assert_service(void)
 {
         assert_kbusd_alive();
@@ -328,7 +328,7 @@ static int teardown(void **state)
                 harness_wait_exit(echo_pid, IO_TIMEOUT_MS);
         }
         ok = ok && status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        /* kbusd survived everything and shuts down cleanly (SPEC §16, §17) */
+        /* kbusd survived everything and shuts down cleanly (semantics §16, §17) */
         return kbusd_stop(&kt_kbusd) == 0 && ok ? 0 : -1;
 }
 
@@ -604,7 +604,7 @@ static void send_huge(int fd, const char *name, size_t size)
 }
 
 /*
- * SPEC §4/§16: too big is -EMSGSIZE and the connection stays usable; kbusd
+ * semantics §4/§16: too big is -EMSGSIZE and the connection stays usable; kbusd
  * skips the bytes rather than buffering them (protocol.md), so its peak
  * memory does not grow by anything like the 2 MiB and 40 MiB sent.  This
  * runs before the flood test, which legitimately raises the peak.
@@ -795,7 +795,7 @@ static int query_ksock(uint32_t id, KsockStats *ret, uint32_t *nksocks)
 }
 
 /*
- * SPEC §16: a client that stops reading fills its own queue and misses
+ * semantics §16: a client that stops reading fills its own queue and misses
  * messages; it never stalls the bus.  One stuck client has the default
  * queue (100), one a queue that takes everything, so kbusd has to hold
  * megabytes of output for a socket that never drains.
@@ -897,7 +897,7 @@ static void test_connection_churn(void **state)
         assert_only_echo_left();
         kt_raw_hello_body(hello, KT_MAGIC, 1, 0x3);
         for (int i = 0; i < 200; i++) {
-                if (i % 4 == 0) { /* libkbus: ids only ever grow (SPEC §5) */
+                if (i % 4 == 0) { /* libkbus: ids only ever grow (semantics §5) */
                         uint32_t id;
                         kbus_ksock_t ks = kt_open_rw();
                         assert_int_equal(kbus_ksock_id(ks, &id), 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-introspect.c - the introspection queries (SPEC §12), the old
+ * test-introspect.c - the introspection queries (semantics §12), the old
  * /proc/kbus/bindings and /proc/kbus/stats, against a real kbusd.
  *
  * The bindings query lists every binding of the asker's bus with the
@@ -9,7 +9,7 @@
  * and limit, reserved reply places, unreplied requests, held send, set-aside
  * unbind events, bindings and the sent/received/missed counters, and per
  * bus its totals; every number here is checked exactly after a sequence of
- * sends whose effect SPEC §7 fixes.  Links libkbus statically for
+ * sends whose effect semantics §7 fixes.  Links libkbus statically for
  * src/lib/query.h.  Every test has its own kbusd, so counts start at zero.
  */
 #include <errno.h>
@@ -526,7 +526,7 @@ static void test_watch_listeners(void **state)
         KT_CLOSE(w, a, elsewhere);
 }
 
-/* UNBIND flag 0x4: a listener's queued messages stay; without it they go (SPEC §6). */
+/* UNBIND flag 0x4: a listener's queued messages stay; without it they go (semantics §6). */
 static void test_unbind_keep_queued(void **state)
 {
         (void)state;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-kill.c - clients that die without saying goodbye (SPEC §1, §9, §16).
+ * test-kill.c - clients that die without saying goodbye (semantics §1, §9, §16).
  *
  * kbusd learns that a client is gone only from its socket closing, so a
  * SIGKILLed client must be settled exactly as a polite close would be:
@@ -10,7 +10,7 @@
  *   $.KBUS.Replier.Ignored, the one it answered gets only its reply; one
  *   answer per request, matched by in_reply_to.  The child reads through
  *   libkbus, whose read-ahead means kbusd must still tell "read" from
- *   "pushed but not read" (SPEC §9's last paragraph);
+ *   "pushed but not read" (semantics §9's last paragraph);
  * - a requester killed with requests outstanding: the replier's replies
  *   get EADDRNOTAVAIL and reach nobody;
  * - a raw connection killed in the middle of writing a frame: the partial

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test-name.c - unit tests for message name and binding syntax
- * (src/proto/name.c, SPEC §3).
+ * (src/proto/name.c, semantics §3).
  *
  * A name is "$." and one or more dot-separated words of ASCII letters,
  * digits, '_' and '-'; 3 to 1000 bytes.  Only a binding may end in ".*" or

@@ -10,8 +10,8 @@
  * the same ksock (kbus_ksock_last_msg_id()) has its answer, every message
  * posted before it has been delivered, and kbus_ksock_last_msg_id() gives
  * the id of the last one.  Posted messages must keep their order with
- * synchronous sends and get consecutive serials (SPEC §8); what post_msg
- * refuses it refuses as kbus_ksock_send() would (SPEC §7, §15); closing the
+ * synchronous sends and get consecutive serials (semantics §8); what post_msg
+ * refuses it refuses as kbus_ksock_send() would (semantics §7, §15); closing the
  * ksock still delivers what was posted.
  */
 #include <errno.h>
@@ -209,7 +209,7 @@ static void test_post_many(void **state)
  * A backlog several times the library's take log (1024 entries), drained
  * while nothing new is pushed to the reader: the library must wait for
  * kbusd to read the log (WAKE with SYNC) instead of losing takes, so the
- * queue length stays exact at every step (SPEC §5, docs/protocol.md).
+ * queue length stays exact at every step (semantics §5, docs/protocol.md).
  */
 static void test_drain_backlog_exact(void **state)
 {

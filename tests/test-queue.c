@@ -5,7 +5,7 @@
  * The queue holds one entry per message pushed to the client, LIVE until
  * the application takes it (FRAME_TAKE, or the take log in the shared page)
  * or an unbind removes it.  These tests check sequence numbering, the
- * live/live_bytes accounting that is the queue length of SPEC §5, that each
+ * live/live_bytes accounting that is the queue length of semantics §5, that each
  * message is taken at most once, that the take log is treated as untrusted
  * (an entry that names no LIVE message stops the scan until it is fixed),
  * that unbind removal touches only LIVE entries of that binding, and that

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-quotas.c - one uid cannot exhaust kbusd (SPEC §18): connections,
+ * test-quotas.c - one uid cannot exhaust kbusd (semantics §18): connections,
  * bindings, queued bytes, outstanding requests and partly received frames
  * are counted per uid and in total, against a real kbusd.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-random.c - "a reply for every request" (SPEC §9) under randomized
+ * test-random.c - "a reply for every request" (semantics §9) under randomized
  * churn of repliers, against a real kbusd.
  *
  * For each of a few fixed seeds, NREQUESTERS requester processes send
@@ -10,7 +10,7 @@
  * requests, and then goes away in a seeded manner: exit(), SIGKILL from the
  * parent while still serving, exit after taking requests and not answering
  * them, or unbind (then answer what it took) and exit.  When the parent sees
- * a slot's replier unbind (a `$.KBUS.ReplierBindEvent`, SPEC §11), it
+ * a slot's replier unbind (a `$.KBUS.ReplierBindEvent`, semantics §11), it
  * starts the next one.  When every requester has sent its share the parent
  * kills the repliers still alive and waits until kbusd has handled every
  * replier's close, then tells the requesters to check their books.
@@ -27,7 +27,7 @@
  * kbusd has processed a replier's close once the parent sees the unbind
  * event of a "life" binding (`$.Rand.Life.<n>`) that the replier holds for
  * its whole life: kbusd answers the closed ksock's requests before it drops
- * its bindings (SPEC §9, §11), so by then every status is queued.
+ * its bindings (semantics §9, §11), so by then every status is queued.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -160,7 +160,7 @@ static void replier_finish(kbus_ksock_t ks, const Plan *plan, const char *svc,
                            kbus_message_t **held, unsigned n)
 {
         if (plan->fate == FATE_UNBIND) {
-                /* SPEC §6: unread ones get Unbound; taken ones may still be answered */
+                /* semantics §6: unread ones get Unbound; taken ones may still be answered */
                 if (kbus_ksock_unbind(ks, svc, 1) != 0)
                         _exit(24);
                 for (unsigned i = 0; i < n; i++)
@@ -253,7 +253,7 @@ static Pending *requester_find(Requester *q, const kbus_msg_id_t *irt)
         return NULL;
 }
 
-/* A status must be exactly as SPEC §9 describes it. */
+/* A status must be exactly as semantics §9 describes it. */
 static bool requester_status_ok(Requester *q, const kbus_message_t *m, const Pending *p)
 {
         const char *name = kbus_msg_name_ptr(m);
@@ -531,7 +531,7 @@ static void run_event(Run *run, const kbus_message_t *m)
                                 r = &run->rep[i];
                 assert_non_null(r);
                 if (is_bind) {
-                        assert_false(r->svc_bound); /* one replier per name (SPEC §6) */
+                        assert_false(r->svc_bound); /* one replier per name (semantics §6) */
                         r->svc_bound = true;
                         run->slot_bound[slot]++;
                 } else {

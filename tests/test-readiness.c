@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test-readiness.c - a ksock's file descriptor as poll()/select() see it
- * (SPEC §14: kbus_ksock_t works with poll/select), kbus_wait_for_message(),
+ * (semantics §14: kbus_ksock_t works with poll/select), kbus_wait_for_message(),
  * and the queue as the application sees it while the library reads ahead
- * (SPEC §5 num_messages, SPEC §8 URGENT order), against a real kbusd.
+ * (semantics §5 num_messages, semantics §8 URGENT order), against a real kbusd.
  *
  * The library reads kbusd's pushed messages in bulk and keeps them until the
  * application takes them, so the socket can be empty while messages wait in
@@ -326,7 +326,7 @@ static void test_urgent_after_read_ahead(void **state)
         assert_int_equal(u1.serial_num, b.serial_num + 1);
         assert_int_equal(u2.serial_num, b.serial_num + 2);
         assert_int_equal(kt_num_messages(l), 3);
-        /* SPEC §8: urgent ones first, newest first */
+        /* semantics §8: urgent ones first, newest first */
         kt_expect(l, NULL, u2, KT_ANY, "U2", KT_ANY);
         kt_expect(l, NULL, u1, KT_ANY, "U1", KT_ANY);
         kt_expect(l, NULL, b, KT_ANY, "B", KT_ANY);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-reply.c - unit tests for reply slots (src/core/reply.c, SPEC §7, §9).
+ * test-reply.c - unit tests for reply slots (src/core/reply.c, semantics §7, §9).
  *
  * A ReplySlot records that a replier owes a requester a reply.  It is linked
  * into the requester's book (one reserved queue place each: `count`) and the

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-router.c - the delivery rules (SPEC §7-§11) with kbusd's core in the
+ * test-router.c - the delivery rules (semantics §7-§11) with kbusd's core in the
  * test process (core-test.h): recipients written before the sender is
- * answered, requests and replies, every status of SPEC §9 exactly once and
+ * answered, requests and replies, every status of semantics §9 exactly once and
  * in its reserved place, held ALL_OR_WAIT sends and the serial they take,
  * ALL_OR_FAIL, full listeners, only-once, and replier bind events set aside
  * and delivered in order, with UnbindEventsLost past the limit.
@@ -67,7 +67,7 @@ static void send_fails(TestConn *tc, const char *name, uint32_t flags, uint32_t 
         tc_expect_result(tc, err, 0, 0);
 }
 
-/* The next frame is a status of SPEC §9 answering [0:@irt], from @from. */
+/* The next frame is a status of semantics §9 answering [0:@irt], from @from. */
 static void expect_status(TestConn *tc, const char *name, uint32_t from, uint32_t irt)
 {
         WireMsg m = tc_expect_msg(tc, &f, name, from);
@@ -92,7 +92,7 @@ static WireMsg expect_msg(TestConn *tc, const char *name, uint32_t from, uint32_
         return m;
 }
 
-/* SPEC §7: when the sender is answered, the message is in every recipient's socket. */
+/* semantics §7: when the sender is answered, the message is in every recipient's socket. */
 static void test_recipients_written_first(void **state)
 {
         TestConn *l1, *s, *l2;
@@ -118,7 +118,7 @@ static void test_recipients_written_first(void **state)
         tc_expect_nothing(s);
 }
 
-/* SPEC §8: every recipient sees the serial order, whoever sent. */
+/* semantics §8: every recipient sees the serial order, whoever sent. */
 static void test_same_order(void **state)
 {
         TestConn *l1, *l2, *s1, *s2;
@@ -186,7 +186,7 @@ static void test_request_reply(void **state)
         tc_expect_nothing(l);
 }
 
-/* SPEC §9: Unbound, GoneAway and Ignored, each once, from the replier. */
+/* semantics §9: Unbound, GoneAway and Ignored, each once, from the replier. */
 static void test_replier_statuses(void **state)
 {
         TestConn *r, *s;
@@ -441,7 +441,7 @@ static void test_held_request_disappeared(void **state)
         tc_expect_nothing(s);
 }
 
-/* SPEC §10: one copy per message for a ksock that asks, the replier's copy first. */
+/* semantics §10: one copy per message for a ksock that asks, the replier's copy first. */
 static void test_only_once(void **state)
 {
         TestConn *a, *s;
@@ -493,7 +493,7 @@ static void expect_bind_event(TestConn *tc, bool is_bind, uint32_t binder, const
                 assert_int_equal(m.data[i], 0);
 }
 
-/* SPEC §11: binds refused while an event listener is full, unbinds set aside. */
+/* semantics §11: binds refused while an event listener is full, unbinds set aside. */
 static void test_bind_events(void **state)
 {
         TestConn *e, *r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-security.c - who may do what on a bus, against a real kbusd (SPEC
+ * test-security.c - who may do what on a bus, against a real kbusd (semantics
  * §18; docs/design.md "Security model"): the default policy, policy files
  * and their reload, the reserved $.KBUS space, bus-wide settings.
  *

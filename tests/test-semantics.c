@@ -2,12 +2,12 @@
 /*
  * test-semantics.c - who gets what, in which order, against a real kbusd.
  *
- * Covers names and wildcards as delivered (SPEC §3), bindings and the exact
- * unbind rule of KBUS issue 23 (SPEC §6), the delivery rules of a send
- * (SPEC §7: replier copy before listener copies, replies not echoed to the
+ * Covers names and wildcards as delivered (semantics §3), bindings and the exact
+ * unbind rule of KBUS issue 23 (semantics §6), the delivery rules of a send
+ * (semantics §7: replier copy before listener copies, replies not echoed to the
  * replier, ALL_OR_FAIL and ALL_OR_WAIT, reserved reply places), total order
- * and URGENT (SPEC §8), only-once (SPEC §10), the per-ksock controls of
- * SPEC §5 and what kbusd may and may not change in a message (SPEC §4).
+ * and URGENT (semantics §8), only-once (semantics §10), the per-ksock controls of
+ * semantics §5 and what kbusd may and may not change in a message (semantics §4).
  *
  * Every test gets its own kbusd, so serials and ksock ids are exact and no
  * binding of one test (a closed ksock's, say, which kbusd drops whenever it
@@ -33,7 +33,7 @@
 #define F_REQ KBUS_BIT_WANT_A_REPLY
 #define F_YOU KBUS_BIT_WANT_YOU_TO_REPLY
 
-/* ---- names, wildcards, bindings (SPEC §3, §6) ------------------------------ */
+/* ---- names, wildcards, bindings (semantics §3, §6) ------------------------------ */
 
 static void test_wildcards(void **state)
 {
@@ -78,7 +78,7 @@ static void test_all_gets_everything(void **state)
         assert_int_equal(got->in_reply_to.serial_num, rq.serial_num);
         kbus_msg_delete(&got);
 
-        /* SPEC §3: `$.*` gets all three, the request and reply as plain copies. */
+        /* semantics §3: `$.*` gets all three, the request and reply as plain copies. */
         assert_int_equal(kt_num_messages(all), 3);
         kt_expect(all, "$.Ev.News", a, KT_ANY, NULL, 0);
         kt_expect(all, "$.Ev.Ask", rq, KT_ANY, NULL, F_REQ);
@@ -102,7 +102,7 @@ static void test_bind_twice(void **state)
         assert_int_equal(kbus_ksock_bind(rx, "$.Twice.X", 0), 0);
         assert_int_equal(kbus_ksock_bind(rx, "$.Twice.X", 0), 0);
         kbus_msg_id_t id = kt_send(tx, "$.Twice.X", NULL, 0);
-        assert_int_equal(kt_num_messages(rx), 2); /* SPEC §6: one copy per binding */
+        assert_int_equal(kt_num_messages(rx), 2); /* semantics §6: one copy per binding */
         kt_expect(rx, "$.Twice.X", id, KT_ANY, NULL, 0);
         kt_expect(rx, "$.Twice.X", id, KT_ANY, NULL, 0);
         kt_expect_quiet(rx, 0);
@@ -121,7 +121,7 @@ static void test_replier_specificity(void **state)
                 id[i] = kt_id(rep[i]);
                 assert_int_equal(kbus_ksock_bind(rep[i], binds[i], 1), 0);
         }
-        /* SPEC §6: exact, then `%` at the deepest level, then `*`, walking up. */
+        /* semantics §6: exact, then `%` at the deepest level, then `*`, walking up. */
         assert_int_equal(kt_replier_of(q, "$.Fred.Jim"), id[0]);
         assert_int_equal(kt_replier_of(q, "$.Fred.Bob"), id[1]);
         assert_int_equal(kt_replier_of(q, "$.Fred.Bob.X"), id[2]);
@@ -208,7 +208,7 @@ static void test_unbind_identical(void **state)
         KT_CLOSE(tx, rx);
 }
 
-/* ---- requests and replies (SPEC §7) ---------------------------------------- */
+/* ---- requests and replies (semantics §7) ---------------------------------------- */
 
 static void test_replier_copy_first(void **state)
 {
@@ -295,7 +295,7 @@ static void test_announce_nowhere(void **state)
         kt_close(tx);
 }
 
-/* ---- order (SPEC §8) ------------------------------------------------------- */
+/* ---- order (semantics §8) ------------------------------------------------------- */
 
 #define ORDER_SENDS 50
 
@@ -392,7 +392,7 @@ static void test_urgent(void **state)
         m2 = kt_send(tx, "$.Urg.C", NULL, 0);
         assert_int_equal(kt_try_send(tx, "$.Urg.D", NULL, KBUS_BIT_URGENT, &u2), 0);
         assert_int_equal(kt_num_messages(rx), 4);
-        /* URGENT to the front, two of them newest first (SPEC §8). */
+        /* URGENT to the front, two of them newest first (semantics §8). */
         kt_expect(rx, "$.Urg.D", u2, KT_ANY, NULL, KBUS_BIT_URGENT);
         kt_expect(rx, "$.Urg.B", u1, KT_ANY, NULL, KBUS_BIT_URGENT);
         kt_expect(rx, "$.Urg.A", m1, KT_ANY, NULL, 0);
@@ -401,7 +401,7 @@ static void test_urgent(void **state)
         KT_CLOSE(tx, rx);
 }
 
-/* ---- only once (SPEC §10) --------------------------------------------------- */
+/* ---- only once (semantics §10) --------------------------------------------------- */
 
 static void test_only_once(void **state)
 {
@@ -443,7 +443,7 @@ static void test_only_once(void **state)
         KT_CLOSE(q, k, m);
 }
 
-/* ---- ALL_OR_FAIL, ALL_OR_WAIT (SPEC §7 step 4) ------------------------------ */
+/* ---- ALL_OR_FAIL, ALL_OR_WAIT (semantics §7 step 4) ------------------------------ */
 
 static void test_all_or_fail(void **state)
 {
@@ -604,7 +604,7 @@ static void test_flags_ignored_on_replies(void **state)
         KT_CLOSE(q, r, full);
 }
 
-/* ---- reserved reply places and queue controls (SPEC §5, §7) ----------------- */
+/* ---- reserved reply places and queue controls (semantics §5, §7) ----------------- */
 
 static void test_reply_reservation(void **state)
 {
@@ -830,7 +830,7 @@ static void test_verbose(void **state)
         KT_CLOSE(a, b);
 }
 
-/* ---- what kbusd changes in a message (SPEC §4) ------------------------------ */
+/* ---- what kbusd changes in a message (semantics §4) ------------------------------ */
 
 static void test_network_id_kept(void **state)
 {

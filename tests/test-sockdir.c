@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test-sockdir.c - kbusd's socket directory and bus sockets against local
- * attackers (SPEC §2, §17, §18; findings 3, 4, 5 and 8 of the security
+ * attackers (semantics §2, §17, §18; findings 3, 4, 5 and 8 of the security
  * issue).
  *
  * - Finding 4, directory takeover: kbusd refuses (exit 1, one line naming

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-status.c - "a reply for every request" (SPEC §9), against a real
+ * test-status.c - "a reply for every request" (semantics §9), against a real
  * kbusd.
  *
  * Every row of the §9 table is made to happen and the status checked field
@@ -11,7 +11,7 @@
  * EADDRNOTAVAIL and reach nobody; a request gets exactly one reply or
  * status, never two; stateful requests get statuses too; and a status goes
  * into the place the request reserved, even when the requester's queue is
- * otherwise full (SPEC §7).
+ * otherwise full (semantics §7).
  *
  * Each test gets its own kbusd, so no state leaks between them, and each
  * stop checks that kbusd shut down cleanly.  Nothing sleeps: sends and
@@ -66,7 +66,7 @@ static void check_status(const kbus_message_t *m, const char *name, kbus_msg_id_
         assert_int_equal(m->flags & (KBUS_BIT_WANT_A_REPLY | KBUS_BIT_WANT_YOU_TO_REPLY), 0);
         assert_int_equal(m->data_len, 0);
         assert_null(kbus_msg_data_ptr(m));
-        /* SPEC §8: queued like any message when made, so after the request. */
+        /* semantics §8: queued like any message when made, so after the request. */
         assert_int_equal(m->id.network_id, 0);
         assert_true(m->id.serial_num > req.serial_num);
 }
@@ -110,7 +110,7 @@ static void test_unbound(void **state)
         assert_int_equal(kbus_ksock_unbind(p, "$.St.Unbound", 1), 0);
         assert_int_equal(kbus_ksock_find_replier(q, "$.St.Unbound", &who), 0);
         assert_int_equal(who, 0);
-        /* The unread request left p's queue with the binding (SPEC §6). */
+        /* The unread request left p's queue with the binding (semantics §6). */
         assert_int_equal(kt_num_messages(p), 0);
         assert_int_equal(kt_num_unreplied(p), 1);
         assert_int_equal(kt_num_messages(q), 1);
@@ -197,7 +197,7 @@ static void test_ignored(void **state)
 
 /*
  * Makes @l (a listener of @name) full with one message, so that an
- * ALL_OR_WAIT send to @name is held (SPEC §7).
+ * ALL_OR_WAIT send to @name is held (semantics §7).
  */
 static kbus_ksock_t full_listener(const char *name)
 {
@@ -450,7 +450,7 @@ static void test_requester_closes_first(void **state)
         assert_int_equal(kt_num_messages(p), 1);
         r2 = take_request(p, id2);
         assert_int_equal(kt_try_reply(p, r2, "ans", 0, NULL), -EADDRNOTAVAIL);
-        /* SPEC §7: a failed send uses no id. */
+        /* semantics §7: a failed send uses no id. */
         assert_int_equal(kbus_ksock_last_msg_id(p, &last), 0);
         assert_int_equal(last.network_id, 0);
         assert_int_equal(last.serial_num, 0);
@@ -493,7 +493,7 @@ static void test_exactly_one(void **state)
         assert_int_equal(kt_try_reply(p, r[0], "ans", 0, NULL), 0);
         assert_int_equal(kt_try_reply(p, r[1], "ans", 0, NULL), 0);
         assert_int_equal(kt_try_reply(p, r[3], "ans", 0, NULL), 0);
-        /* A second reply to the same request is refused (SPEC §7). */
+        /* A second reply to the same request is refused (semantics §7). */
         assert_int_equal(kt_try_reply(p, r[0], "ans", 0, NULL), -ECONNREFUSED);
         assert_int_equal(kt_num_unreplied(p), 1);
         /* Unbinding after replying makes no status. */
@@ -603,7 +603,7 @@ static void test_reserved_place(void **state)
 }
 
 /*
- * The last free place of a queue can be reserved (SPEC §7: room for every
+ * The last free place of a queue can be reserved (semantics §7: room for every
  * reply owed plus this one; ENOLCK only when live + reserved + 1 > max),
  * and the status then arrives in it although the queue is full.
  */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * test-trie.c - unit tests for the binding trie (src/core/trie.c, SPEC §3, §6).
+ * test-trie.c - unit tests for the binding trie (src/core/trie.c, semantics §3, §6).
  *
  * Listener matching must visit each matching binding exactly once: exact
  * names, "*" (that level and every level below, never the prefix itself),
  * "%" (exactly one word), duplicates each visited.  Replier choice must
- * follow SPEC §6 (exact, then "%", then the deepest "*").  Nodes are pruned
+ * follow semantics §6 (exact, then "%", then the deepest "*").  Nodes are pruned
  * as soon as nothing is bound at or below them, and the child hash table
  * must stay correct through growth and backward-shift deletion, which the
  * large test checks after every batch of removals.  Clients are fake

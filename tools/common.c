@@ -2,7 +2,7 @@
 /*
  * common.c - the command line every kbus tool shares: its name, --version,
  * usage errors (exit status 2), numbers and durations, and the --bus
- * option with opening the ksock (SPEC §17).
+ * option with opening the ksock (semantics §17).
  *
  * A bus that nobody serves is reported with the socket path the tool looked
  * at, resolved as libkbus resolves it (sockdir.c, KBUS_SOCKET_DIR first),
@@ -301,7 +301,7 @@ int tool_timeout_ms(double seconds, bool given)
  * When nothing listens on the bus socket the error says that kbusd is not
  * running there, naming the socket path; when nothing answers in time, it
  * says that; an unsafe socket directory or a kbusd of another user is named
- * with what is wrong (SPEC §18).
+ * with what is wrong (semantics §18).
  *
  * Return: 0, or the negative errno of the open (already reported).
  */

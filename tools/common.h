@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * common.h - the command line every kbus tool shares: exit statuses, the
- * tool's name, usage errors, numbers, and the --bus option (SPEC §17).
+ * tool's name, usage errors, numbers, and the --bus option (semantics §17).
  */
 #ifndef KBUS_TOOLS_COMMON_H
 #define KBUS_TOOLS_COMMON_H

@@ -4,7 +4,7 @@
  *
  * Every error is one line on stderr, "<tool>: <context>: <WHAT>: <text>",
  * where WHAT is the errno's name (EADDRNOTAVAIL) or a status's name
- * ($.KBUS.Replier.GoneAway) and the text is its KBUS meaning (SPEC §15,
+ * ($.KBUS.Replier.GoneAway) and the text is its KBUS meaning (semantics §15,
  * §9) for what the tool was doing: EADDRNOTAVAIL means "no replier" to a
  * requester but "the requester has gone" to a replier.  Errnos without a
  * KBUS meaning for the operation get strerror()'s text.
@@ -75,7 +75,7 @@ static const ToolMeaning tool_meanings[] = {
         { EPROTO, OPS_KBUS, "kbusd sent something this tool does not understand" },
 };
 
-/* What each status means to the requester (SPEC §9). */
+/* What each status means to the requester (semantics §9). */
 static const struct {
         const char *name;
         const char *text;
@@ -90,7 +90,7 @@ static const struct {
 };
 
 /**
- * tool_errno_meaning() - what an errno means in KBUS terms (SPEC §15).
+ * tool_errno_meaning() - what an errno means in KBUS terms (semantics §15).
  * @err: a positive or negative errno
  * @op:  what the tool was doing
  *
@@ -107,7 +107,7 @@ const char *tool_errno_meaning(int err, ToolOp op)
 }
 
 /**
- * tool_status_meaning() - what a status means to the requester (SPEC §9).
+ * tool_status_meaning() - what a status means to the requester (semantics §9).
  * @name: the status's name, e.g. "$.KBUS.Replier.GoneAway"
  *
  * Return: a static string.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * errors.h - one-line errors that say what went wrong in KBUS terms
- * (SPEC §15 errnos, §9 statuses).
+ * (semantics §15 errnos, §9 statuses).
  */
 #ifndef KBUS_TOOLS_ERRORS_H
 #define KBUS_TOOLS_ERRORS_H

@@ -8,7 +8,7 @@
  *   [final_to=(N,L)] flags=FLAGS NAME DATA
  *
  * TIME is the local time HH:MM:SS.uuuuuu; KIND is announcement, request,
- * reply or status (SPEC §4); FLAGS is 0 or the set KBUS_BIT_* names without
+ * reply or status (semantics §4); FLAGS is 0 or the set KBUS_BIT_* names without
  * the prefix, joined by ',', with any other bits as one hex number; DATA is
  * "text" (with \\ \" \t \n \r escaped) when the data is text (UTF-8 without
  * other control characters), else hex:0a1b...
@@ -48,7 +48,7 @@ static const struct {
 #define FMT_NFLAGS (sizeof(fmt_flag_names) / sizeof(fmt_flag_names[0]))
 
 /**
- * fmt_is_status() - whether @msg is a status: a reply kbusd made (SPEC §4).
+ * fmt_is_status() - whether @msg is a status: a reply kbusd made (semantics §4).
  * @msg: the message
  *
  * Return: true or false.
@@ -63,7 +63,7 @@ bool fmt_is_status(const kbus_message_t *msg)
 }
 
 /**
- * fmt_kind() - the kind of @msg (SPEC §4).
+ * fmt_kind() - the kind of @msg (semantics §4).
  * @msg: the message
  *
  * Return: "status", "reply", "request" or "announcement".

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * kbus-ctl - look at and adjust a live bus (SPEC §12, §2, §4).
+ * kbus-ctl - look at and adjust a live bus (semantics §12, §2, §4).
  *
  * `bindings` and `stats` are the old /proc/kbus/bindings and
  * /proc/kbus/stats, as aligned tables or one JSON object; `replier NAME`,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * kbus-limpet - join a bus to another bus, on this host or another, through
- * a pair of Limpets (SPEC §13, docs/limpet.md, kbus-limpet(1)).
+ * a pair of Limpets (semantics §13, docs/limpet.md, kbus-limpet(1)).
  *
  * The command line is the original runlimpet's (words in any order:
  * <host>:<port> or <path>, -s/-c, -id, -k/-kbus, -m, -v, -t), with long

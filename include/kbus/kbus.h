@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * kbus.h - libkbus, the C client library of kbus (SPEC §14).
+ * kbus.h - libkbus, the C client library of kbus (semantics §14).
  *
  * The names and meanings are those of the original KBUS libkbus, so that a
  * KBUS program ports with a recompile.  A kbus_ksock_t is the file
@@ -10,7 +10,7 @@
  *
  * Every function returns >= 0 on success or a negative errno, and on failure
  * also sets errno to that errno (as the original did); the errnos and
- * their KBUS meanings are in SPEC §15 and listed per function below.  Any call
+ * their KBUS meanings are in semantics §15 and listed per function below.  Any call
  * that talks to kbusd may also return -ECONNRESET (kbusd went away), -EPROTO
  * (kbusd sent something no kbusd sends: a frame out of bounds, a message that
  * does not decode, an answer to nothing asked; the ksock is then unusable,
@@ -46,7 +46,7 @@ typedef struct kbus_msg_id {
         uint32_t serial_num;
 } kbus_msg_id_t;
 
-/* Used for orig_from and final_to, which Limpets maintain (SPEC §13). */
+/* Used for orig_from and final_to, which Limpets maintain (semantics §13). */
 typedef struct kbus_orig_from {
         uint32_t network_id;
         uint32_t local_id;
@@ -96,7 +96,7 @@ typedef struct kbus_entire_message {
 #define KBUS_ENTIRE_MSG_END_GUARD_INDEX(name_len, data_len)                                   \
         (KBUS_ENTIRE_MSG_DATA_INDEX(name_len) + ((data_len) + 3) / 4)
 
-/* The data of a $.KBUS.ReplierBindEvent message (SPEC §11). */
+/* The data of a $.KBUS.ReplierBindEvent message (semantics §11). */
 typedef struct kbus_replier_bind_event_data {
         uint32_t is_bind;
         uint32_t binder;
@@ -145,7 +145,7 @@ typedef struct kbus_replier_bind_event_data {
  *                 | O_NONBLOCK, which makes ALL_OR_WAIT sends return -EAGAIN
  *                 instead of waiting
  *
- * The socket directory is found as SPEC §2 says ($KBUS_SOCKET_DIR first).
+ * The socket directory is found as semantics §2 says ($KBUS_SOCKET_DIR first).
  * When it is a per-user fallback ($XDG_RUNTIME_DIR/kbus or /tmp/kbus-<uid>),
  * which anyone could have created first, it must be a directory (not a
  * symlink) owned by the caller's uid or root that neither group nor others
@@ -195,7 +195,7 @@ kbus_ksock_t kbus_ksock_open_timeout(const char *device_name, int flags, int tim
 
 /**
  * kbus_ksock_close() - close a ksock; its bindings go, and kbusd answers its
- * outstanding work as SPEC §9 says.
+ * outstanding work as semantics §9 says.
  * @ksock: the ksock
  *
  * kbusd acts when the connection ends, which is when the last copy of the
@@ -211,7 +211,7 @@ int kbus_ksock_close(kbus_ksock_t ksock);
 /**
  * kbus_ksock_bind() - listen to, or become the replier for, a name.
  * @ksock:      the ksock
- * @name:       a name or wildcard (SPEC §3), NUL-terminated
+ * @name:       a name or wildcard (semantics §3), NUL-terminated
  * @is_replier: non-zero to bind as replier
  *
  * Return: 0, or -EBADMSG (bad name, or replier for $.KBUS.ReplierBindEvent),
@@ -224,7 +224,7 @@ int kbus_ksock_bind(kbus_ksock_t ksock, const char *name, uint32_t is_replier);
 
 /**
  * kbus_ksock_unbind() - remove the most recent binding exactly matching
- * @name and @is_replier, and the messages queued because of it (SPEC §6).
+ * @name and @is_replier, and the messages queued because of it (semantics §6).
  * @ksock:      the ksock
  * @name:       as it was bound
  * @is_replier: as it was bound
@@ -250,7 +250,7 @@ int kbus_ksock_id(kbus_ksock_t ksock, uint32_t *ksock_id);
  *                  queue is empty
  *
  * A being-read message not yet read is thrown away.  URGENT messages come
- * out first, newest first (SPEC §8).  Never blocks.
+ * out first, newest first (semantics §8).  Never blocks.
  *
  * Return: 0, or -EBADF.
  */
@@ -317,7 +317,7 @@ int kbus_ksock_write_msg(kbus_ksock_t ksock, const kbus_message_t *msg);
 int kbus_ksock_write_data(kbus_ksock_t ksock, uint8_t *data, size_t data_len);
 
 /**
- * kbus_ksock_send() - send the written message (SPEC §7).
+ * kbus_ksock_send() - send the written message (semantics §7).
  * @ksock:  the ksock
  * @msg_id: the id kbusd gave it, or NULL
  *
@@ -403,7 +403,7 @@ int kbus_ksock_num_unreplied_to(kbus_ksock_t ksock, uint32_t *num_messages);
 
 /**
  * kbus_ksock_only_once() - receive one copy of a message however many
- * bindings match (SPEC §10).
+ * bindings match (semantics §10).
  * @ksock:   the ksock
  * @request: 1 on, 0 off, 0xFFFFFFFF ask
  *
@@ -413,7 +413,7 @@ int kbus_ksock_only_once(kbus_ksock_t ksock, uint32_t request);
 
 /**
  * kbus_ksock_report_replier_binds() - ask kbusd to announce replier binds and
- * unbinds on this bus as $.KBUS.ReplierBindEvent messages (SPEC §11).
+ * unbinds on this bus as $.KBUS.ReplierBindEvent messages (semantics §11).
  * @ksock:   the ksock
  * @request: 1 on, 0 off, 0xFFFFFFFF ask
  *

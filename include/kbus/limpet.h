@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * limpet.h - the Limpet API of libkbus (SPEC §13, docs/limpet.md).
+ * limpet.h - the Limpet API of libkbus (semantics §13, docs/limpet.md).
  *
  * A Limpet joins two buses: it sits on one bus as a ksock, and talks to
  * another Limpet, on the other bus, over a socket (the "link").  Messages

@@ -2,7 +2,7 @@
 """kbus: the KBUS message bus from Python, talking to kbusd over its socket.
 
 The public names are those of the original KBUS Python binding, so that its
-sessions run unchanged (SPEC §14)::
+sessions run unchanged (semantics §14)::
 
     >>> from kbus import Ksock, Message
     >>> with Ksock(0) as ksock:
@@ -10,7 +10,7 @@ sessions run unchanged (SPEC §14)::
     ...     ksock.send_msg(Message('$.Actor.Speak', 'Ahem'))
     ...     print(ksock.read_next_msg())
 
-Errors raise OSError with the errno of SPEC §15.  ``kbus.aio`` is the same
+Errors raise OSError with the errno of semantics §15.  ``kbus.aio`` is the same
 bus for asyncio programs.  Pure Python, standard library only.
 """
 

@@ -18,11 +18,11 @@ kbusd (bind, send, controls) are written at once and answered in order, so
 any number may be outstanding on one connection.  ``request()`` sends a
 request and waits for its reply; replies are matched by ``in_reply_to``,
 taken from the queue as they arrive, and never appear in ``async for``.  A
-status instead of a reply (SPEC §9: the replier went away, ...) raises a
+status instead of a reply (semantics §9: the replier went away, ...) raises a
 StatusError subclass such as ReplierGoneAway.
 
 A request abandoned by cancellation or a timeout leaves the connection
-usable: its reply, which kbusd always sends (SPEC §9), is taken and dropped
+usable: its reply, which kbusd always sends (semantics §9), is taken and dropped
 when it comes.  If kbusd goes away, every pending call raises
 ConnectionResetError (OSError ECONNRESET).  An ALL_OR_WAIT ``send()`` waits
 without blocking the loop until kbusd has delivered it; cancelling it
@@ -310,7 +310,7 @@ class AsyncKsock(protocol.ClientCore):
             send.reply.set_result(message)
 
     def _take(self, held: protocol.Held) -> None:
-        """Tell kbusd the application took @held (SPEC §9 "read")."""
+        """Tell kbusd the application took @held (semantics §9 "read")."""
         self._write(wire.take(held.seq))
 
     def _wake_receivers(self) -> None:
@@ -667,7 +667,7 @@ class AsyncKsock(protocol.ClientCore):
         """close(), then wait until kbusd has acted on it, as Ksock.close() does.
 
         When it returns, kbusd has dropped the bindings and answered what
-        this ksock owed (SPEC §9).  ``async with`` ends with this.
+        this ksock owed (semantics §9).  ``async with`` ends with this.
         """
         if not self._shut():
             return

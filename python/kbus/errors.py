@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Errors: OSError with the errno of SPEC §15, and what it means in KBUS terms.
+"""Errors: OSError with the errno of semantics §15, and what it means in KBUS terms.
 
 Every failure kbusd reports, or that this library finds first, raises
 ``OSError(errno, text)``.  The text starts with the system's own words for
@@ -14,7 +14,7 @@ ConnectionResetError, ...), so both ``except OSError`` with ``e.errno`` and
 the subclasses work.  ``e.strerror`` holds both parts, separated by ": ".
 
 Requests made with ``kbus.aio`` that kbusd answers with a status instead of
-a reply (SPEC §9) raise a StatusError subclass.
+a reply (semantics §9) raise a StatusError subclass.
 """
 
 import errno
@@ -116,7 +116,7 @@ def send_error(err: int, name: str = '', to: int = 0, is_request: bool = False,
 
 
 class StatusError(Exception):
-    """A request was answered by kbusd with a status instead of a reply (SPEC §9).
+    """A request was answered by kbusd with a status instead of a reply (semantics §9).
 
     ``status`` is the Status message; ``request_id`` the id of the request.
     """

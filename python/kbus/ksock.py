@@ -443,7 +443,7 @@ class Ksock(protocol.ClientCore):
         return _DeviceFile(self)
 
     def close(self) -> None:
-        """Close the ksock; kbusd drops its bindings and settles what it owed (SPEC §9).
+        """Close the ksock; kbusd drops its bindings and settles what it owed (semantics §9).
 
         As with the kernel module, when close() returns kbusd has done so: the
         library shuts its side of the socket and waits (at most CLOSE_WAIT
@@ -499,11 +499,11 @@ class Ksock(protocol.ClientCore):
     def unbind(self, name, replier=False, set_aside=False) -> None:
         """Remove the most recent binding that matches @name and @replier exactly.
 
-        The messages that binding queued are removed too (SPEC §6).  While
+        The messages that binding queued are removed too (semantics §6).  While
         replier bind events are on, unbinding a replier when a listener of
         the event has a full queue raises EAGAIN and keeps the binding, as
         with the kernel module; with @set_aside the unbind is made and its
-        event set aside until there is room (SPEC §11).
+        event set aside until there is room (semantics §11).
         """
         flags = wire.BIND_REPLIER if replier else 0
         if replier and not set_aside:
@@ -526,7 +526,7 @@ class Ksock(protocol.ClientCore):
         """Every binding on this ksock's bus, as BindingRecords (the old /proc/kbus/bindings).
 
         Each record is (bus, ksock_id, pid, uid, is_replier, name), in the
-        order kbusd keeps them.  Anyone may ask (SPEC §12).
+        order kbusd keeps them.  Anyone may ask (semantics §12).
         """
         return protocol.bindings_answer(self._request(wire.query(wire.QUERY_BINDINGS)))
 
@@ -728,7 +728,7 @@ class Ksock(protocol.ClientCore):
         answer = self._ctl(wire.CTL_LAST_SENT)
         return MessageId(answer.value0, answer.value1)
 
-    # ---- controls (SPEC §5) -------------------------------------------
+    # ---- controls (semantics §5) -------------------------------------------
 
     def max_messages(self) -> int:
         """The length limit of this ksock's queue."""
@@ -751,7 +751,7 @@ class Ksock(protocol.ClientCore):
         return self._ctl(wire.CTL_ONLY_ONCE, protocol.switch_arg(only_once, just_ask)).value0
 
     def report_replier_binds(self, report_events=True, just_ask=False) -> int:
-        """Ask for $.KBUS.ReplierBindEvent messages (SPEC §11); return this ksock's old state."""
+        """Ask for $.KBUS.ReplierBindEvent messages (semantics §11); return this ksock's old state."""
         arg = protocol.switch_arg(report_events, just_ask)
         return self._ctl(wire.CTL_REPORT_BINDS, arg).value0
 

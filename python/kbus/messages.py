@@ -130,7 +130,7 @@ class MessageId:
 
 @functools.total_ordering
 class OrigFrom:
-    """{network_id, local_id}: the type of orig_from and final_to (Limpets, SPEC §13)."""
+    """{network_id, local_id}: the type of orig_from and final_to (Limpets, semantics §13)."""
 
     __slots__ = ('network_id', 'local_id')
 
@@ -390,7 +390,7 @@ class Message:
 
     @property
     def flags(self) -> int:
-        """The flags (SPEC §4)."""
+        """The flags (semantics §4)."""
         return self._flags
 
     def extract(self) -> tuple:
@@ -676,7 +676,7 @@ def split_replier_bind_event_data(data) -> Tuple[int, int, str]:
     """Split the data of a ``$.KBUS.ReplierBindEvent``: (is_bind, binder, name).
 
     The data is u32 is_bind, u32 binder ksock id, u32 name length (host byte
-    order), then the name padded with NULs (SPEC §11).
+    order), then the name padded with NULs (semantics §11).
     """
     raw = bytes(data or b'')
     if len(raw) < _BIND_EVENT.size:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Message names and bindings (SPEC §3), checked as kbusd checks them.
+"""Message names and bindings (semantics §3), checked as kbusd checks them.
 
 A name is ``$.`` followed by one or more words separated by single dots; a
 word is one or more ASCII letters, digits, ``_`` or ``-``.  Names are
@@ -29,7 +29,7 @@ def name_bytes(name: Union[str, bytes]) -> bytes:
 
 
 def name_errno(name: Union[str, bytes], wildcard: bool) -> int:
-    """Return 0 if @name is valid, else the errno SPEC §15 gives it.
+    """Return 0 if @name is valid, else the errno semantics §15 gives it.
 
     @wildcard is true for bindings, false for the names of sent messages.
     The result is 0, errno.ENAMETOOLONG or errno.EBADMSG.

@@ -2,7 +2,7 @@
 """The client side of the kbus protocol, without I/O (shared by Ksock and kbus.aio).
 
 kbusd pushes every message queued for a ksock to its socket at once (a MSG
-frame).  The message stays in the ksock's queue (SPEC §5) until the
+frame).  The message stays in the ksock's queue (semantics §5) until the
 application *takes* it; this library then sends a TAKE frame naming the
 message's sequence number (the n-th MSG frame on a connection is number n).
 It does not ask for the shared page the C library uses.
@@ -10,8 +10,8 @@ It does not ask for the shared page the C library uses.
 What this module keeps:
 
 * the Inbox: pushed messages not yet taken, URGENT ones put in front of
-  every other one held (SPEC §8), minus those of a binding just unbound
-  (kbusd removed them from the queue: SPEC §6);
+  every other one held (semantics §8), minus those of a binding just unbound
+  (kbusd removed them from the queue: semantics §6);
 * the parsing of frames into calls of ``_on_msg``, ``_on_answer``,
   ``_on_done`` and ``_on_nop``, which the blocking and asyncio front ends
   implement.
@@ -20,7 +20,7 @@ Every request frame gets exactly one answer (RESULT or ERROR), in order,
 except TAKE, WAKE, POKE (answered by NOP) and posted SENDs; so a client that
 remembers what it asked, in order, knows what each answer belongs to.
 
-kbusd is not trusted blindly (SPEC §18): every WELCOME field is checked,
+kbusd is not trusted blindly (semantics §18): every WELCOME field is checked,
 frames are bounded by type before they are kept (wire.FrameReader), a MSG
 must carry a message kbusd could have delivered (it decodes, its name is
 valid, it fits the largest bus), statuses must be 0 or an errno.  Anything
@@ -57,7 +57,7 @@ class Inbox:
         return Held(self.received, binding_id, message, size)
 
     def add(self, held: Held) -> None:
-        """Keep @held until it is taken; URGENT ones go to the front (SPEC §8)."""
+        """Keep @held until it is taken; URGENT ones go to the front (semantics §8)."""
         if held.message.flags & Message.URGENT:
             self._held.appendleft(held)
         else:
@@ -153,7 +153,7 @@ def first_frame_welcome(ftype: int, body: bytes) -> wire.Welcome:
 
 
 def bindings_answer(answer: wire.Answer) -> list:
-    """The BindingRecords of a bindings query's answer, checked (SPEC §12, §18)."""
+    """The BindingRecords of a bindings query's answer, checked (semantics §12, §18)."""
     if answer.status < 0:
         raise errors.kbus_error(-answer.status)
     try:
@@ -179,7 +179,7 @@ def name_frame(ftype: int, name, wildcard: bool, flags: int = 0) -> bytes:
 
 
 def encode_for_send(message: Message) -> bytes:
-    """The SEND body for @message, after the checks kbusd would make (SPEC §7 step 1)."""
+    """The SEND body for @message, after the checks kbusd would make (semantics §7 step 1)."""
     if not isinstance(message, Message):
         raise TypeError('send a Message, not %s' % type(message).__name__)
     w = message._to_wire()

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Where bus sockets live (SPEC §2), resolved exactly as src/proto/sockdir.c does.
+"""Where bus sockets live (semantics §2), resolved exactly as src/proto/sockdir.c does.
 
 The socket directory is, in order: ``$KBUS_SOCKET_DIR`` (if set and not
 empty); ``/run/kbus`` when it exists as a directory, or does not exist and
@@ -12,7 +12,7 @@ user can create ``/tmp/kbus-<your uid>`` and run a kbusd in it), so before
 connecting there a client checks the directory (``check_dir``: a real
 directory, not a symlink, owned by you or root, that neither group nor
 others may write) and, once connected, the uid the server runs as
-(``check_peer``: root or you); either failing is OSError EPERM (SPEC §18).
+(``check_peer``: root or you); either failing is OSError EPERM (semantics §18).
 ``$KBUS_SOCKET_DIR`` and ``/run/kbus`` are not checked: the first is the
 user's own choice, the second a system directory.  The rules are those of
 src/proto/sockdir.c.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MPL-2.0
 """Connecting to a bus socket (shared by Ksock and kbus.aio).
 
-Opening a ksock is bounded in time, connect and handshake together (SPEC
+Opening a ksock is bounded in time, connect and handshake together (semantics
 §18: a silent server makes a call fail, never hang): the connect is
 non-blocking, and a listener whose backlog is full, which refuses with
 EAGAIN and offers nothing to wait on, is tried again at growing intervals

@@ -50,7 +50,7 @@ WAKE_SYNC = 0x1      # WAKE: read the take log now, and answer with a NOP
 MODE_READ = 0x1
 MODE_WRITE = 0x2
 
-# CTL operations (SPEC §5).
+# CTL operations (semantics §5).
 CTL_MAX_MESSAGES = 1
 CTL_NUM_MESSAGES = 2
 CTL_UNREPLIED_TO = 3
@@ -65,7 +65,7 @@ CTL_ASK = 0xFFFFFFFF
 QUERY_BINDINGS = 1
 QUERY_STATS = 2
 
-# Message sizes (SPEC §4): the encoded size is what the bus maximum limits.
+# Message sizes (semantics §4): the encoded size is what the bus maximum limits.
 MSG_SIZE_MIN = 100
 MSG_SIZE_ABS_MAX = 16 * 1024 * 1024
 
@@ -229,7 +229,7 @@ def decode_message(body: bytes) -> WireMessage:
 
 
 class BindingRecord(NamedTuple):
-    """One binding, as the bindings query reports it (SPEC §12)."""
+    """One binding, as the bindings query reports it (semantics §12)."""
     bus: int
     ksock_id: int
     pid: int

@@ -20,7 +20,7 @@ struct event;
 struct event_base;
 
 typedef struct BrokerConfig {
-        const char *socket_dir; /* NULL: resolve as SPEC §2 says */
+        const char *socket_dir; /* NULL: resolve as semantics §2 says */
         mode_t socket_mode;     /* of every bus socket kbusd creates */
         gid_t socket_gid;       /* their group, or (gid_t)-1 to leave it */
         unsigned buses;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * main.c - kbusd's command line (SPEC §17).
+ * main.c - kbusd's command line (semantics §17).
  *
  * Runs in the foreground.  Prints one line per bus socket on stdout once it
  * is listening (tests and scripts wait for these lines), and exits 0 after

@@ -2,7 +2,7 @@
 /*
  * bus.c - one bus: its clients, bindings, serial counter and pending work.
  *
- * Buses share nothing (SPEC §2): each has its own trie, ksock ids and
+ * Buses share nothing (semantics §2): each has its own trie, ksock ids and
  * serials.  Clients are owned by the bus list and freed by the core.
  */
 #include "bus.h"

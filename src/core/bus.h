@@ -21,7 +21,7 @@ typedef struct Target {
         uint32_t binding_id;
 } Target;
 
-/* An ALL_OR_WAIT send waiting for room (SPEC §7.4). */
+/* An ALL_OR_WAIT send waiting for room (semantics §7.4). */
 typedef struct HeldSend {
         Message *msg;
         struct Client *sender;
@@ -30,7 +30,7 @@ typedef struct HeldSend {
         TAILQ_ENTRY(HeldSend) link;
 } HeldSend;
 
-/* An unbind event that found a full queue (SPEC §11). */
+/* An unbind event that found a full queue (semantics §11). */
 typedef struct SetAside {
         struct Client *to;
         uint32_t binding_id;

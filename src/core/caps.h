@@ -10,11 +10,11 @@
 #define KBUS_BUSES_DEFAULT 1u
 #define KBUS_BUSES_MAX 256u
 
-#define KBUS_QUEUE_LEN_DEFAULT 100u        /* SPEC §5 */
+#define KBUS_QUEUE_LEN_DEFAULT 100u        /* semantics §5 */
 #define KBUS_QUEUE_LEN_MAX (1u << 20)      /* a larger request is clamped */
 #define KBUS_QUEUE_BYTES_MAX (64u << 20)   /* a queue holding this much is full */
 
-#define KBUS_SET_ASIDE_MAX 1000u           /* SPEC §11, per bus */
+#define KBUS_SET_ASIDE_MAX 1000u           /* semantics §11, per bus */
 
 #define KBUS_READ_CHUNK (64u * 1024u)      /* bytes read per wakeup */
 #define KBUS_FRAMES_PER_WAKEUP 1024u       /* then let other clients run */

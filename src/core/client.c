@@ -11,7 +11,7 @@
  * trusted (length below the header or above KBUS_FRAME_LEN_MAX, or anything
  * but HELLO first) closes the connection with a log line; a frame longer
  * than its type allows is skipped without buffering it and answered with an
- * error, so the connection stays usable (SPEC §4 EMSGSIZE, §16).
+ * error, so the connection stays usable (semantics §4 EMSGSIZE, §16).
  *
  * Output: answers and pushed messages are appended to c->out and written by
  * the shell when the core settles, one write per client per batch.  A
@@ -19,7 +19,7 @@
  * it drains, which bounds what a client that never reads can cost.
  *
  * Closing: client_close() settles everything the client was part of at
- * once (SPEC §9 statuses, §6 bindings, §11 events) and marks it closing;
+ * once (semantics §9 statuses, §6 bindings, §11 events) and marks it closing;
  * the memory is freed later by the core, outside any code that may still
  * hold a pointer to it.
  */
@@ -236,7 +236,7 @@ Client *client_free(Client *c)
         return NULL;
 }
 
-/* Everything the client had a part in, settled as SPEC §6, §9 and §11 say. */
+/* Everything the client had a part in, settled as semantics §6, §9 and §11 say. */
 static void client_teardown(Client *c)
 {
         Bus *bus = c->bus;

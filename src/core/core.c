@@ -12,7 +12,7 @@
  * once, the one whose request caused the work last of all, and a client
  * told that its held send completed after everyone else; so by the time a
  * sender learns its message went, the message is in every recipient's
- * socket (SPEC §7).  Clients that closed are freed there too, outside any
+ * socket (semantics §7).  Clients that closed are freed there too, outside any
  * code that may still hold a pointer to them.
  *
  * The few things that need the system go through CoreOps: opening a bus
@@ -207,7 +207,7 @@ void core_mark_dirty(Core *core, Client *c)
 /**
  * core_mark_late() - like core_mark_dirty(), but @c is written after every
  * other client: it is being told that a send of its completed, and the
- * message must reach its recipients' sockets first (SPEC §7).
+ * message must reach its recipients' sockets first (semantics §7).
  * @core: the core
  * @c:    the client
  */

@@ -6,7 +6,7 @@
  * once (the shell writes it when the core settles, once per batch)
  * and adds a LIVE queue entry.  The queue is full when its LIVE messages
  * plus the reply places reserved for the client's outstanding requests
- * reach its limit (SPEC §7), when it holds KBUS_QUEUE_BYTES_MAX bytes, or
+ * reach its limit (semantics §7), when it holds KBUS_QUEUE_BYTES_MAX bytes, or
  * when the bytes queued for its uid reach that uid's share or kbusd's total
  * (quota.c): queued bytes are charged to the uid that must read them.
  *

@@ -43,7 +43,7 @@ static inline bool inbox_looks_short(const Client *c, uint32_t places)
 
 /**
  * inbox_lacks_room() - whether @c's queue lacks @places places for what is
- * being sent (SPEC §7); a closing client lacks room.  A queue that looks
+ * being sent (semantics §7); a closing client lacks room.  A queue that looks
  * short is refreshed first: the takes its application logged are applied.
  * @c:      the client
  * @places: places needed (a copy, and a reply place it reserves itself)

@@ -3,7 +3,7 @@
  * log.c - kbusd's logging, as the core does it: one line per event, handed
  * to a sink the shell sets (stderr or the journal in kbusd, a buffer in the
  * in-process tests).  Debug lines are made only in verbose mode, which a
- * client can switch (the old kernel_module_verbose control, SPEC §5).
+ * client can switch (the old kernel_module_verbose control, semantics §5).
  */
 #include "log.h"
 

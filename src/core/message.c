@@ -4,7 +4,7 @@
  *
  * A Message holds the encoded bytes exactly as they will be written to each
  * recipient, plus the decoded fields.  kbusd changes only id, from, flags and
- * extra (SPEC §4), and does so once, before delivery, through the setters here,
+ * extra (semantics §4), and does so once, before delivery, through the setters here,
  * which keep bytes and fields in step.  Per-recipient differences (the
  * WANT_YOU_TO_REPLY bit, the binding) travel in the MSG frame's header and
  * prefix, so one Message serves every recipient.  Reference counted: a held
@@ -47,7 +47,7 @@ int message_new_decoded(const uint8_t *p, size_t len, Message **ret)
 }
 
 /**
- * message_new_synthetic() - a message kbusd makes (SPEC §4: SYNTHETIC set).
+ * message_new_synthetic() - a message kbusd makes (semantics §4: SYNTHETIC set).
  * @name:       its name
  * @to:         recipient ksock id, or 0
  * @from:       sender ksock id, or 0 for kbusd

@@ -125,7 +125,7 @@ static inline bool policy_has_prefix(const char *name, size_t len, const char *p
 }
 
 /*
- * Whether a name is a status's (SPEC §9), or a Limpet's status
+ * Whether a name is a status's (semantics §9), or a Limpet's status
  * ($.KBUS.RemoteError.<errno>): a reply with such a name may be sent by the
  * replier that owes it, which is how a Limpet relays a status from the far
  * bus.  Events ($.KBUS.ReplierBindEvent, $.KBUS.UnbindEventsLost) are not.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * query.c - the introspection queries behind `kbus-ctl bindings` and
- * `kbus-ctl stats` (SPEC §12; the old /proc/kbus/bindings and stats).
+ * `kbus-ctl stats` (semantics §12; the old /proc/kbus/bindings and stats).
  *
  * Answers are a RESULT whose payload is a list of fixed little-endian
  * records, laid out in docs/protocol.md.  A query sees its own bus only.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * query.h - the introspection queries (SPEC §12), the policy and the quotas.
+ * query.h - the introspection queries (semantics §12), the policy and the quotas.
  */
 #ifndef KBUS_CORE_QUERY_H
 #define KBUS_CORE_QUERY_H

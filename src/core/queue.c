@@ -4,12 +4,12 @@
  *
  * kbusd writes every message to the client's socket as soon as it is queued
  * (so the client can read ahead without a round trip), but a message stays
- * in the queue of SPEC §5 until the application takes it.  The client tells
+ * in the queue of semantics §5 until the application takes it.  The client tells
  * kbusd which ones it took, by sequence number, through the take log of its
  * shared page (see shm.h) or FRAME_TAKE.  So this queue does not hold
  * message bytes: it holds one small entry per pushed message, recording the
- * binding that queued it (for unbind removal, SPEC §6), the reply slot of a
- * request this client must answer (for GoneAway vs Ignored, SPEC §9), and
+ * binding that queued it (for unbind removal, semantics §6), the reply slot of a
+ * request this client must answer (for GoneAway vs Ignored, semantics §9), and
  * whether it is still LIVE.  `live` is the queue length.
  *
  * The take log is written by another process and is untrusted: an entry

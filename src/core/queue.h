@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * queue.h - one client's message queue, as kbusd sees it (SPEC §5, §7, §9).
+ * queue.h - one client's message queue, as kbusd sees it (semantics §5, §7, §9).
  */
 #ifndef KBUS_CORE_QUEUE_H
 #define KBUS_CORE_QUEUE_H
@@ -35,7 +35,7 @@ typedef struct MsgQueue {
         size_t cap;
         uint64_t first_seq;
         uint64_t next_seq;
-        uint32_t live;        /* the queue length of SPEC §5 */
+        uint32_t live;        /* the queue length of semantics §5 */
         uint64_t live_bytes;
         uint64_t log_seen;    /* take-log entries consumed */
 } MsgQueue;

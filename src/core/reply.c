@@ -8,7 +8,7 @@
  * by request id, to validate the reply).  The slot lives until exactly one
  * reply or status has been queued for the requester, or until both sides
  * are gone: a requester that leaves first only unlinks itself, so that the
- * replier's later reply can be told EADDRNOTAVAIL (SPEC §9).  Plain data
+ * replier's later reply can be told EADDRNOTAVAIL (semantics §9).  Plain data
  * structure: the caller decides what to send.
  */
 #include "reply.h"

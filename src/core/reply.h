@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * reply.h - outstanding requests: who owes whom a reply (SPEC §7, §9).
+ * reply.h - outstanding requests: who owes whom a reply (semantics §7, §9).
  */
 #ifndef KBUS_CORE_REPLY_H
 #define KBUS_CORE_REPLY_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * request.c - what each client request does (SPEC §5-§7, §10-§12).
+ * request.c - what each client request does (semantics §5-§7, §10-§12).
  *
  * One handler per frame type, each given a frame whose length is already
  * within bounds.  A handler validates the body and acts; it does not write
@@ -43,7 +43,7 @@ static void answer_value(Answer *a, int r)
         a->value0 = r < 0 ? 0 : (uint32_t)r;
 }
 
-/* SPEC §7 step 1: everything about the message itself. */
+/* semantics §7 step 1: everything about the message itself. */
 static int request_check_message(Client *c, const Message *m)
 {
         int r = name_errno(name_check(m->v.name, m->v.name_len, false, NULL));
@@ -230,7 +230,7 @@ static void request_unbound(QueueEntry *e, void *ctx)
                 router_status(c->bus, e->slot, KBUS_MSG_NAME_REPLIER_UNBOUND, c->id);
 }
 
-/* Removes @b and, unless @keep_queued, what it queued (SPEC §6); see below. */
+/* Removes @b and, unless @keep_queued, what it queued (semantics §6); see below. */
 static void request_drop_binding(Client *c, Binding *b, bool keep_queued)
 {
         Bus *bus = c->bus;
@@ -256,7 +256,7 @@ static void request_drop_binding(Client *c, Binding *b, bool keep_queued)
 
 /**
  * request_remove_binding() - remove one binding of @c and everything it
- * queued (SPEC §6); announce it if it was a replier binding (SPEC §11).
+ * queued (semantics §6); announce it if it was a replier binding (semantics §11).
  * @c: the client
  * @b: one of its bindings
  */
@@ -267,7 +267,7 @@ void request_remove_binding(Client *c, Binding *b)
 
 /**
  * request_recheck_bindings() - after the policy changed: remove each binding
- * of @c the policy no longer allows, as an unbind would (SPEC §6).
+ * of @c the policy no longer allows, as an unbind would (semantics §6).
  * @c: the client
  */
 void request_recheck_bindings(Client *c)
@@ -302,7 +302,7 @@ static void request_unbind(Client *c, const FrameHdr *h, const uint8_t *body, si
                 a->status = -EINVAL;
                 return;
         }
-        /* The kernel module refused such an unbind; a close still sets aside (SPEC §11). */
+        /* The kernel module refused such an unbind; a close still sets aside (semantics §11). */
         if (replier && (h->flags & FRAME_UNBIND_OR_FAIL)) {
                 r = router_event_deliverable(c->bus);
                 if (r < 0) {
@@ -332,7 +332,7 @@ static void request_replier(Client *c, const FrameHdr *h, const uint8_t *body, s
         a->value0 = b ? b->client->id : 0;
 }
 
-/* The on/off/ask switches of SPEC §5: the answer is the state before. */
+/* The on/off/ask switches of semantics §5: the answer is the state before. */
 static int request_switch(uint32_t arg, bool *state)
 {
         bool old = *state;
@@ -499,7 +499,7 @@ static void request_wake(Client *c, const FrameHdr *h, const uint8_t *body, size
         if (bus_waits_for_room(c->bus))
                 c->bus->recheck = true;
         /* With SYNC the library waits for the NOP before its next read: the
-         * unbind events set aside for want of room (SPEC §11) must be in the
+         * unbind events set aside for want of room (semantics §11) must be in the
          * queue by then, as the kernel module moved them in on NEXTMSG.  Held
          * sends are retried after this event, as their senders' wake-ups were. */
         if ((h->flags & FRAME_WAKE_SYNC) && (c->bus->nset_aside || c->bus->nlost))

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * router.c - who gets a message, and what a send returns (SPEC §7-§9).
+ * router.c - who gets a message, and what a send returns (semantics §7-§9).
  *
  * The only place delivery policy lives.  A send is checked in the order of
- * SPEC §7, then either delivered to every target at once, refused with
+ * semantics §7, then either delivered to every target at once, refused with
  * nothing delivered, or (ALL_OR_WAIT) held until every target has room.
  * Delivery happens inside this call, so when the sender is answered the
  * message is in every recipient's queue; writes to the sockets follow when
  * the core settles.  Messages get their serial when they are delivered,
- * which is why every recipient sees the serial order (SPEC §8): a held send
+ * which is why every recipient sees the serial order (semantics §8): a held send
  * takes its serial when it completes, not when it was first tried.
  *
- * Statuses (SPEC §9) are made here too: each answers one ReplySlot, goes
+ * Statuses (semantics §9) are made here too: each answers one ReplySlot, goes
  * only to the requester, into the place the slot reserved, and frees it.
  */
 #include "router.h"
@@ -67,7 +67,7 @@ static int router_collect(Bus *bus, const Message *m, Client *exclude)
 
 /*
  * The replier a request must reach: the one bound now, and the one its `to`
- * names for a stateful request (SPEC §7.2).  Return: 0, -EADDRNOTAVAIL (no
+ * names for a stateful request (semantics §7.2).  Return: 0, -EADDRNOTAVAIL (no
  * replier) or -EPIPE (not the one `to` names).
  */
 static int router_replier_for(Bus *bus, const Message *m, Binding **ret)
@@ -83,7 +83,7 @@ static int router_replier_for(Bus *bus, const Message *m, Binding **ret)
 }
 
 /*
- * Only once (SPEC §10): a client that asked gets one try per delivery, its
+ * Only once (semantics §10): a client that asked gets one try per delivery, its
  * first matching binding's, whether that copy is queued, set aside or
  * missed.  Returns true if @c has had its try at the delivery @stamp.
  */
@@ -97,7 +97,7 @@ static bool router_once_done(Client *c, uint64_t stamp)
         return false;
 }
 
-/* A message kbusd makes (SPEC §4: SYNTHETIC), with the next serial of the bus. */
+/* A message kbusd makes (semantics §4: SYNTHETIC), with the next serial of the bus. */
 static int router_new_synthetic(Bus *bus, const char *name, uint32_t to, uint32_t from,
                                 uint32_t irt_net, uint32_t irt_serial, const void *data,
                                 uint32_t len, Message **ret)
@@ -109,7 +109,7 @@ static int router_new_synthetic(Bus *bus, const char *name, uint32_t to, uint32_
         return r;
 }
 
-/* A status (SPEC §9) for @q's request [@irt_net:@irt_serial], into its reserved place. */
+/* A status (semantics §9) for @q's request [@irt_net:@irt_serial], into its reserved place. */
 static void router_push_status(Bus *bus, Client *q, const char *name, uint32_t from,
                                uint32_t irt_net, uint32_t irt_serial)
 {
@@ -309,7 +309,7 @@ static int router_send_reply(Bus *bus, Client *s, Message *m, Result *ret)
 }
 
 /**
- * router_send() - route a message a client sent (SPEC §7).
+ * router_send() - route a message a client sent (semantics §7).
  * @bus:  the bus
  * @s:    the sender
  * @m:    the message: well-formed, from and flags already set by the caller
@@ -350,7 +350,7 @@ int router_send(Bus *bus, Client *s, Message *m, bool wait, Result *ret)
         if (r < 0)
                 return r;
         if (r == ROUTE_REPLIER_FULL)
-                router_use_id(bus, s, m); /* SPEC §7: this one uses an id */
+                router_use_id(bus, s, m); /* semantics §7: this one uses an id */
         return -EBUSY;
 }
 
@@ -467,7 +467,7 @@ static bool router_retry_one(Bus *bus, HeldSend *h)
  * before the next one completes (core_settle() calls again while
  * bus->recheck is set).  Two that completed together could each be the
  * other's recipient, and then no order of writes would put every message
- * in its recipients' sockets before its sender hears (SPEC §7).
+ * in its recipients' sockets before its sender hears (semantics §7).
  */
 void router_retry_held(Bus *bus)
 {
@@ -482,7 +482,7 @@ void router_retry_held(Bus *bus)
         }
 }
 
-/* ---- Replier bind events (SPEC §11) ------------------------------------ */
+/* ---- Replier bind events (semantics §11) ------------------------------------ */
 
 static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uint32_t len,
                                  bool is_bind, Message **ret)
@@ -494,7 +494,7 @@ static int router_bind_event_new(Bus *bus, Client *binder, const char *name, uin
 
         if (!data)
                 return -ENOMEM;
-        memcpy(data, head, sizeof(head)); /* host order, as SPEC §11 says */
+        memcpy(data, head, sizeof(head)); /* host order, as semantics §11 says */
         memcpy(data + BIND_EVENT_FIXED_LEN, name, len);
         int r = router_new_synthetic(bus, KBUS_MSG_NAME_REPLIER_BIND_EVENT, 0, 0, 0, 0, data,
                                      size, ret);
@@ -585,7 +585,7 @@ static void router_set_aside(Bus *bus, Client *c, uint32_t binding_id, Message *
 
 /**
  * router_unbind_event() - announce a replier unbind; where a listener's
- * queue is full the event is set aside for it (SPEC §11).
+ * queue is full the event is set aside for it (semantics §11).
  * @bus:    the bus
  * @binder: the client unbinding (or closing)
  * @name:   the binding name

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * router.h - who gets a message, and what a send returns (SPEC §7-§9).
+ * router.h - who gets a message, and what a send returns (semantics §7-§9).
  */
 #ifndef KBUS_CORE_ROUTER_H
 #define KBUS_CORE_ROUTER_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * trie.c - the name bindings of one bus (SPEC §3, §6).
+ * trie.c - the name bindings of one bus (semantics §3, §6).
  *
  * One node per name prefix: the root is "$", its children are the first
  * words, and so on.  A binding hangs on the node of its name without the
@@ -290,7 +290,7 @@ void trie_remove(Trie *t, Binding *b)
 }
 
 /**
- * trie_find_replier() - the replier for a request named @name (SPEC §6): the
+ * trie_find_replier() - the replier for a request named @name (semantics §6): the
  * plain binding, else the percent binding of the parent, else the deepest
  * star binding on the way.
  * @t:    the trie

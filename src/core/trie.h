@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * trie.h - the name bindings of one bus (SPEC §3, §6).
+ * trie.h - the name bindings of one bus (semantics §3, §6).
  */
 #ifndef KBUS_CORE_TRIE_H
 #define KBUS_CORE_TRIE_H

@@ -6,14 +6,14 @@
  * module reads whatever has arrived, in large reads, and keeps the messages
  * in a ring until the application takes them.  Taking one appends its
  * sequence number to the take log in the page shared with kbusd (shm.h), so
- * kbusd always knows what the application has read (SPEC §9's GoneAway vs
+ * kbusd always knows what the application has read (semantics §9's GoneAway vs
  * Ignored, §5's queue length) without a syscall per message.
  *
  * Exactness: kbusd publishes in the shared page how many messages it has
  * queued for us and the newest URGENT one.  Before saying "no message", or
  * before handing out an older message while an URGENT one is on its way,
  * this module reads until it has caught up; so a message kbusd has queued
- * is never reported missing, and URGENT ones come first (SPEC §7, §8).
+ * is never reported missing, and URGENT ones come first (semantics §7, §8).
  *
  * Readiness: poll() on the ksock must say "readable" while messages wait
  * here.  When messages wait here but the socket is empty, the library sends
@@ -24,7 +24,7 @@
  * pushed messages that arrive meanwhile are kept.  While a write would
  * block, incoming data is read too, so neither side can stall the other.
  *
- * kbusd is distrusted as much as it distrusts us (SPEC §18): opening is
+ * kbusd is distrusted as much as it distrusts us (semantics §18): opening is
  * bounded in time and checks everything kbusd answers (handshake.c), and
  * each frame is bounded by its type before its bytes are kept.  The input buffer grows
  * with the bytes that have arrived, never with a length kbusd declares;
@@ -110,7 +110,7 @@ static Prefetched conn_pf_pop(Conn *c)
 
 /**
  * conn_drop_binding() - forget the pushed messages that one binding queued
- * (kbusd removed them from the queue when it was unbound, SPEC §6).
+ * (kbusd removed them from the queue when it was unbound, semantics §6).
  * @c:          the connection
  * @binding_id: the binding
  */
@@ -635,7 +635,7 @@ static int conn_log_room(Conn *c, uint64_t taken)
 }
 
 /**
- * conn_take() - tell kbusd the application has taken @p (SPEC §9 "read").
+ * conn_take() - tell kbusd the application has taken @p (semantics §9 "read").
  * @c: the connection
  * @p: the message conn_next() gave
  *
@@ -746,7 +746,7 @@ int conn_check_flags(int flags)
  * @flags:      as kbus_ksock_open() takes them
  * @timeout_ms: the bound on connecting and the handshake together (> 0)
  * @check_peer: refuse a server that runs as neither root nor our uid (the
- *              socket directory was a per-user fallback, SPEC §18)
+ *              socket directory was a per-user fallback, semantics §18)
  * @ret:        the connection
  *
  * Return: 0, or -EINVAL, -ENOENT (no kbusd there), -ETIMEDOUT (no connection

@@ -3,7 +3,7 @@
  * handshake.c - libkbus internals: opening a connection to kbusd, within a
  * deadline, trusting nothing it answers.
  *
- * Connecting and the handshake share one deadline (SPEC §18: a silent
+ * Connecting and the handshake share one deadline (semantics §18: a silent
  * server makes the open fail, never hang).  The socket is non-blocking
  * throughout: a Unix socket whose listener's backlog is full refuses with
  * EAGAIN and offers nothing to wait on, so the connect is tried again at
@@ -35,7 +35,7 @@
 
 #include "../proto/sockdir.h"
 
-/* kbusd serves at most 256 buses (SPEC §2). */
+/* kbusd serves at most 256 buses (semantics §2). */
 #define HANDSHAKE_BUS_MAX 255u
 /* While a full backlog refuses the connection, retry after 1, 2, 4 ... 50 ms. */
 #define HANDSHAKE_PAUSE_MAX_MS 50

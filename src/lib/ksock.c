@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * ksock.c - the libkbus ksock API (SPEC §5, §14).
+ * ksock.c - the libkbus ksock API (semantics §5, §14).
  *
  * Each call finds the ksock's connection in the table, checks what can be
  * checked here (so a bad argument costs no round trip), and otherwise asks
@@ -101,10 +101,10 @@ static int ksock_open_path(const char *path, int flags, int timeout_ms, bool che
 }
 
 /*
- * Bus @bus in the socket directory SPEC §2 picks.  A per-user fallback
+ * Bus @bus in the socket directory semantics §2 picks.  A per-user fallback
  * ($XDG_RUNTIME_DIR/kbus, /tmp/kbus-<uid>) could have been made by anyone
  * first, so it must be a real directory of ours (or root's) that nobody
- * else may write, and the server must run as root or as us (SPEC §18).
+ * else may write, and the server must run as root or as us (semantics §18).
  * $KBUS_SOCKET_DIR is the user's own choice and /run/kbus is the system's,
  * so neither is checked.
  */

@@ -397,7 +397,7 @@ KBUS_EXPORT int kbus_msg_sizeof(const kbus_message_t *msg)
  * @name:    a malloc()ed, NUL-terminated copy of the name; free() it
  *
  * The data is {u32 is_bind, u32 binder, u32 name_len, name, padding}, the
- * integers in host byte order (SPEC §11).  Nothing is stored on failure.
+ * integers in host byte order (semantics §11).  Nothing is stored on failure.
  *
  * Return: 0, or -EBADMSG (not a $.KBUS.ReplierBindEvent, or its data is too
  * short for what it says), -EINVAL (a NULL argument), -ENOMEM.

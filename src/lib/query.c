@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * query.c - libkbus internals: the introspection queries (SPEC §12).
+ * query.c - libkbus internals: the introspection queries (semantics §12).
  *
  * Sends QUERY and decodes the records of docs/protocol.md, checking every
  * length against what arrived: a short or inconsistent payload, a count of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * query.h - libkbus internals: the introspection queries (SPEC §12), for
+ * query.h - libkbus internals: the introspection queries (semantics §12), for
  * kbus-ctl and the tests.  Not part of the exported API.
  */
 #ifndef KBUS_LIB_QUERY_H

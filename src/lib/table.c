@@ -2,7 +2,7 @@
 /*
  * table.c - libkbus internals: which file descriptors are ksocks.
  *
- * A kbus_ksock_t is a plain file descriptor (SPEC §14), so the library's
+ * A kbus_ksock_t is a plain file descriptor (semantics §14), so the library's
  * state for each ksock lives here, in an array indexed by descriptor.  A
  * mutex guards the array: different threads may open, use and close
  * different ksocks at the same time.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * name.c - message name and binding syntax (SPEC §3).
+ * name.c - message name and binding syntax (semantics §3).
  *
  * A name is "$." followed by one or more words separated by single dots.  A
  * word is one or more of the ASCII letters, the digits, '_' and '-'.  Names
@@ -88,7 +88,7 @@ ok:
 }
 
 /**
- * name_errno() - the errno SPEC §15 gives a name_check() result.
+ * name_errno() - the errno semantics §15 gives a name_check() result.
  * @r: a name_check() return value
  *
  * Return: 0, -EBADMSG or -ENAMETOOLONG.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * name.h - message name and binding syntax (SPEC §3).
+ * name.h - message name and binding syntax (semantics §3).
  */
 #ifndef KBUS_PROTO_NAME_H
 #define KBUS_PROTO_NAME_H

@@ -3,7 +3,7 @@
  * shm.h - the page kbusd shares with one client: push counters and take log.
  *
  * kbusd pushes queued messages to the client's socket ahead of the
- * application's reads (SPEC §9's "read" is the application taking a message
+ * application's reads (semantics §9's "read" is the application taking a message
  * from the library).  So that kbusd knows exactly which messages were taken
  * (queue length, GoneAway vs Ignored, unbind removal) without a syscall per
  * message, the library appends the sequence number of each message it hands

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * sockdir.c - where bus sockets live (SPEC §2).
+ * sockdir.c - where bus sockets live (semantics §2).
  *
  * kbusd and every client must pick the same directory without talking to
  * each other, so both call sockdir_resolve().  The order is: an explicit

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * sockdir.h - where bus sockets live (SPEC §2).
+ * sockdir.h - where bus sockets live (semantics §2).
  */
 #ifndef KBUS_PROTO_SOCKDIR_H
 #define KBUS_PROTO_SOCKDIR_H

@@ -59,7 +59,7 @@ enum {
 #define HELLO_MODE_WRITE 0x2u
 #define HELLO_OPT_SHM 0x1u        /* client wants the shared take log */
 
-/* FRAME_CTL operations (SPEC §5). */
+/* FRAME_CTL operations (semantics §5). */
 enum {
         CTL_MAX_MESSAGES = 1, /* arg 0 asks; returns the value in force */
         CTL_NUM_MESSAGES = 2,
@@ -76,7 +76,7 @@ enum {
 };
 #define CTL_ASK 0xffffffffu
 
-/* FRAME_QUERY subjects (SPEC §12, and the policy and quotas of SPEC §18). */
+/* FRAME_QUERY subjects (semantics §12, and the policy and quotas of semantics §18). */
 enum {
         QUERY_BINDINGS = 1,
         QUERY_STATS = 2,
@@ -88,7 +88,7 @@ enum {
 #define QUERY_EXPLAIN_FIXED_LEN 20u /* what, action, uid, gid, ngroups */
 #define QUERY_EXPLAIN_GROUPS_MAX 1024u
 
-/* Message flags (SPEC §4). */
+/* Message flags (semantics §4). */
 #define KBUS_FLAG_WANT_A_REPLY 0x1u
 #define KBUS_FLAG_WANT_YOU_TO_REPLY 0x2u
 #define KBUS_FLAG_SYNTHETIC 0x4u
@@ -137,7 +137,7 @@ enum {
 #define DONE_LEN 12u           /* i32 status, u32 network id, u32 serial */
 #define ERROR_FIXED_LEN 8u     /* i32 errno, u16 about type, u16 about flags */
 
-/* Message size limits (SPEC §4): the bus maximum is settable within these. */
+/* Message size limits (semantics §4): the bus maximum is settable within these. */
 #define KBUS_MSG_SIZE_DEFAULT (64u * 1024u)
 #define KBUS_MSG_SIZE_MIN 100u
 #define KBUS_MSG_SIZE_ABS_MAX (16u * 1024u * 1024u)
@@ -145,7 +145,7 @@ enum {
 /* No frame is ever longer; a longer length field means the stream is garbage. */
 #define KBUS_FRAME_LEN_MAX (64u * 1024u * 1024u)
 
-/* Name limits (SPEC §3). */
+/* Name limits (semantics §3). */
 #define KBUS_NAME_LEN_MIN 3u
 #define KBUS_NAME_LEN_MAX 1000u
 

@@ -3,7 +3,7 @@
  * fuzz-codec.c - libFuzzer target for the frame codec (src/proto/codec.c).
  *
  * Every input is tried three ways, since kbusd and libkbus meet untrusted
- * bytes in each of them (STYLE §6, SPEC §16):
+ * bytes in each of them (STYLE §6, semantics §16):
  *
  *  - as a byte stream cut into frames the way client.c does it: header
  *    first, then the body the header claims, each body handed to the

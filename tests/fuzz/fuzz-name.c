@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * fuzz-name.c - libFuzzer target for name and binding syntax
- * (src/proto/name.c, SPEC §3).
+ * (src/proto/name.c, semantics §3).
  *
  * The input is the name's bytes (not NUL-terminated, so ASan sees any read
  * past its end).  name_check() is compared, for sent names and for
  * bindings, against a second implementation written here the obvious way
  * (split at dots, check each word), and the two must agree on the verdict
  * and on the wildcard kind.  name_errno() must map the verdict to the
- * errno of SPEC §15.  Any disagreement aborts.
+ * errno of semantics §15.  Any disagreement aborts.
  */
 #include <errno.h>
 #include <stdbool.h>

@@ -124,7 +124,7 @@ class Kbusd:
 
 
 def held_sends(ksock):
-    """How many ALL_OR_WAIT sends kbusd holds on @ksock's bus (the stats query, SPEC §12)."""
+    """How many ALL_OR_WAIT sends kbusd holds on @ksock's bus (the stats query, semantics §12)."""
     from kbus import wire
     answer = ksock._request(wire.query(wire.QUERY_STATS))
     return struct.unpack_from('<I', answer.payload, 20)[0]  # count, bus, ksocks, ..., held

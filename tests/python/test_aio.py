@@ -202,7 +202,7 @@ class RequestTest(AioTestCase):
             asker, replier = await self.connect(), await self.connect()
             await replier.bind('$.Echo', True)
             # each outstanding request reserves a place in the asker's queue, and waits
-            # in the replier's (SPEC §7): make room for all of them
+            # in the replier's (semantics §7): make room for all of them
             self.assertEqual(await asker.set_max_messages(200), 200)
             self.assertEqual(await replier.set_max_messages(200), 200)
             serving = asyncio.ensure_future(echo_replier(replier))

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""The Python binding distrusts the server (SPEC §18; docs/protocol.md "What a client checks").
+"""The Python binding distrusts the server (semantics §18; docs/protocol.md "What a client checks").
 
 Fake servers written here (a listening Unix socket in a private temporary
 directory, served by a thread) stay silent, never accept, answer the

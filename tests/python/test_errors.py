@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Every errno of SPEC §15 that Python can meet, with its KBUS meaning.
+"""Every errno of semantics §15 that Python can meet, with its KBUS meaning.
 
 EALREADY needs a send that is held while another is made, which only
 kbus.aio can do from one thread; it is tested in test_aio.py.

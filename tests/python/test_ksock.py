@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Every method of kbus.Ksock (SPEC §14) against a real kbusd."""
+"""Every method of kbus.Ksock (semantics §14) against a real kbusd."""
 
 import errno
 import os

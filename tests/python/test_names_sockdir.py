@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Name syntax (SPEC §3) and socket directory resolution (SPEC §2), no kbusd needed."""
+"""Name syntax (semantics §3) and socket directory resolution (semantics §2), no kbusd needed."""
 
 import errno
 import os

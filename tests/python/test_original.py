@@ -81,7 +81,7 @@ class UnbindRefusedTest(KbusdTestCase):
         self.assertRaisesErrno(errno.EAGAIN, binder.unbind, '$.Fred', True)
         self.assertEqual(binder.find_replier('$.Fred'), binder.ksock_id())  # kept
         self.assertEqual(listener.num_messages(), 1)
-        binder.unbind('$.Fred', True, set_aside=True)  # the SPEC way: made, event waits
+        binder.unbind('$.Fred', True, set_aside=True)  # semantics §11: made, event waits
         self.assertIsNone(binder.find_replier('$.Fred'))
         self.assertEqual(listener.num_messages(), 2)
         self.assertEqual(split_replier_bind_event_data(listener.read_next_msg().data)[0], 1)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MPL-2.0
-"""Every status of SPEC §9: a reply for every request, from Python.
+"""Every status of semantics §9: a reply for every request, from Python.
 
 The held (ALL_OR_WAIT) cases use kbus.aio for the requester, whose send
 waits for the held request without blocking the test.

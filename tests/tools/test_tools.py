@@ -1107,7 +1107,7 @@ class TestPolicy(ToolTestCase):
 
 
 
-# ---- servers not to be trusted (SPEC §18) ----------------------------------------
+# ---- servers not to be trusted (semantics §18) ----------------------------------------
 
 CLONE_NEWNS = 0x00020000
 MS_RDONLY = 0x1
