@@ -44,7 +44,8 @@ static const ToolMeaning tool_meanings[] = {
         { EAGAIN, OP(TOOL_OP_BIND),
           "replier bind events are on and a listener of them has a full queue" },
         { EBADMSG, OPS_SENDING | OP(TOOL_OP_CONTROL),
-          "not a valid message name (a message name has no wildcard)" },
+          "not a valid message name ('$.' and dot-separated words of letters, digits, '_' "
+          "and '-'; no wildcard)" },
         { EAGAIN, OPS_SENDING, "the ALL_OR_WAIT send is held until every queue has room" },
         { EADDRNOTAVAIL, OP(TOOL_OP_REQUEST), "no replier is bound to this name" },
         { EADDRNOTAVAIL, OP(TOOL_OP_REPLY), "the requester has gone away" },
