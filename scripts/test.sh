@@ -1,6 +1,7 @@
 #!/bin/sh
 # The test command: install what is missing, build, run every test.
-# Usage: scripts/test.sh                        normal build (./build), every test
+# Usage: scripts/test.sh                        normal build (./build), every test, and
+#                                               the packaging test (tests/packaging/run.sh)
 #        scripts/test.sh --sanitize --valgrind --clang
 #                                               also: an ASan+UBSan build (./build-san) running
 #                                               every test, the integration suite with kbusd
@@ -22,6 +23,8 @@ extra=""
 scripts/deps.sh valgrind systemd python3 man-db $extra
 scripts/build.sh build
 meson test -C build --print-errorlogs --num-processes 2
+echo "== the Debian packages: build, install, use, purge"
+tests/packaging/run.sh
 if [ $sanitize = yes ]; then
         echo "== ASan + UBSan build"
         scripts/build.sh build-san -Db_sanitize=address,undefined -Db_lundef=false
