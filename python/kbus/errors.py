@@ -69,7 +69,8 @@ def closed_error() -> OSError:
 def bind_error(err: int, name: str, replier: bool, unbind: bool = False) -> OSError:
     """The error for a failed bind or unbind of @name."""
     if err == errno.EADDRINUSE:
-        return kbus_error(err, 'another ksock is already the replier for %r' % name)
+        return kbus_error(err, 'a ksock (perhaps this one) is already the replier for %r'
+                          % name)
     if err == errno.EINVAL and unbind:
         return kbus_error(err, 'this ksock has no %s binding %r to unbind'
                           % ('replier' if replier else 'listener', name))

@@ -20,8 +20,9 @@ class ErrnoTest(KbusdTestCase):
         a.bind('$.Q', True)
         e = self.assertRaisesErrno(errno.EADDRINUSE, b.bind, '$.Q', True)
         self.assertIsInstance(e, OSError)
-        self.assertEqual(str(e), "[Errno 98] Address already in use: another ksock is already "
-                                 "the replier for '$.Q'")
+        self.assertEqual(str(e), "[Errno 98] Address already in use: a ksock (perhaps this "
+                                 "one) is already the replier for '$.Q'")
+        self.assertRaisesErrno(errno.EADDRINUSE, a.bind, '$.Q', True)  # twice: the same
         b.bind('$.Q')  # as a listener it is fine
 
     def test_eaddrnotavail_request_without_replier(self):
