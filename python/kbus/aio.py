@@ -24,7 +24,8 @@ StatusError subclass such as ReplierGoneAway.
 A request abandoned by cancellation or a timeout leaves the connection
 usable: its reply, which kbusd always sends (semantics §9), is taken and dropped
 when it comes.  If kbusd goes away, every pending call raises
-ConnectionResetError (OSError ECONNRESET).  An ALL_OR_WAIT ``send()`` waits
+ConnectionResetError (OSError ECONNRESET).  A connection made before
+fork() raises RuntimeError in the child on any use but close().  An ALL_OR_WAIT ``send()`` waits
 without blocking the loop until kbusd has delivered it; cancelling it
 discards the held message.
 """
@@ -34,6 +35,7 @@ import collections
 import errno
 import os
 import socket
+import weakref
 from typing import Optional
 
 from . import errors, protocol, sockdir, transport, wire
@@ -49,6 +51,19 @@ HANDSHAKE_WAIT = 30.0
 
 __all__ = ['connect', 'AsyncKsock', 'StatusError', 'ReplierUnbound', 'ReplierGoneAway',
            'ReplierIgnored', 'ReplierDisappeared', 'ErrorSending']
+
+
+# Every AsyncKsock, so that a child of fork() can mark them unusable without
+# a getpid() call on each send.
+_LIVE = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for ksock in list(_LIVE):
+        ksock._forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 async def connect(bus=0, mode='rw', timeout=None) -> 'AsyncKsock':
@@ -123,6 +138,8 @@ class AsyncKsock(protocol.ClientCore):
         self.name = name
         self._sock = sock
         self._owner_pid = os.getpid()
+        self._forked = False  # set in a child of fork() (_after_fork): unusable there
+        _LIVE.add(self)
         self._loop = loop
         self._closed = False
         self._out = bytearray()
@@ -248,7 +265,11 @@ class AsyncKsock(protocol.ClientCore):
         self._wake_receivers()
 
     def _check_usable(self) -> None:
-        """Raise if this ksock is closed or kbusd has gone."""
+        """Raise if this ksock is closed, kbusd has gone, or this is a forked child."""
+        if self._forked:
+            raise RuntimeError('this kbus.aio connection was made by process %d: a child '
+                               'made by fork() must connect its own (it may only close '
+                               'this one)' % self._owner_pid)
         if self._closed:
             raise errors.closed_error()
         if self._dead:
@@ -458,7 +479,7 @@ class AsyncKsock(protocol.ClientCore):
                       irt_serial: int = 0, to: int = 0) -> bytes:
         """The SEND of a message @name with @data and @flags (and, for a reply,
         @irt_net, @irt_serial and @to), checked as send() checks it."""
-        if self._closed or self._dead or not self._can_write:
+        if self._closed or self._dead or self._forked or not self._can_write:
             self._check_writable()
         padded = _POST_NAMES.get(name)
         if padded is None:
@@ -645,6 +666,10 @@ class AsyncKsock(protocol.ClientCore):
         if self._closed:
             return False
         self._closed = True
+        if self._forked:
+            # A child of fork() shares the parent's connection and its event
+            # loop's epoll set: write nothing, unwatch nothing, only let go.
+            return True
         if self._out and not self._dead:
             try:
                 self._sock.send(self._out)  # last TAKEs, if the socket takes them

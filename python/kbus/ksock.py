@@ -32,7 +32,16 @@ A socket directory that is a per-user fallback ($XDG_RUNTIME_DIR/kbus,
 kbusd's frames are checked as protocol.py says; one that is not what kbusd
 sends makes every later call raise OSError EPROTO.
 
-A ksock must not be used by two threads at once.
+Threads: a ksock belongs to one thread at a time.  Each thread may have its
+own ksocks and use them concurrently with the others'.  A call on a ksock
+that another thread is inside (a wait_for_msg(), say) raises RuntimeError
+at once rather than mix the two threads' frames on one connection; share a
+ksock between threads only behind a lock of your own.
+
+Fork: a child may close the ksocks it inherited, or just exit: that closes
+its copy of the socket and leaves the parent's ksock working (the child
+does not shut the connection down).  It must not otherwise use them: the
+connection and its queue are the parent's.
 """
 
 import errno
@@ -40,7 +49,9 @@ import fcntl
 import os
 import select
 import struct
+import functools
 import termios
+import threading
 import time
 from typing import Optional
 
@@ -150,6 +161,8 @@ class Ksock(protocol.ClientCore):
         self._send_pending = False
         self._being_read = None
         self._readiness = None  # read-only: what fileno() gives (see there)
+        self._entry = threading.Lock()  # held by the thread inside a call (_one_thread)
+        self._thread = None
         self._page = None  # the shared take-log page (shm.py), if kbusd gave one
         self._page_fd = None
         self._page_size = 0
@@ -777,6 +790,35 @@ class Ksock(protocol.ClientCore):
         if size != 1:  # 1 asks the absolute maximum
             self._max_msg_size = value
         return value
+
+
+def _one_thread(method):
+    """Let one thread at a time into @method of a Ksock (see the module's "Threads")."""
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        me = threading.get_ident()
+        if self._thread == me:  # a call from inside another call of the same thread
+            return method(self, *args, **kwargs)
+        if not self._entry.acquire(blocking=False):
+            raise RuntimeError('kbus.Ksock %s is in use by another thread: a ksock belongs '
+                               'to one thread at a time (open one per thread, or share it '
+                               'behind a lock of your own)' % self.name)
+        self._thread = me
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._thread = None
+            self._entry.release()
+    return guarded
+
+
+for _name in ('close', 'bind', 'unbind', 'find_replier', 'bindings', 'next_msg', 'len_left',
+              'read_msg', 'read_data', 'read_next_msg', 'wait_for_msg', '__next__',
+              'write_msg', 'write_data', 'send', 'send_msg', 'discard', 'last_msg_id',
+              'max_messages', 'set_max_messages', 'num_messages', 'num_unreplied_to',
+              'want_messages_once', 'report_replier_binds', 'kernel_module_verbose',
+              'new_device', 'max_message_size', 'set_max_message_size'):
+    setattr(Ksock, _name, _one_thread(getattr(Ksock, _name)))
 
 
 def read_bindings(names=None, buses=None) -> list:
