@@ -115,15 +115,19 @@ static void doc_socket_dir(Doctor *d)
                 doc_fix_start(d, c); /* kbusd makes it */
                 return;
         }
+        /* As libkbus judges it: nobody but its owner may change it, and a per-user
+         * fallback must be root's or ours (/run/kbus may be kbusd's DynamicUser's). */
+        bool fallback = d->source == SOCKDIR_XDG || d->source == SOCKDIR_TMP;
         bool safe = S_ISDIR(st.st_mode) && !(st.st_mode & (S_IWGRP | S_IWOTH)) &&
-                    (st.st_uid == 0 || st.st_uid == getuid());
+                    (!fallback || st.st_uid == 0 || st.st_uid == getuid());
         c = doc_add(d, "socket-directory", safe ? DOC_OK : DOC_FAIL,
                     "%s (%s): %s, owner uid %u, mode %04o", d->dir, doc_source_text(d->source),
                     S_ISDIR(st.st_mode) ? "a directory" : "NOT a directory",
                     (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
         if (!safe)
-                doc_fix(c, "it must be a directory of root's or yours that group and others "
-                           "cannot write: chmod go-w %s, or remove it and restart kbusd", d->dir);
+                doc_fix(c, "it must be a directory that group and others cannot write%s: "
+                           "chmod go-w %s, or remove it and restart kbusd",
+                        fallback ? ", of root's or yours" : "", d->dir);
 }
 
 /* The bus socket: a socket we may connect to. */

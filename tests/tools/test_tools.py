@@ -981,6 +981,16 @@ class TestDoctor(ToolTestCase):
         self.assertIn('mode 0777', c['detail'])
         self.assertIn('chmod go-w %s' % self.dir, c['fix'])
 
+    def test_directory_of_another_user(self):
+        """Only a per-user fallback must be root's or yours: $KBUS_SOCKET_DIR (or
+        /run/kbus, kbusd's DynamicUser's under systemd) may be anyone's that is safe."""
+        if os.getuid() != 0:
+            self.skipTest('needs root to give the directory away')
+        os.chown(self.dir, 65534, 65534)
+        checks, _ = self.doctor(status=1)  # no kbusd: the directory itself is fine
+        self.assertEqual(checks['socket-directory']['status'], 'ok')
+        self.assertIn('owner uid 65534, mode 0700', checks['socket-directory']['detail'])
+
     def test_missing_directory(self):
         os.environ['KBUS_SOCKET_DIR'] = os.path.join(self.dir, 'none')
         checks, _ = self.doctor(status=1)
