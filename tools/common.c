@@ -214,13 +214,19 @@ static void tool_hint_no_kbusd(const ToolBus *bus)
                                 "terminal\n", tool_name(), dir);
 }
 
-/*
- * Connects a probe socket to @path, once and without waiting, for the uid
- * of the server (SO_PEERCRED) that libkbus refused.
+/**
+ * tool_peer_cred() - connect a probe socket to @path, once and without
+ * waiting, for the pid and uid of the server listening there (SO_PEERCRED):
+ * who libkbus refused, or what `kbus-ctl doctor` reports.
+ * @path: a bus socket
+ * @ret:  the server's credentials
+ *
+ * Return: 0, or a negative errno (nothing listens, ...).
  */
-static int tool_peer_uid(const char *path, uid_t *ret)
+int tool_peer_cred(const char *path, struct ucred *ret)
 {
         struct sockaddr_un a;
+        socklen_t len = sizeof(*ret);
         int r = sockdir_sockaddr(path, &a);
 
         if (r < 0)
@@ -228,11 +234,10 @@ static int tool_peer_uid(const char *path, uid_t *ret)
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
-        if (r == 0) {
-                r = sockdir_check_peer(fd, getuid(), ret);
-                r = r == -EPERM ? 0 : r;
-        }
+        r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+                            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ret, &len) < 0
+                    ? -errno
+                    : 0;
         close(fd);
         return r;
 }
@@ -248,7 +253,7 @@ static void tool_explain_eperm(const ToolBus *bus, const char *label)
         SockdirSource source;
         const char *why = "it failed a check";
         int dirfd;
-        uid_t peer;
+        struct ucred peer;
 
         if (!bus->path && sockdir_resolve_source(NULL, dir, sizeof(dir), &source) == 0 &&
             (source == SOCKDIR_XDG || source == SOCKDIR_TMP)) {
@@ -263,9 +268,9 @@ static void tool_explain_eperm(const ToolBus *bus, const char *label)
                 if (r == 0)
                         close(dirfd);
                 tool_bus_path(bus, path, sizeof(path));
-                if (tool_peer_uid(path, &peer) == 0 && peer != 0 && peer != getuid()) {
+                if (tool_peer_cred(path, &peer) == 0 && peer.uid != 0 && peer.uid != getuid()) {
                         tool_fail(label, "EPERM", "kbusd at %s runs as uid %u, not root or you",
-                                  path, (unsigned)peer);
+                                  path, (unsigned)peer.uid);
                         return;
                 }
         }

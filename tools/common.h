@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "kbus/kbus.h"
 
@@ -36,6 +37,7 @@ int tool_parse_bus(const char *arg, ToolBus *ret);
 void tool_bus_label(const ToolBus *bus, char *out, size_t outlen);
 int tool_timeout_ms(double seconds, bool given);
 int tool_open(const ToolBus *bus, int flags, int timeout_ms, kbus_ksock_t *ret);
+int tool_peer_cred(const char *path, struct ucred *ret);
 
 int tool_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int tool_parse_seconds(const char *s, double *ret);

@@ -152,26 +152,6 @@ static void doc_bus_socket(Doctor *d)
                            "--socket-group decide who may");
 }
 
-/* Connects once to the bus socket for the server's pid and uid (SO_PEERCRED). */
-static int doc_peer(const char *path, struct ucred *ret)
-{
-        struct sockaddr_un a;
-        socklen_t len = sizeof(*ret);
-        int r = sockdir_sockaddr(path, &a);
-
-        if (r < 0)
-                return r;
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-                            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ret, &len) < 0
-                    ? -errno
-                    : 0;
-        close(fd);
-        return r;
-}
-
 /* kbusd answering on the bus, and its version against ours. */
 static void doc_kbusd(Doctor *d, const char *open_name)
 {
@@ -179,7 +159,7 @@ static void doc_kbusd(Doctor *d, const char *open_name)
         char *version = NULL;
         DocCheck *c;
 
-        int r = doc_peer(d->path, &peer);
+        int r = tool_peer_cred(d->path, &peer);
         if (r < 0) {
                 c = doc_add(d, "kbusd", DOC_FAIL, "nothing answers on %s: %s", d->path,
                             strerror(-r));
@@ -225,11 +205,12 @@ static void doc_policy(Doctor *d, const char *path, bool given)
         uid_t admin = d->kbusd_uid == (uid_t)-1 ? 0 : d->kbusd_uid;
         int r = policy_load(path, admin, &p, err, sizeof(err));
         policy_free(p);
-        c = doc_add(d, "policy", r == 0 ? DOC_OK : DOC_FAIL, "%s", r == 0 ? "valid: " : err);
-        if (r == 0)
-                snprintf(c->detail, sizeof(c->detail), "%s: valid", path);
-        if (r < 0)
-                doc_fix(c, "correct the file (kbus-policy(5)), then 'systemctl reload kbusd' "
+        if (r == 0) {
+                doc_add(d, "policy", DOC_OK, "%s: valid", path);
+                return;
+        }
+        c = doc_add(d, "policy", DOC_FAIL, "%s", err);
+        doc_fix(c, "correct the file (kbus-policy(5)), then 'systemctl reload kbusd' "
                            "(kbusd refuses to start with it, and keeps the old one on reload)");
 }
 
