@@ -391,9 +391,18 @@ class TwoKbusdTest(KbusdTestCase):
         replier = Ksock(far_bus)
         self.addCleanup(replier.close)
         replier.bind('$.Far.Ask', True)
+        marker = Ksock(far_bus)
+        self.addCleanup(marker.close)
+        marker.bind('$.Far.Marker')
         wait_until(lambda: asker.find_replier('$.Far.Ask') is not None)
+        wait_until(lambda: any(b.name == '$.Far.Marker' for b in asker.bindings()))
         rid = asker.send_msg(Request('$.Far.Ask'))
         self.assertIsNotNone(replier.wait_for_msg(WAIT))
+        # The far Limpet sends in order and waits for each answer: once the marker
+        # is through, the request's send was done (kbusd answers a sender after
+        # writing to its recipients, so the replier may hear it before).
+        asker.send_msg(Message('$.Far.Marker'))
+        self.assertIsNotNone(marker.wait_for_msg(WAIT))
         far.kill()
         self.assertEqual(far_limpet.wait(), 1)  # its bus went: nothing a new link would fix
         self.assertRegex(near_limpet.line(), r'^kbus-limpet: link down: Limpet 2 at ')
